@@ -1,0 +1,95 @@
+"""Engines, sessions and migrations.
+
+`SURVEY_DATABASE_URL` selects the database; without it a SQLite file `survey.db` in the working
+directory is used. No engine is created at import time.
+
+Example:
+    >>> engine = make_engine("sqlite://")
+    >>> upgrade(engine)
+    >>> with session_scope(engine) as session:
+    ...     session.query(models.Survey).count()
+    0
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import StaticPool
+
+from survey import models
+
+DEFAULT_URL = "sqlite:///survey.db"
+MIGRATIONS = Path(__file__).with_name("migrations")
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def database_url() -> str:
+    """The configured database URL: `SURVEY_DATABASE_URL`, else a SQLite file in the working directory."""
+    return os.environ.get("SURVEY_DATABASE_URL") or DEFAULT_URL
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """An engine for `url` (default: `database_url()`), with SQLite set up for concurrent use."""
+    url = url or database_url()
+    if url.startswith("sqlite"):
+        in_memory = url in ("sqlite://", "sqlite:///:memory:")
+        engine = create_engine(
+            url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            poolclass=StaticPool if in_memory else None,
+        )
+        event.listen(engine, "connect", _configure_sqlite)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _configure_sqlite(dbapi_connection, _record) -> None:
+    # WAL lets the dashboard read while a submission writes; the busy timeout makes concurrent
+    # writers wait instead of failing; SQLite leaves foreign keys off unless asked.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def alembic_config(engine: Engine) -> Config:
+    """An Alembic configuration bound to `engine` (no alembic.ini needed)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply migrations up to `revision` (idempotent: an up-to-date database is left as it is)."""
+    command.upgrade(alembic_config(engine), revision)
+
+
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    """A session factory bound to `engine`; objects stay usable after commit."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session that commits on success and rolls back on any error."""
+    with sessions(engine)() as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+__all__ = ["database_url", "make_engine", "upgrade", "sessions", "session_scope", "models"]

@@ -1,0 +1,222 @@
+"""SQLAlchemy 2.0 typed models: the whole stored state of the toolkit.
+
+Schema changes go through Alembic migrations in `survey/migrations`; a test checks that these
+models and the migrated schema agree.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+
+
+def utc_now() -> datetime:
+    """The current time, timezone-aware UTC (stored as UTC everywhere)."""
+    return datetime.now(timezone.utc)
+
+
+# Named constraints so that migrations are reproducible on SQLite and PostgreSQL alike.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, datetime: DateTime(timezone=True)}
+
+
+class User(Base):
+    """A person who signs in: admin, manager or field manager."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))  # admin | manager | field_manager
+    region: Mapped[str | None] = mapped_column(String(100))
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # escalation target
+    password_hash: Mapped[str | None] = mapped_column(String(300))
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class Customer(Base):
+    """A customer of the company running the surveys; segment fields drive the dashboard."""
+
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_ref: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(50))
+    consent_to_contact: Mapped[bool] = mapped_column(Boolean, default=False)
+    region: Mapped[str | None] = mapped_column(String(100), index=True)
+    tier: Mapped[str | None] = mapped_column(String(50))
+    industry: Mapped[str | None] = mapped_column(String(100))
+    annual_value: Mapped[float | None] = mapped_column(Float)
+    tenure_start: Mapped[date | None] = mapped_column(Date)
+    field_manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+    field_manager: Mapped[User | None] = relationship()
+
+
+class Survey(Base):
+    """A survey over time; its wording lives in immutable versions."""
+
+    __tablename__ = "surveys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    touchpoint: Mapped[str] = mapped_column(String(100), default="")
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | closed
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+    versions: Mapped[list[SurveyVersion]] = relationship(
+        back_populates="survey", order_by="SurveyVersion.number")
+
+
+class SurveyVersion(Base):
+    """A published definition. Never updated: a changed definition becomes the next version."""
+
+    __tablename__ = "survey_versions"
+    __table_args__ = (UniqueConstraint("survey_id", "number", name="uq_survey_versions_survey_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    definition: Mapped[dict[str, Any]] = mapped_column()
+    content_hash: Mapped[str] = mapped_column(String(64))
+    published_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+    survey: Mapped[Survey] = relationship(back_populates="versions")
+
+
+class Invitation(Base):
+    """A personal invitation: one unguessable token per customer and survey."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(100), unique=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20), default="email")
+    language: Mapped[str | None] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    sent_at: Mapped[datetime | None] = mapped_column()
+    expires_at: Mapped[datetime | None] = mapped_column()
+    responded_at: Mapped[datetime | None] = mapped_column()
+
+
+class Response(Base):
+    """One submitted questionnaire. Stored once per idempotency key, whatever the retries."""
+
+    __tablename__ = "responses"
+    __table_args__ = (Index("ix_responses_survey_submitted", "survey_id", "submitted_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
+    content_hash: Mapped[str] = mapped_column(String(64))  # same key + other content = conflict
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"))
+    survey_version_id: Mapped[int] = mapped_column(ForeignKey("survey_versions.id"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)  # never for anonymous surveys
+    invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id"))
+    channel: Mapped[str] = mapped_column(String(20))  # web | email | phone | kiosk | api | import
+    language: Mapped[str] = mapped_column(String(10), default="en")
+    submitted_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+    answers: Mapped[list[Answer]] = relationship(back_populates="response")
+
+
+class Answer(Base):
+    """One answer: a number for rated questions, text for text and choice questions.
+
+    Matrix rows are stored as `question.attribute`; a multi-choice answer is one row per choice.
+    """
+
+    __tablename__ = "answers"
+    __table_args__ = (Index("ix_answers_question_value", "question_key", "numeric_value"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id"), index=True)
+    question_key: Mapped[str] = mapped_column(String(200))
+    numeric_value: Mapped[float | None] = mapped_column(Float)
+    text_value: Mapped[str | None] = mapped_column(Text)
+
+    response: Mapped[Response] = relationship(back_populates="answers")
+
+
+class FollowUpCase(Base):
+    """A dissatisfied customer to call back (rules and workflow come with the follow-up module)."""
+
+    __tablename__ = "follow_up_cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"))
+    response_id: Mapped[int | None] = mapped_column(ForeignKey("responses.id"))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    priority: Mapped[int] = mapped_column(Integer, default=3)
+    reasons: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    due_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    closed_at: Mapped[datetime | None] = mapped_column()
+    root_cause: Mapped[str | None] = mapped_column(String(100))
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+    compensation: Mapped[float | None] = mapped_column(Float)
+
+
+class CaseEvent(Base):
+    """An entry in a case's history: append-only, never edited or deleted."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("follow_up_cases.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(default=utc_now)
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class ImmutableRowError(RuntimeError):
+    """Raised when code tries to change a row that must never change."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_changes_to_immutable_rows(session: Session, flush_context: Any, instances: Any) -> None:
+    """Published versions and case events are append-only: refuse updates and deletes in the ORM."""
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, (SurveyVersion, CaseEvent)) and (obj in session.deleted or session.is_modified(obj)):
+            raise ImmutableRowError(
+                f"{type(obj).__name__} {obj.id} is immutable; publish a new version or add a new event")
