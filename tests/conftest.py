@@ -1,0 +1,74 @@
+"""Small shared fixtures: a fresh, migrated database per test on SQLite and (when configured) PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from survey import db
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_SURVEYS = ROOT / "sample_data" / "surveys"
+POSTGRES_ENV = "SURVEY_TEST_POSTGRES_URL"
+
+
+def _postgres_database(base_url: str):
+    """Create a throwaway database on the test server; yield its URL; drop it afterwards."""
+    name = f"survey_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # the server is configured but unreachable
+        admin.dispose()
+        message = f"PostgreSQL at {POSTGRES_ENV} is unreachable: {error}"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    try:
+        yield make_url(base_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """A URL to a fresh, empty database: a SQLite file, and PostgreSQL when the server is configured.
+
+    Under CI (`CI` set) a missing PostgreSQL configuration fails instead of skipping.
+    """
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    base_url = os.environ.get(POSTGRES_ENV)
+    if not base_url:
+        message = f"{POSTGRES_ENV} is not set: PostgreSQL storage tests need a server"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    yield from _postgres_database(base_url)
+
+
+@pytest.fixture
+def engine(database_url):
+    """A migrated engine on a fresh database (each backend in turn)."""
+    engine = db.make_engine(database_url)
+    db.upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path):
+    """A migrated engine on a fresh SQLite file, for tests that need only one backend."""
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'test.db'}")
+    db.upgrade(engine)
+    yield engine
+    engine.dispose()

@@ -1,0 +1,114 @@
+"""Storage: migrations build the models' schema, published versions never change, keys stay unique."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from survey import db, models
+from survey.definition import Question, Scale, load_yaml, with_questions
+from survey.publishing import latest_version, list_surveys, publish, version_definition
+from tests.conftest import SAMPLE_SURVEYS
+
+
+def test_migrating_an_empty_database_to_head_matches_the_models(engine):
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, models.Base.metadata) == []
+    assert set(inspect(engine).get_table_names()) >= {t for t in models.Base.metadata.tables}
+
+
+def test_upgrading_twice_changes_nothing(engine):
+    db.upgrade(engine)
+    with engine.connect() as connection:
+        assert connection.execute(text("select version_num from alembic_version")).scalar_one() == "0001"
+
+
+def test_sqlite_runs_with_wal_foreign_keys_and_busy_timeout(tmp_path):
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar_one() == db.SQLITE_BUSY_TIMEOUT_MS
+
+
+def test_database_url_defaults_to_a_sqlite_file_and_follows_the_environment(monkeypatch):
+    monkeypatch.delenv("SURVEY_DATABASE_URL", raising=False)
+    assert db.database_url() == "sqlite:///survey.db"
+    monkeypatch.setenv("SURVEY_DATABASE_URL", "postgresql+psycopg://u:p@127.0.0.1/x")
+    assert db.database_url() == "postgresql+psycopg://u:p@127.0.0.1/x"
+
+
+def _add_response(session, version, key):
+    response = models.Response(idempotency_key=key, content_hash="h", survey_id=version.survey_id,
+                               survey_version_id=version.id, channel="web")
+    response.answers.append(models.Answer(question_key="recommend", numeric_value=9))
+    session.add(response)
+    session.flush()
+    return response
+
+
+def test_publishing_a_changed_survey_with_responses_creates_the_next_version(engine):
+    original = load_yaml(SAMPLE_SURVEYS / "post_support.yaml")
+    with db.session_scope(engine) as session:
+        first = publish(session, original)
+        _add_response(session, first, "k1")
+    changed = with_questions(original, original.questions + (
+        Question("speed", "rating", {"en": "How fast were we?"}, scale=Scale(1, 5, {"en": ("Slow", "Fast")})),))
+    with db.session_scope(engine) as session:
+        assert publish(session, original).number == 1  # unchanged: same version
+        second = publish(session, changed)
+        assert second.number == 2
+    with db.session_scope(engine) as session:
+        versions = session.scalars(select(models.SurveyVersion).order_by(models.SurveyVersion.number)).all()
+        assert [v.number for v in versions] == [1, 2]
+        assert version_definition(versions[0]) == original  # version 1 reads back exactly as published
+        assert version_definition(versions[1]) == changed
+        response = session.scalars(select(models.Response)).one()
+        assert response.survey_version_id == versions[0].id
+        assert latest_version(session, "post-support").number == 2
+        [summary] = list_surveys(session)
+        assert (summary.versions, summary.responses) == (2, 1)
+
+
+def test_a_published_version_cannot_be_edited_through_the_orm(engine):
+    with db.session_scope(engine) as session:
+        version = publish(session, load_yaml(SAMPLE_SURVEYS / "post_support.yaml"))
+    with pytest.raises(models.ImmutableRowError):
+        with db.session_scope(engine) as session:
+            stored = session.get(models.SurveyVersion, version.id)
+            stored.definition = {"slug": "tampered"}
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE survey_versions SET content_hash = 'x'",
+    "DELETE FROM survey_versions",
+])
+def test_a_published_version_cannot_be_changed_by_raw_sql(engine, statement):
+    with db.session_scope(engine) as session:
+        publish(session, load_yaml(SAMPLE_SURVEYS / "post_support.yaml"))
+    with pytest.raises(DBAPIError, match="append-only"):
+        with engine.begin() as connection:
+            connection.execute(text(statement))
+    with engine.connect() as connection:
+        assert connection.execute(text("select content_hash from survey_versions")).scalar_one() != "x"
+
+
+def test_an_idempotency_key_is_stored_once_by_the_database(engine):
+    with db.session_scope(engine) as session:
+        version = publish(session, load_yaml(SAMPLE_SURVEYS / "post_support.yaml"))
+        _add_response(session, version, "same-key")
+    with pytest.raises(IntegrityError):
+        with db.session_scope(engine) as session:
+            _add_response(session, version, "same-key")
+    with engine.connect() as connection:
+        assert connection.execute(text("select count(*) from responses")).scalar_one() == 1
+
+
+def test_foreign_keys_are_enforced(engine):
+    with pytest.raises(IntegrityError):
+        with db.session_scope(engine) as session:
+            session.add(models.Answer(response_id=12345, question_key="q", numeric_value=1))
