@@ -1,0 +1,201 @@
+"""The command line: `python -m survey ...`, a thin shell over the library.
+
+Each command parses its arguments, calls one library function and prints the result. Bad
+arguments, files or databases give a one-line error (several for a file with several faults) and a
+non-zero exit status, never a traceback; set SURVEY_DEBUG=1 to see one anyway.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import inspect
+import traceback
+from pathlib import Path
+from typing import Callable, Sequence
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from survey import db
+from survey.csvfiles import ImportProblem
+from survey.definition import DefinitionError, dumps_yaml, load_yaml
+
+EXIT_BAD_INPUT = 1
+EXIT_USAGE = 2
+
+
+class CommandError(Exception):
+    """A failure to report to the user in one line."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports bad arguments in one line instead of a usage block."""
+
+    def error(self, message: str):  # noqa: D401 - argparse's signature
+        self.exit(EXIT_USAGE, f"error: {message} (see '{self.prog} --help')\n")
+
+
+def _engine():
+    engine = db.make_engine()
+    db.upgrade(engine)
+    return engine
+
+
+def cmd_db_upgrade(args) -> None:
+    """Apply database migrations up to the newest schema.
+
+    Example:
+        python -m survey db upgrade
+        SURVEY_DATABASE_URL=postgresql+psycopg://user:pw@host/db python -m survey db upgrade
+    """
+    engine = db.make_engine()
+    db.upgrade(engine)
+    print(f"database at {engine.url.render_as_string(hide_password=True)} is up to date")
+
+
+def cmd_demo(args) -> None:
+    """Fill the database with deterministic, realistic demo data (surveys, customers, responses).
+
+    Example:
+        python -m survey demo --customers 5000 --responses 1000000 --seed 7
+    """
+    for name in ("customers", "responses"):
+        if getattr(args, name) < 1:
+            raise CommandError(f"--{name} must be at least 1")
+    from survey import demo
+
+    summary = demo.generate(_engine(), customers=args.customers, responses=args.responses,
+                            seed=args.seed, progress=True)
+    print(summary)
+
+
+def cmd_survey_publish(args) -> None:
+    """Publish a YAML survey definition (a changed survey becomes its next version).
+
+    Example:
+        python -m survey survey publish sample_data/surveys/post_support.yaml
+    """
+    from survey.publishing import publish
+
+    definition = load_yaml(args.file)
+    with db.session_scope(_engine()) as session:
+        version = publish(session, definition)
+        print(f"published {definition.slug} version {version.number}")
+
+
+def cmd_survey_import_xlsform(args) -> None:
+    """Import an XLSForm spreadsheet: publish it, or write it out as YAML with --yaml.
+
+    Example:
+        python -m survey survey import-xlsform sample_data/surveys/store_visit.xlsx
+        python -m survey survey import-xlsform form.xlsx --yaml form.yaml
+    """
+    from survey.publishing import publish
+    from survey.xlsform import read_xlsform
+
+    result = read_xlsform(args.file)
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if args.yaml:
+        Path(args.yaml).write_text(dumps_yaml(result.survey), encoding="utf-8")
+        print(f"wrote {args.yaml}")
+        return
+    with db.session_scope(_engine()) as session:
+        version = publish(session, result.survey)
+        print(f"published {result.survey.slug} version {version.number}")
+
+
+def cmd_survey_list(args) -> None:
+    """List surveys with their versions and response counts.
+
+    Example:
+        python -m survey survey list
+    """
+    from survey.publishing import list_surveys
+
+    with db.session_scope(_engine()) as session:
+        summaries = list_surveys(session)
+    if not summaries:
+        print("no surveys yet: publish one with 'python -m survey survey publish FILE'")
+    for s in summaries:
+        print(f"{s.slug:<24} {s.status:<7} v{s.versions:<3} {s.responses:>9} responses  {s.title}")
+
+
+def cmd_customers_import(args) -> None:
+    """Create or update customers from a CSV file (all rows or none).
+
+    Example:
+        python -m survey customers import sample_data/csv/customers.csv
+    """
+    from survey.customers import import_customers
+
+    with db.session_scope(_engine()) as session:
+        summary = import_customers(session, args.file)
+    print(f"{summary.created} customers created, {summary.updated} updated")
+
+
+def _existing_file(value: str) -> str:
+    if not Path(value).is_file():
+        raise argparse.ArgumentTypeError(f"no such file: {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every command; each command's help carries an example."""
+    parser = OneLineParser(prog="python -m survey", description="Survey and satisfaction toolkit.")
+    groups = parser.add_subparsers(dest="group", required=True, parser_class=OneLineParser)
+
+    def command(sub, name: str, function: Callable) -> argparse.ArgumentParser:
+        doc = inspect.cleandoc(function.__doc__ or "")
+        summary = doc.strip().splitlines()[0]
+        found = sub.add_parser(name, help=summary, description=doc,
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
+        found.set_defaults(handler=function)
+        return found
+
+    db_group = groups.add_parser("db", help="database schema").add_subparsers(dest="command", required=True)
+    command(db_group, "upgrade", cmd_db_upgrade)
+
+    demo = command(groups, "demo", cmd_demo)
+    demo.add_argument("--customers", type=int, default=2000, help="number of customers (default 2000)")
+    demo.add_argument("--responses", type=int, default=50_000, help="number of responses (default 50000)")
+    demo.add_argument("--seed", type=int, default=7, help="random seed: same seed, same data (default 7)")
+
+    survey_group = groups.add_parser("survey", help="survey definitions").add_subparsers(dest="command", required=True)
+    command(survey_group, "publish", cmd_survey_publish).add_argument("file", type=_existing_file)
+    xlsform = command(survey_group, "import-xlsform", cmd_survey_import_xlsform)
+    xlsform.add_argument("file", type=_existing_file)
+    xlsform.add_argument("--yaml", metavar="OUT", help="write the definition as YAML instead of publishing")
+    command(survey_group, "list", cmd_survey_list)
+
+    customers = groups.add_parser("customers", help="customer records").add_subparsers(dest="command", required=True)
+    command(customers, "import", cmd_customers_import).add_argument("file", type=_existing_file)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        args.handler(args)
+    except (DefinitionError, ImportProblem) as error:
+        for problem in error.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (CommandError, LookupError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except SQLAlchemyError as error:
+        print(f"error: database problem: {str(error.orig if hasattr(error, 'orig') and error.orig else error).splitlines()[0]}",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # a bug: still one line for the user, the trace on request
+        if os.environ.get("SURVEY_DEBUG"):
+            traceback.print_exc()
+        print(f"error: unexpected {type(error).__name__}: {error} (set SURVEY_DEBUG=1 for details)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return 0
