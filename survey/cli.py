@@ -135,6 +135,19 @@ def cmd_customers_import(args) -> None:
     print(f"{summary.created} customers created, {summary.updated} updated")
 
 
+def cmd_responses_import(args) -> None:
+    """Import phone, paper or kiosk answers from a CSV file (all rows or none; re-importing stores nothing twice).
+
+    Example:
+        python -m survey responses import sample_data/csv/responses.csv
+    """
+    from survey.response_import import import_responses
+
+    with db.session_scope(_engine()) as session:
+        summary = import_responses(session, args.file)
+    print(f"{summary.stored} responses stored, {summary.already_stored} already stored")
+
+
 def _existing_file(value: str) -> str:
     if not Path(value).is_file():
         raise argparse.ArgumentTypeError(f"no such file: {value}")
@@ -171,6 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     customers = groups.add_parser("customers", help="customer records").add_subparsers(dest="command", required=True)
     command(customers, "import", cmd_customers_import).add_argument("file", type=_existing_file)
+
+    responses = groups.add_parser("responses", help="survey responses").add_subparsers(dest="command", required=True)
+    command(responses, "import", cmd_responses_import).add_argument("file", type=_existing_file)
     return parser
 
 

@@ -75,7 +75,7 @@ class RowParser:
         self.problems.append(messages.CSV_BAD_VALUE.format(source=self.source, row=row, column=column,
                                                           problem=problem))
 
-    def _parse(self, row: int, column: str, raw: str, convert: Callable[[str], object], expected: str):
+    def convert(self, row: int, column: str, raw: str, convert: Callable[[str], object], expected: str):
         try:
             return convert(raw)
         except (TypeError, ValueError):
@@ -104,7 +104,7 @@ class RowParser:
     def number(self, row: int, column: str, raw: str, minimum: float | None = None) -> float | None:
         if not raw:
             return None
-        value = self._parse(row, column, raw, float, "a number")
+        value = self.convert(row, column, raw, float, "a number")
         if value is not None and (value != value or (minimum is not None and value < minimum)):
             self.fail(row, column, f"{raw!r} must be a number of at least {minimum}")
             return None
@@ -113,7 +113,7 @@ class RowParser:
     def day(self, row: int, column: str, raw: str) -> date | None:
         if not raw:
             return None
-        return self._parse(row, column, raw, date.fromisoformat, "a date (YYYY-MM-DD)")
+        return self.convert(row, column, raw, date.fromisoformat, "a date (YYYY-MM-DD)")
 
     def raise_if_any(self) -> None:
         if self.problems:

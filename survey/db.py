@@ -47,6 +47,7 @@ def make_engine(url: str | None = None) -> Engine:
             poolclass=StaticPool if in_memory else None,
         )
         event.listen(engine, "connect", _configure_sqlite)
+        event.listen(engine, "begin", _begin_sqlite)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
@@ -60,6 +61,16 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    # Python's sqlite3 module (before 3.12) opens transactions lazily and not for SAVEPOINT, which
+    # breaks nested transactions; take over: no implicit transactions, BEGIN emitted in _begin_sqlite.
+    dbapi_connection.isolation_level = None
+
+
+def _begin_sqlite(connection) -> None:
+    # Sessions write, so they take the write lock up front (BEGIN IMMEDIATE): SQLite then waits
+    # for a busy writer instead of failing a read-then-write transaction with "database is locked".
+    mode = connection.get_execution_options().get("sqlite_begin", "")
+    connection.exec_driver_sql(f"BEGIN {mode}".strip())
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -77,6 +88,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 def sessions(engine: Engine) -> sessionmaker[Session]:
     """A session factory bound to `engine`; objects stay usable after commit."""
+    if engine.dialect.name == "sqlite":
+        engine = engine.execution_options(sqlite_begin="IMMEDIATE")
     return sessionmaker(engine, expire_on_commit=False)
 
 

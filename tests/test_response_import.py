@@ -1,0 +1,84 @@
+"""Response CSV import: the web form's rules per row, all rows or none, and a re-import stores nothing twice."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from survey import db, models
+from survey.csvfiles import ImportProblem
+from survey.customers import import_customers
+from survey.definition import load_yaml
+from survey.publishing import publish
+from survey.response_import import import_responses
+from tests.conftest import ROOT, SAMPLE_SURVEYS
+
+SHIPPED = ROOT / "sample_data" / "csv"
+
+
+@pytest.fixture
+def prepared(engine):
+    with db.session_scope(engine) as session:
+        for name in ("relationship_nps.yaml", "post_support.yaml"):
+            publish(session, load_yaml(SAMPLE_SURVEYS / name))
+        import_customers(session, SHIPPED / "customers.csv")
+    return engine
+
+
+def counts(engine) -> tuple[int, int]:
+    with engine.connect() as connection:
+        return tuple(connection.execute(select(func.count()).select_from(t)).scalar_one()
+                     for t in (models.Response, models.Answer))
+
+
+def test_shipped_responses_import_once_even_when_imported_twice(prepared):
+    with db.session_scope(prepared) as session:
+        first = import_responses(session, SHIPPED / "responses.csv")
+    with db.session_scope(prepared) as session:
+        second = import_responses(session, SHIPPED / "responses.csv")
+    assert (first.stored, first.already_stored) == (7, 0)
+    assert (second.stored, second.already_stored) == (0, 7)
+    # by hand from the file: 5 relationship rows with 9 numeric answers each, 2 why_low answers
+    # (recommend 6 and 3) and 3 comments; 2 support rows with csat, effort, resolved, plus one comment
+    assert counts(prepared) == (7, 5 * 9 + 2 + 3 + 2 * 3 + 1)
+    with prepared.connect() as connection:
+        rows = connection.execute(select(models.Response.channel, models.Response.language)
+                                  .order_by(models.Response.submitted_at)).all()
+    assert [tuple(r) for r in rows][:4] == [("phone", "en"), ("phone", "en"), ("paper", "en"), ("phone", "fr")]
+
+
+def test_any_bad_row_writes_nothing_and_every_fault_is_named(prepared, tmp_path):
+    path = tmp_path / "answers.csv"
+    path.write_text(
+        "survey,submitted_at,customer_ref,language,csat,effort,resolved\n"
+        "post-support,2026-01-01T10:00,C900001,en,5,7,yes\n"
+        "post-support,yesterday,C000000,de,9,,maybe\n"
+        "nosuch,2026-01-01,,,,,\n")
+    with pytest.raises(ImportProblem) as caught:
+        with db.session_scope(prepared) as session:
+            import_responses(session, path)
+    assert caught.value.problems == [
+        "answers.csv: row 3, column 'submitted_at': 'yesterday' is not a date and time (YYYY-MM-DD HH:MM)",
+        "answers.csv: row 3, column 'customer_ref': no customer with external_ref 'C000000'",
+        "answers.csv: row 3, column 'language': 'de' is not one of en",
+        "answers.csv: row 3, column 'csat': 9 is outside the scale 1-5",
+        "answers.csv: row 3, column 'effort': an answer is required",
+        "answers.csv: row 3, column 'resolved': 'maybe' is not one of the choices (no, partly, yes)",
+        "answers.csv: row 4, column 'survey': no published survey 'nosuch'",
+    ]
+    assert counts(prepared) == (0, 0)
+
+
+def test_a_reused_key_with_other_answers_is_refused_and_nothing_is_written(prepared, tmp_path):
+    path = tmp_path / "answers.csv"
+    path.write_text("survey,submitted_at,idempotency_key,csat,effort\n"
+                    "post-support,2026-01-01T10:00,kiosk-17,5,7\n")
+    with db.session_scope(prepared) as session:
+        import_responses(session, path)
+    path.write_text("survey,submitted_at,idempotency_key,csat,effort\n"
+                    "post-support,2026-01-02T10:00,kiosk-18,4,6\n"
+                    "post-support,2026-01-01T10:00,kiosk-17,1,1\n")
+    with pytest.raises(ImportProblem, match="row 3, column 'idempotency_key'"):
+        with db.session_scope(prepared) as session:
+            import_responses(session, path)
+    assert counts(prepared) == (1, 2)
