@@ -1,0 +1,44 @@
+"""The app starts on an empty database, fills it with demo data, and shows honest headline figures."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from streamlit.testing.v1 import AppTest
+
+from analysis import nps_from_counts
+from survey import db, models
+from tests.conftest import ROOT
+
+
+@pytest.fixture
+def fresh_app(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    monkeypatch.setenv("SURVEY_DATABASE_URL", url)
+    monkeypatch.chdir(ROOT)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    app.run()
+    yield app, db.make_engine(url)
+
+
+def test_first_start_creates_the_database_and_demo_data(fresh_app):
+    app, engine = fresh_app
+    assert not app.exception, app.exception
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(models.Survey)).scalar_one() >= 2
+        assert connection.execute(select(func.count()).select_from(models.Response)).scalar_one() > 1000
+
+
+def test_overview_nps_tile_matches_counts_in_the_database(fresh_app):
+    app, engine = fresh_app
+    assert app.sidebar.selectbox[0].value == "post-support"  # surveys are listed by slug
+    app.sidebar.selectbox[0].set_value("relationship-nps").run()
+    assert not app.exception, app.exception
+    with engine.connect() as connection:
+        scores = [row[0] for row in connection.execute(
+            select(models.Answer.numeric_value).where(models.Answer.question_key == "recommend"))]
+    expected = nps_from_counts(sum(s <= 6 for s in scores), sum(7 <= s <= 8 for s in scores),
+                               sum(s >= 9 for s in scores))
+    tile = next(m for m in app.metric if m.label == "NPS, all time")
+    assert tile.value == f"{expected.value:+.1f}"
+    assert f"n = {len(scores):,}" in " ".join(c.value for c in app.caption)
