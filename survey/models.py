@@ -148,7 +148,8 @@ class Response(Base):
     survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"))
     survey_version_id: Mapped[int] = mapped_column(ForeignKey("survey_versions.id"), index=True)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)  # never for anonymous surveys
-    invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id"))
+    # unique: one response per personal invitation, even under concurrent submissions
+    invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id"), unique=True)
     channel: Mapped[str] = mapped_column(String(20))  # web | email | phone | kiosk | api | import
     language: Mapped[str] = mapped_column(String(10), default="en")
     submitted_at: Mapped[datetime] = mapped_column(default=utc_now)
@@ -172,6 +173,31 @@ class Answer(Base):
     text_value: Mapped[str | None] = mapped_column(Text)
 
     response: Mapped[Response] = relationship(back_populates="answers")
+
+
+class ResponseDraft(Base):
+    """Answers a personal-link respondent has given so far, kept until they submit."""
+
+    __tablename__ = "response_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitations.id"), unique=True)
+    answers: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    language: Mapped[str | None] = mapped_column(String(10))
+    updated_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
+class ApiKey(Base):
+    """A key for the JSON API. Only a hash is stored; the key itself is shown once at creation."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)  # identifies the key in lists and logs
+    key_hash: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    revoked_at: Mapped[datetime | None] = mapped_column()
 
 
 class FollowUpCase(Base):

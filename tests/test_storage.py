@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
@@ -23,8 +24,18 @@ def test_migrating_an_empty_database_to_head_matches_the_models(engine):
 
 def test_upgrading_twice_changes_nothing(engine):
     db.upgrade(engine)
+    head = ScriptDirectory.from_config(db.alembic_config(engine)).get_current_head()
     with engine.connect() as connection:
-        assert connection.execute(text("select version_num from alembic_version")).scalar_one() == "0001"
+        assert connection.execute(text("select version_num from alembic_version")).scalar_one() == head
+    assert head == "0002"
+
+
+def test_migrations_downgrade_to_empty_and_upgrade_again(engine):
+    from alembic import command
+    command.downgrade(db.alembic_config(engine), "base")
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    db.upgrade(engine)
+    assert "responses" in inspect(engine).get_table_names()
 
 
 def test_sqlite_runs_with_wal_foreign_keys_and_busy_timeout(tmp_path):
