@@ -1,0 +1,75 @@
+"""Honest satisfaction statistics: every figure with its interval and its n.
+
+A pure library (pandas, numpy, scipy, statsmodels) shared by the dashboard, the follow-up rules
+and notebooks, so a number is computed by the same code wherever it is shown.
+
+One sample (array-likes of answers; missing values are dropped and not counted in ``n``, anything
+else off the declared scale raises ValueError naming the value):
+
+- ``nps(scores, weights=None, confidence=0.95) -> Estimate``
+- ``nps_from_counts(detractors, passives, promoters, confidence=0.95) -> Estimate``
+- ``compare_nps(a, b, confidence=0.95) -> Comparison``
+- ``value_weighted_nps(scores, customer_value, confidence=0.95) -> ValueWeightedNPS``
+- ``csat(scores, scale=(1, 5), top=2, confidence=0.95) -> Estimate``
+- ``agree_share(scores, scale=(1, 7), top=3, confidence=0.95) -> Estimate``
+- ``ces(scores, scale=(1, 7), confidence=0.95) -> Estimate``
+- ``mean_score(scores, scale, confidence=0.95) -> Estimate``
+
+Frames of respondents:
+
+- ``satisfaction_index(frame, items, weights=None, scale=(1, 10), confidence=0.95) -> Estimate``
+- ``cronbach_alpha(frame, items=None, confidence=0.95) -> Reliability``
+- ``key_drivers(frame, outcome, drivers) -> DataFrame``
+- ``rake(frame, targets, max_iter=100, tol=1e-8) -> Series``
+
+Over periods and groups:
+
+- ``p_chart(events, totals, sigma=3) -> DataFrame``
+- ``trend(histograms, period="M", metric="nps", scale=None, top=None, by=None,
+  period_column="period", confidence=0.95, sigma=3) -> DataFrame``
+- ``by_segment(histograms, by, metric="nps", scale=None, top=None, min_n=30,
+  confidence=0.95) -> DataFrame``
+
+Score histograms
+----------------
+`trend` and `by_segment` take answers already counted by the database: a long DataFrame with
+one row per (group, score) and
+
+- one or more grouping columns: ``period`` (a string such as "2026-03" or "2026-03-14", or a
+  Timestamp) for `trend`, segment columns such as ``region`` or ``tier`` for `by_segment`
+  (and optionally for `trend`, as `by`);
+- ``score``: the answer, an integer on the metric's scale (0-10 for NPS);
+- ``count``: how many answers in the group gave that score, an integer >= 0.
+
+Scores that were never given may be absent. Rows with a missing score are ignored, rows with a
+missing group label are left out of every group. This is exactly what
+``survey.queries.score_histogram`` returns (columns ``period``, ``score``, ``count``).
+
+>>> import pandas as pd
+>>> histograms = pd.DataFrame({"period": ["2026-01"] * 3 + ["2026-02"] * 3,
+...                            "score": [10, 8, 3] * 2, "count": [50, 30, 20, 45, 30, 25]})
+>>> trend(histograms, period="M")[["value", "n"]]
+            value    n
+period
+2026-01-01   30.0  100
+2026-02-01   20.0  100
+
+Metrics (`metric=`): "nps"; "csat" (top-box share in percent, scale (1, 5), top 2 by default);
+"ces" (mean effort, scale (1, 7) by default); "mean" (mean of a rating; `scale` required).
+"""
+
+from analysis.control import p_chart
+from analysis.drivers import key_drivers
+from analysis.estimates import Comparison, Estimate, Reliability, ValueWeightedNPS
+from analysis.groups import by_segment, trend
+from analysis.index import cronbach_alpha, satisfaction_index
+from analysis.nps import compare_nps, nps, nps_from_counts, value_weighted_nps
+from analysis.scores import agree_share, ces, csat, mean_score
+from analysis.weighting import rake
+
+__all__ = [
+    "Comparison", "Estimate", "Reliability", "ValueWeightedNPS",
+    "agree_share", "by_segment", "ces", "compare_nps", "cronbach_alpha", "csat", "key_drivers",
+    "mean_score", "nps", "nps_from_counts", "p_chart", "rake", "satisfaction_index", "trend",
+    "value_weighted_nps",
+]
