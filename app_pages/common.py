@@ -8,37 +8,56 @@ from sqlalchemy import Engine
 
 from survey import db, queries
 from survey.bootstrap import prepare_database
-from survey.publishing import SurveySummary, list_surveys
+from survey.publishing import SurveySummary, latest_version, list_surveys, version_definition
 
 # st.session_state keys for selections that cross pages.
 SELECTED_SURVEY = "selected_survey"
 
 
 @st.cache_resource(show_spinner="Preparing the database (first start adds demo data)...")
-def engine() -> Engine:
-    """The app's engine, migrated, with demo data on a first start; one per process."""
-    found = db.make_engine()
+def _engine_for(url: str) -> Engine:
+    found = db.make_engine(url)
     prepare_database(found)
     return found
 
 
+def engine() -> Engine:
+    """The app's engine for the configured URL, migrated, with demo data on a first start; one per process."""
+    return _engine_for(db.database_url())
+
+
+# Cached loaders take the database URL so that a value is never served from another database.
+
+
 @st.cache_data(ttl=60)
-def surveys() -> list[SurveySummary]:
-    """Every survey with its version and response counts (not user-scoped)."""
-    with db.session_scope(engine()) as session:
+def _surveys(url: str) -> list[SurveySummary]:
+    with db.session_scope(_engine_for(url)) as session:
         return list_surveys(session)
 
 
+def surveys() -> list[SurveySummary]:
+    """Every survey with its version and response counts (not user-scoped)."""
+    return _surveys(db.database_url())
+
+
 @st.cache_data(ttl=60)
+def _score_histogram(url: str, survey_slug: str, question_key: str, period: str) -> pd.DataFrame:
+    return queries.score_histogram(_engine_for(url), survey_slug, question_key, period)
+
+
 def score_histogram(survey_slug: str, question_key: str, period: str = "month") -> pd.DataFrame:
-    """Score counts per period from the database (not user-scoped: aggregate counts only)."""
-    return queries.score_histogram(engine(), survey_slug, question_key, period)
+    """Score counts per period from the database (aggregate counts only, not user-scoped)."""
+    return _score_histogram(db.database_url(), survey_slug, question_key, period)
 
 
 @st.cache_data(ttl=60)
+def _response_volume(url: str, survey_slug: str, period: str) -> pd.DataFrame:
+    return queries.response_volume(_engine_for(url), survey_slug, period)
+
+
 def response_volume(survey_slug: str, period: str = "month") -> pd.DataFrame:
     """Responses per period and channel from the database."""
-    return queries.response_volume(engine(), survey_slug, period)
+    return _response_volume(db.database_url(), survey_slug, period)
 
 
 def choose_survey() -> SurveySummary | None:
@@ -57,9 +76,11 @@ def choose_survey() -> SurveySummary | None:
 
 
 @st.cache_data(ttl=60)
+def _latest_definition(url: str, survey_slug: str):
+    with db.session_scope(_engine_for(url)) as session:
+        return version_definition(latest_version(session, survey_slug))
+
+
 def latest_definition(survey_slug: str):
     """The Survey definition of the newest version of `survey_slug`."""
-    from survey.publishing import latest_version, version_definition
-
-    with db.session_scope(engine()) as session:
-        return version_definition(latest_version(session, survey_slug))
+    return _latest_definition(db.database_url(), survey_slug)

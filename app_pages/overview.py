@@ -6,33 +6,42 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from analysis import csat, nps_from_counts
+from analysis import by_segment, trend
 from app_pages import common
 
+ALL = "all responses"
 
-def monthly_nps(histogram: pd.DataFrame) -> pd.DataFrame:
-    """NPS with its interval and n per month, from score counts."""
-    rows = []
-    for period, counts in histogram.groupby("period"):
-        by_score = counts.set_index("score")["count"]
-        estimate = nps_from_counts(int(by_score[by_score.index <= 6].sum()),
-                                   int(by_score[(by_score.index >= 7) & (by_score.index <= 8)].sum()),
-                                   int(by_score[by_score.index >= 9].sum()))
-        rows.append({"period": pd.Timestamp(period + "-01"), "nps": estimate.value, "low": estimate.low,
-                     "high": estimate.high, "n": estimate.n})
-    return pd.DataFrame(rows)
+
+def overall(histogram: pd.DataFrame, metric: str, scale: tuple[int, int]) -> pd.Series:
+    """One estimate over every period (value, low, high, n; NaN when under the minimum n)."""
+    table = by_segment(histogram.assign(total=ALL), "total", metric=metric, scale=scale)
+    return table.loc[ALL]
+
+
+def estimate_tile(column, label: str, row: pd.Series, unit: str = "", signed: bool = False) -> None:
+    """A metric tile with its 95% interval and n; suppressed when the group is too small."""
+    if row["suppressed"]:
+        column.metric(label, "suppressed")
+        column.caption(f"n = {int(row['n']):,}: too few answers to show a figure")
+        return
+    number = f"{{:{'+' if signed else ''}.1f}}"
+    column.metric(label, number.format(row["value"]) + unit)
+    column.caption(f"95% interval {number.format(row['low'])}{unit} to {number.format(row['high'])}{unit} · "
+                   f"n = {int(row['n']):,}")
 
 
 def nps_chart(frame: pd.DataFrame) -> alt.Chart:
+    """Monthly NPS as a line with its 95% interval as a band; n in the tooltip."""
     base = alt.Chart(frame).encode(x=alt.X("period:T", title="Month"))
     band = base.mark_area(opacity=0.25).encode(y=alt.Y("low:Q", title="NPS (95% interval)"), y2="high:Q")
     line = base.mark_line(point=True).encode(
-        y="nps:Q", tooltip=[alt.Tooltip("period:T", format="%b %Y"), alt.Tooltip("nps:Q", format=".1f"),
-                            alt.Tooltip("low:Q", format=".1f"), alt.Tooltip("high:Q", format=".1f"), "n:Q"])
+        y="value:Q", tooltip=[alt.Tooltip("period:T", format="%b %Y"), alt.Tooltip("value:Q", format=".1f", title="NPS"),
+                              alt.Tooltip("low:Q", format=".1f"), alt.Tooltip("high:Q", format=".1f"), "n:Q"])
     return band + line
 
 
 def volume_chart(frame: pd.DataFrame) -> alt.Chart:
+    """Responses per month, stacked by channel."""
     frame = frame.assign(period=pd.to_datetime(frame["period"] + "-01"))
     return alt.Chart(frame).mark_bar().encode(
         x=alt.X("period:T", title="Month"), y=alt.Y("responses:Q", title="Responses"),
@@ -48,29 +57,21 @@ def render() -> None:
     st.caption(f"Touchpoint: {summary.touchpoint or 'not set'} · version {summary.versions} · "
                f"{summary.responses:,} responses")
 
-    nps_questions = definition.metric_questions("nps")
-    csat_questions = definition.metric_questions("csat")
     columns = st.columns(3)
     columns[0].metric("Responses", f"{summary.responses:,}")
+    nps_questions = definition.metric_questions("nps")
     if nps_questions:
         histogram = common.score_histogram(summary.slug, nps_questions[0].key)
-        totals = histogram.groupby("score")["count"].sum()
-        estimate = nps_from_counts(int(totals[totals.index <= 6].sum()),
-                                   int(totals[(totals.index >= 7) & (totals.index <= 8)].sum()),
-                                   int(totals[totals.index >= 9].sum()))
-        columns[1].metric("NPS, all time", f"{estimate.value:+.1f}",
-                          help=f"95% interval {estimate.low:+.1f} to {estimate.high:+.1f}, n = {estimate.n:,}")
-        columns[1].caption(f"95% interval {estimate.low:+.1f} to {estimate.high:+.1f} · n = {estimate.n:,}")
+        estimate_tile(columns[1], "NPS, all time", overall(histogram, "nps", (0, 10)), signed=True)
         st.subheader("NPS by month")
-        st.altair_chart(nps_chart(monthly_nps(histogram)), width="stretch")
+        monthly = trend(histogram, period="M", metric="nps").reset_index()
+        st.altair_chart(nps_chart(monthly), width="stretch")
+    csat_questions = definition.metric_questions("csat")
     if csat_questions:
         question = csat_questions[0]
         histogram = common.score_histogram(summary.slug, question.key)
-        scores = histogram.groupby("score")["count"].sum()
-        estimate = csat(scores.index.repeat(scores.to_numpy()),
-                        scale=(question.scale.min, question.scale.max))
-        columns[2].metric("CSAT (top two boxes), all time", f"{estimate.value:.1f}%")
-        columns[2].caption(f"95% interval {estimate.low:.1f}% to {estimate.high:.1f}% · n = {estimate.n:,}")
+        estimate_tile(columns[2], "CSAT (top two boxes), all time",
+                      overall(histogram, "csat", (question.scale.min, question.scale.max)), unit="%")
 
     st.subheader("Responses by month and channel")
     st.altair_chart(volume_chart(common.response_volume(summary.slug)), width="stretch")

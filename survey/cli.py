@@ -136,16 +136,23 @@ def cmd_customers_import(args) -> None:
 
 
 def cmd_responses_import(args) -> None:
-    """Import phone, paper or kiosk answers from a CSV file (all rows or none; re-importing stores nothing twice).
+    """Import phone, paper or kiosk answers from a CSV file; re-importing stores nothing twice.
+
+    With any bad row nothing is written and every fault is listed, unless --skip-invalid.
 
     Example:
         python -m survey responses import sample_data/csv/responses.csv
+        python -m survey responses import kiosk.csv --survey post-support --skip-invalid
     """
     from survey.response_import import import_responses
 
     with db.session_scope(_engine()) as session:
-        summary = import_responses(session, args.file)
-    print(f"{summary.stored} responses stored, {summary.already_stored} already stored")
+        summary = import_responses(session, args.file, survey_slug=args.survey,
+                                   skip_invalid=args.skip_invalid, progress=True)
+    for problem in summary.problems:
+        print(f"skipped: {problem}", file=sys.stderr)
+    print(f"{summary.stored} responses stored, {summary.already_stored} already stored"
+          + (f", {summary.skipped} rows skipped" if summary.skipped else ""))
 
 
 def _existing_file(value: str) -> str:
@@ -186,7 +193,10 @@ def build_parser() -> argparse.ArgumentParser:
     command(customers, "import", cmd_customers_import).add_argument("file", type=_existing_file)
 
     responses = groups.add_parser("responses", help="survey responses").add_subparsers(dest="command", required=True)
-    command(responses, "import", cmd_responses_import).add_argument("file", type=_existing_file)
+    importing = command(responses, "import", cmd_responses_import)
+    importing.add_argument("file", type=_existing_file)
+    importing.add_argument("--survey", metavar="SLUG", help="the survey answered (else a 'survey' column)")
+    importing.add_argument("--skip-invalid", action="store_true", help="store the good rows, report the bad")
     return parser
 
 

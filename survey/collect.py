@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -42,6 +42,32 @@ MULTI_CHOICE_SEPARATOR = ";"
 
 class SubmissionConflict(ValueError):
     """The idempotency key was already used for different content."""
+
+
+class AlreadyAnswered(ValueError):
+    """The personal invitation already has a response (under another idempotency key)."""
+
+
+class Problem(str):
+    """A problem message that also carries a stable machine-readable `code` (for the JSON API).
+
+    It is a `str`, so `validate_answers(...) == {"q": "an answer is required"}` keeps holding.
+    """
+
+    code: str
+
+    def __new__(cls, message: str, code: str) -> Problem:
+        problem = super().__new__(cls, message)
+        problem.code = code
+        return problem
+
+
+class _AnswerError(ValueError):
+    """Why one answer cannot be stored, with the code `Problem` carries."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
 
 
 class InvalidAnswers(ValueError):
@@ -71,11 +97,11 @@ def _as_integer(value: Any) -> int:
 def _rated(question: Question, value: Any) -> int:
     try:
         number = _as_integer(value)
-    except ValueError:
-        raise ValueError(f"{value!r} is not a whole number") from None
+    except (ValueError, OverflowError):  # OverflowError: float("inf")
+        raise _AnswerError("not_integer", f"{value!r} is not a whole number") from None
     scale = question.scale
     if not scale.min <= number <= scale.max:
-        raise ValueError(f"{number} is outside the scale {scale.min}-{scale.max}")
+        raise _AnswerError("out_of_range", f"{number} is outside the scale {scale.min}-{scale.max}")
     return number
 
 
@@ -83,11 +109,11 @@ def _one_answer(question: Question, value: Any) -> Any:
     """The cleaned value of one shown, non-blank answer; ValueError with the reason otherwise."""
     if question.kind == "matrix":
         if not isinstance(value, Mapping):
-            raise ValueError("expected a rating per attribute")
+            raise _AnswerError("wrong_type", "expected a rating per attribute")
         known = {a.value for a in question.attributes}
         unknown = sorted(set(value) - known)
         if unknown:
-            raise ValueError(f"unknown attribute(s): {', '.join(map(str, unknown))}")
+            raise _AnswerError("unknown_attribute", f"unknown attribute(s): {', '.join(map(str, unknown))}")
         return {attribute: _rated(question, rating) for attribute, rating in value.items()
                 if not _is_blank(rating)}
     if question.scale is not None:
@@ -95,18 +121,19 @@ def _one_answer(question: Question, value: Any) -> Any:
     allowed = {c.value for c in question.choices}
     if question.kind == "single_choice":
         if str(value) not in allowed:
-            raise ValueError(f"{value!r} is not one of the choices ({', '.join(sorted(allowed))})")
+            raise _AnswerError("not_a_choice", f"{value!r} is not one of the choices ({', '.join(sorted(allowed))})")
         return str(value)
     if question.kind == "multi_choice":
         values = value.split(MULTI_CHOICE_SEPARATOR) if isinstance(value, str) else list(value)
         values = [str(v).strip() for v in values if str(v).strip()]
         wrong = [v for v in values if v not in allowed]
         if wrong:
-            raise ValueError(f"{', '.join(map(repr, wrong))} not among the choices ({', '.join(sorted(allowed))})")
+            raise _AnswerError("not_a_choice",
+                               f"{', '.join(map(repr, wrong))} not among the choices ({', '.join(sorted(allowed))})")
         return sorted(set(values), key=values.index)
     text = str(value)
     if question.max_length is not None and len(text) > question.max_length:
-        raise ValueError(f"longer than {question.max_length} characters ({len(text)})")
+        raise _AnswerError("too_long", f"longer than {question.max_length} characters ({len(text)})")
     return text
 
 
@@ -133,7 +160,7 @@ def check_answers(survey: Survey, answers: Mapping[str, Any]) -> tuple[dict[str,
     known = {q.key for q in survey.questions}
     for key in answers:
         if key not in known:
-            problems[str(key)] = "no such question in this survey"
+            problems[str(key)] = Problem("no such question in this survey", "unknown_question")
     clean: dict[str, Any] = {}
     for question in survey.questions:
         if not question.is_shown(clean):
@@ -143,14 +170,14 @@ def check_answers(survey: Survey, answers: Mapping[str, Any]) -> tuple[dict[str,
             try:
                 value = _one_answer(question, value)
             except ValueError as error:
-                problems[question.key] = str(error)
+                problems[question.key] = Problem(str(error), getattr(error, "code", "invalid"))
                 continue
         if _is_blank(value):
             if question.required:
-                problems[question.key] = "an answer is required"
+                problems[question.key] = Problem("an answer is required", "required")
             continue
         if question.kind == "matrix" and question.required and len(value) < len(question.attributes):
-            problems[question.key] = "every attribute needs a rating"
+            problems[question.key] = Problem("every attribute needs a rating", "incomplete")
             continue
         clean[question.key] = value
     return clean, problems
@@ -169,23 +196,29 @@ def clean_answers(survey: Survey, answers: Mapping[str, Any]) -> dict[str, Any]:
     return clean
 
 
-def answer_rows(survey: Survey, clean: Mapping[str, Any]) -> list[models.Answer]:
-    """Answer rows for clean answers: numbers for ratings, text for choices and comments."""
-    rows = []
+def answer_values(survey: Survey, clean: Mapping[str, Any]) -> list[tuple[str, float | None, str | None]]:
+    """(question_key, numeric_value, text_value) per stored answer row: numbers for ratings, text
+    for choices and comments; matrix rows under `key.attribute`, one row per chosen option."""
+    rows: list[tuple[str, float | None, str | None]] = []
     for question in survey.questions:
         value = clean.get(question.key)
         if value is None:
             continue
         if question.kind == "matrix":
-            rows += [models.Answer(question_key=f"{question.key}.{attribute}", numeric_value=rating)
-                     for attribute, rating in value.items()]
+            rows += [(f"{question.key}.{attribute}", rating, None) for attribute, rating in value.items()]
         elif question.scale is not None:
-            rows.append(models.Answer(question_key=question.key, numeric_value=value))
+            rows.append((question.key, value, None))
         elif question.kind == "multi_choice":
-            rows += [models.Answer(question_key=question.key, text_value=choice) for choice in value]
+            rows += [(question.key, None, choice) for choice in value]
         else:
-            rows.append(models.Answer(question_key=question.key, text_value=value))
+            rows.append((question.key, None, value))
     return rows
+
+
+def answer_rows(survey: Survey, clean: Mapping[str, Any]) -> list[models.Answer]:
+    """Answer rows (ORM objects) for clean answers, as `answer_values` describes them."""
+    return [models.Answer(question_key=key, numeric_value=number, text_value=text)
+            for key, number, text in answer_values(survey, clean)]
 
 
 def content_hash(version_id: int, customer_id: int | None, clean: Mapping[str, Any]) -> str:
@@ -209,31 +242,68 @@ def submit(session: Session, version: models.SurveyVersion, survey: Survey, answ
     """Validate and store one response exactly once under `idempotency_key`.
 
     Anonymous surveys never store a customer or invitation link. Raises InvalidAnswers,
-    or SubmissionConflict when the key was used for other content.
+    SubmissionConflict when the key was used for other content, or AlreadyAnswered when
+    `invitation_id` already has a response under another key. After an exception the caller
+    rolls the transaction back (as `db.session_scope` does).
+
+    The response row is written with `INSERT ... ON CONFLICT DO NOTHING RETURNING id` (PostgreSQL
+    and SQLite alike), so a concurrent twin never raises: the loser finds the winner's row. An
+    invitation is claimed with `UPDATE ... SET responded_at WHERE responded_at IS NULL`, which on
+    PostgreSQL waits for a concurrent claim to commit, so one invitation yields one response even
+    for anonymous surveys, whose responses carry no invitation link for the unique constraint.
     """
     if not idempotency_key or not idempotency_key.strip():
-        raise InvalidAnswers({"idempotency_key": "a non-empty idempotency key is required"})
+        raise InvalidAnswers({"idempotency_key": Problem("a non-empty idempotency key is required", "required")})
     clean = clean_answers(survey, answers)
+    claim = invitation_id
     if survey.anonymous:
         customer_id = invitation_id = None
     digest = content_hash(version.id, customer_id, clean)
-    existing = _stored(session, idempotency_key, digest)
-    if existing is not None:
-        return existing
-    response = models.Response(
+    now = submitted_at or utc_now()
+    if claim is not None:
+        # Anonymous: the day only, so responded_at cannot be joined to a response's submitted_at.
+        responded_at = now.replace(hour=0, minute=0, second=0, microsecond=0) if survey.anonymous else now
+        claimed = session.execute(update(models.Invitation)
+                                  .where(models.Invitation.id == claim, models.Invitation.responded_at.is_(None))
+                                  .values(responded_at=responded_at)).rowcount
+        if not claimed:
+            existing = _stored(session, idempotency_key, digest)  # a retry of the response that claimed it
+            if existing is None:
+                raise AlreadyAnswered(f"invitation {claim} already has a response")
+            return existing
+    response_id = _insert_response(session, dict(
         idempotency_key=idempotency_key, content_hash=digest, survey_id=version.survey_id,
         survey_version_id=version.id, customer_id=customer_id, invitation_id=invitation_id,
-        channel=channel, language=language or survey.languages[0], submitted_at=submitted_at or utc_now(),
-        answers=answer_rows(survey, clean))
-    try:
-        with session.begin_nested():  # a concurrent twin may win the race for the unique key
-            session.add(response)
-    except IntegrityError:
+        channel=channel, language=language or survey.languages[0], submitted_at=now))
+    if response_id is None:
         existing = _stored(session, idempotency_key, digest)
-        if existing is None:
-            raise
+        if existing is None:  # the row that won holds this invitation under another key
+            raise AlreadyAnswered(f"invitation {invitation_id} already has a response")
         return existing
-    return Submission(response.id, created=True)
+    rows = answer_values(survey, clean)
+    if rows:
+        session.execute(insert(models.Answer), [
+            {"response_id": response_id, "question_key": key, "numeric_value": number, "text_value": text}
+            for key, number, text in rows])
+    return Submission(response_id, created=True)
+
+
+def _insert_response(session: Session, values: dict[str, Any]) -> int | None:
+    """Insert a response row; its id, or None when a unique key (idempotency key, invitation) is taken."""
+    dialect = session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        statement = (dialect_insert(models.Response).values(**values)
+                     .on_conflict_do_nothing().returning(models.Response.id))
+        return session.execute(statement).scalar()
+    try:  # other databases: a savepoint absorbs the unique-key violation
+        with session.begin_nested():
+            return session.execute(insert(models.Response).values(**values).returning(models.Response.id)).scalar()
+    except IntegrityError:
+        return None
 
 
 def _stored(session: Session, idempotency_key: str, digest: str) -> Submission | None:

@@ -1,67 +1,68 @@
-"""Importing phone, paper and kiosk answers from CSV: every row valid, or nothing written.
+"""Importing phone, paper and kiosk answers from CSV: every row checked, each response stored once.
 
 The file format (see sample_data/csv/responses.csv):
 
 | column | meaning |
 |---|---|
-| survey | required; the survey's slug |
+| survey | the survey's slug (optional when the import names the survey) |
 | submitted_at | required; ISO date and time (UTC when no offset is given) |
 | version | optional; the version number answered (default: the newest) |
 | customer_ref | the customer's external_ref (ignored for anonymous surveys) |
+| token | or the personal invitation token (one response per invitation) |
 | channel | phone, paper, kiosk, email, web... (default: import) |
 | language | one of the survey's languages (default: its first) |
 | idempotency_key | optional; default: derived from the row, so importing a file twice stores once |
 | one column per question key | matrix rows as `key.attribute`; several choices separated by `;` |
 
-Each row is validated with the same rules as the web form (`survey.collect`).
+Each row is validated with the same rules as the web form (`survey.collect.check_answers`). By
+default a file with any bad row writes nothing; `skip_invalid=True` stores the good rows and
+reports the bad ones. Valid rows are written in bulk (a few statements per thousand rows).
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
+from tqdm import tqdm
 
 from survey import models
-from survey.collect import SubmissionConflict, check_answers, submit
+from survey.collect import answer_values, check_answers, content_hash
 from survey.csvfiles import ImportProblem, RowParser, read_rows
 from survey.definition import Survey
 from survey.publishing import version_definition
 
-META_COLUMNS = ("survey", "version", "customer_ref", "channel", "language", "submitted_at", "idempotency_key")
+META_COLUMNS = ("survey", "version", "customer_ref", "token", "channel", "language", "submitted_at",
+                "idempotency_key")
+CHUNK = 2_000  # rows per bulk statement batch and per progress step
 
 
 @dataclass(frozen=True)
 class ResponseImportSummary:
-    """What an import did: responses newly stored, and rows that were stored before."""
+    """What an import did: stored now, stored before (same key and content), and rows skipped."""
 
     stored: int
     already_stored: int
+    skipped: int = 0
+    problems: tuple[str, ...] = field(default=(), repr=False)
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Row:
     number: int
     version: models.SurveyVersion
-    survey: Survey
     answers: dict
     key: str
+    digest: str
     channel: str
     language: str
     customer_id: int | None
+    invitation_id: int | None
     submitted_at: datetime
-
-
-def _versions(session: Session) -> dict[str, dict[int, models.SurveyVersion]]:
-    found: dict[str, dict[int, models.SurveyVersion]] = {}
-    for slug, version in session.execute(select(models.Survey.slug, models.SurveyVersion)
-                                         .join(models.SurveyVersion.survey)):
-        found.setdefault(slug, {})[version.number] = version
-    return found
 
 
 def _timestamp(raw: str) -> datetime:
@@ -69,61 +70,145 @@ def _timestamp(raw: str) -> datetime:
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
-def import_responses(session: Session, path: str | Path) -> ResponseImportSummary:
-    """Validate every row of a responses CSV, then store them all (each exactly once).
+class _Lookups:
+    """Everything rows refer to, read once per import."""
 
-    Raises `ImportProblem` naming each faulty row and column; nothing is written then.
-    """
-    table = read_rows(path, required=("survey", "submitted_at"))
-    parse = RowParser(table.source)
-    versions = _versions(session)
-    definitions: dict[int, Survey] = {}
-    customers = dict(session.execute(select(models.Customer.external_ref, models.Customer.id)).all())
-    rows: list[_Row] = []
-    for number, row in table.rows:
-        slug = row.get("survey", "")
-        if slug not in versions:
-            parse.fail(number, "survey", f"no published survey {slug!r}")
-            continue
-        wanted = row.get("version") or str(max(versions[slug]))
-        version = versions[slug].get(int(wanted)) if wanted.isdigit() else None
-        if version is None:
-            parse.fail(number, "version", f"survey {slug!r} has no version {wanted!r}")
-            continue
-        survey = definitions.setdefault(version.id, version_definition(version))
-        submitted_at = parse.convert(number, "submitted_at", row.get("submitted_at", ""), _timestamp,
-                                    "a date and time (YYYY-MM-DD HH:MM)")
-        ref = row.get("customer_ref", "")
-        if ref and ref not in customers:
+    def __init__(self, session: Session):
+        self.versions: dict[str, dict[int, models.SurveyVersion]] = {}
+        for slug, version in session.execute(select(models.Survey.slug, models.SurveyVersion)
+                                             .join(models.SurveyVersion.survey)):
+            self.versions.setdefault(slug, {})[version.number] = version
+        self.definitions: dict[int, Survey] = {}
+        self.customers = dict(session.execute(select(models.Customer.external_ref, models.Customer.id)).all())
+        self.invitations = {row.token: row for row in session.execute(
+            select(models.Invitation.token, models.Invitation.id, models.Invitation.survey_id,
+                   models.Invitation.customer_id, models.Invitation.responded_at))}
+
+    def definition(self, version: models.SurveyVersion) -> Survey:
+        if version.id not in self.definitions:
+            self.definitions[version.id] = version_definition(version)
+        return self.definitions[version.id]
+
+
+def _parse_row(number: int, row: dict[str, str], survey_slug: str | None, lookups: _Lookups,
+               parse: RowParser) -> _Row | None:
+    """One row checked and typed; None (with problems recorded) when it cannot be stored."""
+    problems_before = len(parse.problems)
+    slug = survey_slug or row.get("survey", "")
+    if survey_slug and row.get("survey") and row["survey"] != survey_slug:
+        parse.fail(number, "survey", f"{row['survey']!r} differs from the survey being imported ({survey_slug!r})")
+    if slug not in lookups.versions:
+        parse.fail(number, "survey", f"no published survey {slug!r}")
+        return None
+    wanted = row.get("version") or str(max(lookups.versions[slug]))
+    version = lookups.versions[slug].get(int(wanted)) if wanted.isdigit() else None
+    if version is None:
+        parse.fail(number, "version", f"survey {slug!r} has no version {wanted!r}")
+        return None
+    survey = lookups.definition(version)
+    submitted_at = parse.convert(number, "submitted_at", row.get("submitted_at", ""), _timestamp,
+                                 "a date and time (YYYY-MM-DD HH:MM)")
+    customer_id = invitation_id = None
+    ref, token = row.get("customer_ref", ""), row.get("token", "")
+    if ref:
+        customer_id = lookups.customers.get(ref)
+        if customer_id is None:
             parse.fail(number, "customer_ref", f"no customer with external_ref {ref!r}")
-        language = row.get("language") or survey.languages[0]
-        if language not in survey.languages:
-            parse.fail(number, "language", f"{language!r} is not one of {', '.join(survey.languages)}")
-        raw = {k: v for k, v in row.items() if k not in META_COLUMNS and k and v != ""}
-        answers, problems = check_answers(survey, raw)
-        for key, problem in problems.items():
-            parse.fail(number, key, problem)
-        if submitted_at is None or problems:
+    if token:
+        invitation = lookups.invitations.get(token)
+        if invitation is None or invitation.survey_id != version.survey_id:
+            parse.fail(number, "token", "no invitation to this survey has this token")
+        elif invitation.responded_at is not None:
+            parse.fail(number, "token", f"the invitation was already answered on {invitation.responded_at:%Y-%m-%d}")
+        elif customer_id is not None and customer_id != invitation.customer_id:
+            parse.fail(number, "customer_ref", "differs from the invitation's customer")
+        else:
+            customer_id, invitation_id = invitation.customer_id, invitation.id
+    language = row.get("language") or survey.languages[0]
+    if language not in survey.languages:
+        parse.fail(number, "language", f"{language!r} is not one of {', '.join(survey.languages)}")
+    raw = {k: v for k, v in row.items() if k not in META_COLUMNS and k and v != ""}
+    answers, problems = check_answers(survey, raw)
+    for key, problem in problems.items():
+        parse.fail(number, key, problem)
+    if len(parse.problems) > problems_before:
+        return None
+    if survey.anonymous:
+        customer_id = invitation_id = None
+    key = row.get("idempotency_key") or "import:" + hashlib.sha256(
+        f"{slug}|{version.number}|{ref}|{token}|{submitted_at.isoformat()}|{sorted(raw.items())}".encode()
+    ).hexdigest()
+    return _Row(number, version, answers, key, content_hash(version.id, customer_id, answers),
+                row.get("channel") or "import", language, customer_id, invitation_id, submitted_at)
+
+
+def _already_stored(session: Session, rows: list[_Row], parse: RowParser) -> tuple[list[_Row], int]:
+    """Split rows into new ones and the count of ones stored before; a reused key with other content,
+    or one token answered twice in the file, is a problem of that row."""
+    stored: dict[str, str] = {}
+    keys = [row.key for row in rows]
+    for start in range(0, len(keys), 500):
+        stored.update(session.execute(select(models.Response.idempotency_key, models.Response.content_hash)
+                                      .where(models.Response.idempotency_key.in_(keys[start:start + 500]))).all())
+    fresh, before, tokens = [], 0, {}
+    for row in rows:
+        if row.key in stored:
+            if stored[row.key] != row.digest:
+                parse.fail(row.number, "idempotency_key",
+                           f"{row.key!r} was already used for a different response")
+            else:
+                before += 1
             continue
-        customer_id = None if survey.anonymous else customers.get(ref)
-        key = row.get("idempotency_key") or "import:" + hashlib.sha256(
-            f"{slug}|{version.number}|{ref}|{submitted_at.isoformat()}|{sorted(raw.items())}".encode()).hexdigest()
-        rows.append(_Row(number, version, survey, answers, key, row.get("channel") or "import", language,
-                         customer_id, submitted_at))
-    parse.raise_if_any()
-    stored = already = 0
-    conflicts = []
-    for item in rows:
-        try:
-            outcome = submit(session, item.version, item.survey, item.answers, idempotency_key=item.key,
-                             channel=item.channel, language=item.language, customer_id=item.customer_id,
-                             submitted_at=item.submitted_at)
-        except SubmissionConflict as error:
-            conflicts.append(f"{table.source}: row {item.number}, column 'idempotency_key': {error}")
+        if row.invitation_id is not None and tokens.setdefault(row.invitation_id, row.number) != row.number:
+            parse.fail(row.number, "token", f"the same invitation is answered in row {tokens[row.invitation_id]}")
             continue
-        stored += outcome.created
-        already += not outcome.created
-    if conflicts:
-        session.rollback()  # all or nothing
-        raise ImportProblem(conflicts)
-    return ResponseImportSummary(stored, already)
+        stored[row.key] = row.digest  # a later identical row of the same file stores nothing new
+        fresh.append(row)
+    return fresh, before
+
+
+def _write(session: Session, rows: list[_Row], definitions: dict[int, Survey], progress: bool) -> None:
+    """Insert responses and their answers in bulk, and mark answered invitations."""
+    with tqdm(total=len(rows), desc="storing", unit="response", disable=not progress) as bar:
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start:start + CHUNK]
+            ids = session.scalars(
+                insert(models.Response).returning(models.Response.id, sort_by_parameter_order=True),
+                [dict(idempotency_key=r.key, content_hash=r.digest, survey_id=r.version.survey_id,
+                      survey_version_id=r.version.id, customer_id=r.customer_id, invitation_id=r.invitation_id,
+                      channel=r.channel, language=r.language, submitted_at=r.submitted_at) for r in chunk],
+            ).all()
+            answers = [dict(response_id=response_id, question_key=key, numeric_value=number, text_value=text)
+                       for response_id, r in zip(ids, chunk)
+                       for key, number, text in answer_values(definitions[r.version.id], r.answers)]
+            if answers:
+                session.execute(insert(models.Answer), answers)
+            answered = [dict(id=r.invitation_id, responded_at=r.submitted_at) for r in chunk if r.invitation_id]
+            if answered:
+                session.execute(update(models.Invitation), answered)
+            bar.update(len(chunk))
+
+
+def import_responses(session: Session, path: str | Path, survey_slug: str | None = None,
+                     skip_invalid: bool = False, progress: bool = False) -> ResponseImportSummary:
+    """Validate every row of a responses CSV, then store the new ones in bulk (each exactly once).
+
+    With any faulty row, raises `ImportProblem` naming each row and column and writes nothing,
+    unless `skip_invalid`: then the good rows are stored and the faults are in the summary.
+    """
+    table = read_rows(path, required=("submitted_at",) if survey_slug else ("survey", "submitted_at"))
+    parse = RowParser(table.source)
+    lookups = _Lookups(session)
+    if survey_slug and survey_slug not in lookups.versions:
+        raise ImportProblem([f"{table.source}: no published survey {survey_slug!r}"])
+    rows = []
+    for number, raw in tqdm(table.rows, desc="checking", unit="row", disable=not progress):
+        row = _parse_row(number, raw, survey_slug, lookups, parse)
+        if row is not None:
+            rows.append(row)
+    fresh, before = _already_stored(session, rows, parse)
+    if parse.problems and not skip_invalid:
+        raise ImportProblem(parse.problems)
+    _write(session, fresh, lookups.definitions, progress)
+    bad_rows = len({p.split(", column")[0] for p in parse.problems})
+    return ResponseImportSummary(len(fresh), before, skipped=bad_rows, problems=tuple(parse.problems))

@@ -82,3 +82,45 @@ def test_a_reused_key_with_other_answers_is_refused_and_nothing_is_written(prepa
         with db.session_scope(prepared) as session:
             import_responses(session, path)
     assert counts(prepared) == (1, 2)
+
+
+def test_skip_invalid_stores_the_good_rows_and_reports_the_bad(prepared, tmp_path):
+    path = tmp_path / "kiosk.csv"
+    path.write_text("submitted_at,csat,effort\n"
+                    "2026-01-01T10:00,5,7\n"
+                    "2026-01-01T10:05,0,7\n"
+                    "2026-01-01T10:09,4,6\n")
+    with db.session_scope(prepared) as session:
+        summary = import_responses(session, path, survey_slug="post-support", skip_invalid=True)
+    assert (summary.stored, summary.already_stored, summary.skipped) == (2, 0, 1)
+    assert summary.problems == ("kiosk.csv: row 3, column 'csat': 0 is outside the scale 1-5",)
+    assert counts(prepared) == (2, 4)
+
+
+def test_an_invitation_token_links_the_customer_and_is_answered_once(prepared, tmp_path):
+    with db.session_scope(prepared) as session:
+        survey = session.scalar(select(models.Survey).where(models.Survey.slug == "post-support"))
+        customer = session.scalar(select(models.Customer).where(models.Customer.external_ref == "C900004"))
+        session.add(models.Invitation(token="tok-123", survey_id=survey.id, customer_id=customer.id))
+    path = tmp_path / "phone.csv"
+    path.write_text("submitted_at,token,csat,effort\n2026-02-01T10:00,tok-123,2,2\n")
+    with db.session_scope(prepared) as session:
+        assert import_responses(session, path, survey_slug="post-support").stored == 1
+    with prepared.connect() as connection:
+        response = connection.execute(select(models.Response.customer_id, models.Response.invitation_id)).one()
+        invitation = connection.execute(select(models.Invitation.responded_at)).scalar_one()
+    assert response.customer_id == customer.id and response.invitation_id is not None
+    assert invitation is not None
+    path.write_text("submitted_at,token,csat,effort\n2026-02-02T10:00,tok-123,5,7\n")
+    with pytest.raises(ImportProblem, match="row 2, column 'token': the invitation was already answered on 2026-02-01"):
+        with db.session_scope(prepared) as session:
+            import_responses(session, path, survey_slug="post-support")
+
+
+def test_a_file_for_another_survey_than_named_is_refused(prepared, tmp_path):
+    path = tmp_path / "mixed.csv"
+    path.write_text("survey,submitted_at,csat,effort\nrelationship-nps,2026-01-01T10:00,5,7\n")
+    with pytest.raises(ImportProblem, match="row 2, column 'survey': 'relationship-nps' differs from the survey "
+                                            "being imported \\('post-support'\\)"):
+        with db.session_scope(prepared) as session:
+            import_responses(session, path, survey_slug="post-support")
