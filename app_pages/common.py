@@ -68,8 +68,8 @@ def choose_survey() -> SurveySummary | None:
                 "`python -m survey survey publish FILE`.")
         return None
     slugs = [s.slug for s in found]
-    if st.session_state.get(SELECTED_SURVEY) not in slugs:
-        st.session_state[SELECTED_SURVEY] = slugs[0]
+    if st.session_state.get(SELECTED_SURVEY) not in slugs:  # start with the survey most answered
+        st.session_state[SELECTED_SURVEY] = max(found, key=lambda s: s.responses).slug
     slug = st.sidebar.selectbox("Survey", slugs, key=SELECTED_SURVEY,
                                 format_func=lambda s: next(x.title for x in found if x.slug == s))
     return next(s for s in found if s.slug == slug)

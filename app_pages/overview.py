@@ -57,7 +57,7 @@ def render() -> None:
     st.caption(f"Touchpoint: {summary.touchpoint or 'not set'} · version {summary.versions} · "
                f"{summary.responses:,} responses")
 
-    columns = st.columns(3)
+    columns = st.columns(4)
     columns[0].metric("Responses", f"{summary.responses:,}")
     nps_questions = definition.metric_questions("nps")
     if nps_questions:
@@ -72,6 +72,12 @@ def render() -> None:
         histogram = common.score_histogram(summary.slug, question.key)
         estimate_tile(columns[2], "CSAT (top two boxes), all time",
                       overall(histogram, "csat", (question.scale.min, question.scale.max)), unit="%")
+    ces_questions = definition.metric_questions("ces")
+    if ces_questions:
+        question = ces_questions[0]
+        histogram = common.score_histogram(summary.slug, question.key)
+        estimate_tile(columns[3], f"Effort score (mean, {question.scale.min}-{question.scale.max}), all time",
+                      overall(histogram, "ces", (question.scale.min, question.scale.max)))
 
     st.subheader("Responses by month and channel")
     st.altair_chart(volume_chart(common.response_volume(summary.slug)), width="stretch")

@@ -31,7 +31,9 @@ def test_first_start_creates_the_database_and_demo_data(fresh_app):
 
 def test_overview_nps_tile_matches_counts_in_the_database(fresh_app):
     app, engine = fresh_app
-    assert app.sidebar.selectbox[0].value == "post-support"  # surveys are listed by slug
+    assert app.sidebar.selectbox[0].value == "relationship-nps"  # the most answered survey comes first
+    app.sidebar.selectbox[0].set_value("post-support").run()
+    assert [m.label for m in app.metric][1:] == ["CSAT (top two boxes), all time", "Effort score (mean, 1-7), all time"]
     app.sidebar.selectbox[0].set_value("relationship-nps").run()
     assert not app.exception, app.exception
     with engine.connect() as connection:

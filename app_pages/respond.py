@@ -1,0 +1,298 @@
+"""The respondent form: `/?t=<token>` (personal invitation) or `/?s=<slug>` (open link), no login.
+
+Widgets live outside `st.form` so display conditions apply as the respondent answers (each change
+reruns the script). Answers are kept in session state beside the widgets, so a question hidden and
+shown again keeps its answer, and for personal links they are saved server-side as a draft after
+each change. The idempotency key is made once per visit: double clicks and reruns reuse it.
+Everything shown is plain text: survey wording is escaped for Markdown, never rendered as HTML.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
+
+from app_pages import common
+from survey import db, respondent
+from survey.collect import InvalidAnswers, check_answers
+from survey.definition import Question, Survey
+
+log = logging.getLogger(__name__)
+
+# Session-state keys of this page, in one place. All start with PREFIX so a new link clears them.
+PREFIX = "respond."
+LINK_KEY = PREFIX + "link"  # the (token, slug) the rest of this state belongs to
+ANSWERS = PREFIX + "answers"  # answers so far, question key -> value (matrix: attribute -> value)
+LANGUAGE = PREFIX + "language"  # the language widget
+SAVED = PREFIX + "saved"  # (answers, language) as the draft holds them
+IDEMPOTENCY_KEY = PREFIX + "idempotency_key"
+SUBMIT_REQUESTED = PREFIX + "submit_requested"
+CHECKING = PREFIX + "checking"  # after a refused submit, problems are shown and updated live
+RESULT = PREFIX + "result"  # after a submit: what the thank-you screen shows
+SUBMIT_BUTTON = PREFIX + "submit"
+
+LANGUAGE_NAMES = {"en": "English", "fr": "Français", "de": "Deutsch", "es": "Español", "it": "Italiano",
+                  "nl": "Nederlands", "pt": "Português"}
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$])")
+
+
+def widget_key(answer_key: str) -> str:
+    """The widget key of an answer key (`recommend`, or `drivers.support` for a matrix row)."""
+    return f"{PREFIX}q.{answer_key}"
+
+
+def plain(text: str) -> str:
+    """Survey wording shown literally (labels and st.markdown read Markdown)."""
+    return MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def query_param(name: str) -> str | None:
+    value = st.query_params.get(name)
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def reset_if_link_changed(link_id: tuple[str | None, str | None]) -> None:
+    if st.session_state.get(LINK_KEY) != link_id:
+        for key in [k for k in st.session_state if str(k).startswith(PREFIX)]:
+            del st.session_state[key]
+        st.session_state[LINK_KEY] = link_id
+
+
+def fallback_language(survey: Survey | None, link: respondent.Link | None = None) -> str:
+    """The language before the respondent chooses: the invitation's, the browser's, the first."""
+    languages = survey.languages if survey is not None else ("en", "fr")
+    return ((link.language if link else None)
+            or respondent.browser_language(getattr(st.context, "locale", None), languages)
+            or languages[0])
+
+
+def show_link_problem(link: respondent.Link) -> None:
+    language = fallback_language(link.survey, link)
+    if link.survey is not None:
+        st.title(plain(respondent.localized(link.survey.title, language, link.survey)))
+    when = link.responded_at or link.expires_at
+    message = respondent.phrase(link.status, language, date=f"{when:%Y-%m-%d}" if when else "")
+    if link.status == respondent.ALREADY_ANSWERED:
+        st.success(message)
+    else:
+        st.info(message)
+
+
+def start_visit(link: respondent.Link) -> None:
+    """First run for this link in this browser session: restore the draft, choose the language."""
+    if ANSWERS in st.session_state:
+        return
+    draft = None
+    if link.personal:
+        with db.session_scope(common.engine()) as session:
+            draft = respondent.load_draft(session, link.invitation_id)
+    answers = respondent.restorable_answers(link.survey, draft.answers) if draft else {}
+    language = draft.language if draft and draft.language in link.survey.languages else None
+    st.session_state[ANSWERS] = answers
+    st.session_state[LANGUAGE] = language or fallback_language(link.survey, link)
+    st.session_state[SAVED] = (answers, st.session_state[LANGUAGE])
+    st.session_state[IDEMPOTENCY_KEY] = respondent.new_idempotency_key()
+
+
+def sync_answers(survey: Survey) -> dict[str, Any]:
+    """Copy the widgets' current values into the kept answers (hidden widgets keep their last)."""
+    answers = dict(st.session_state[ANSWERS])
+    for question in survey.questions:
+        if question.kind == "matrix":
+            rows = dict(answers.get(question.key) or {})
+            for attribute in question.attributes:
+                key = widget_key(f"{question.key}.{attribute.value}")
+                if key in st.session_state:
+                    rows[attribute.value] = st.session_state[key]
+            value: Any = {a: v for a, v in rows.items() if v is not None}
+        else:
+            key = widget_key(question.key)
+            if key not in st.session_state:
+                continue
+            value = st.session_state[key]
+            value = list(value) if isinstance(value, (list, tuple)) else value
+        if value in (None, "", [], {}):
+            answers.pop(question.key, None)
+        else:
+            answers[question.key] = value
+    st.session_state[ANSWERS] = answers
+    return answers
+
+
+def request_submit() -> None:
+    st.session_state[SUBMIT_REQUESTED] = True
+
+
+def submit(link: respondent.Link, answers: dict[str, Any], language: str) -> dict[str, str]:
+    """Validate and store; problems per question key when refused (nothing stored then)."""
+    problems = check_answers(link.survey, answers)[1]
+    if problems:
+        return problems
+    try:
+        with db.session_scope(common.engine()) as session:
+            result = respondent.submit_form(session, link, answers, language,
+                                            st.session_state[IDEMPOTENCY_KEY])
+    except InvalidAnswers as error:
+        return error.problems
+    except SQLAlchemyError:
+        log.exception("storing a web form submission failed")
+        st.error(respondent.phrase("save_failed", language))
+        return {}
+    st.session_state[RESULT] = {"status": result.status, "language": language,
+                                "responded_at": result.responded_at}
+    return {}
+
+
+def show_result(survey: Survey | None) -> None:
+    result = st.session_state[RESULT]
+    language = result["language"]
+    if survey is not None:
+        st.title(plain(respondent.localized(survey.title, language, survey)))
+    if result["status"] == respondent.ALREADY_ANSWERED and result["responded_at"] is not None:
+        st.success(respondent.phrase("already_answered", language, date=f"{result['responded_at']:%Y-%m-%d}"))
+        return
+    thank_you = respondent.localized(survey.thank_you, language, survey) if survey is not None else ""
+    st.success(plain(thank_you) if thank_you else respondent.phrase("thank_you", language))
+
+
+def label_for(question: Question, survey: Survey, language: str) -> str:
+    label = plain(respondent.localized(question.text, language, survey))
+    return f"{label} {respondent.phrase('required', language)}" if question.required else label
+
+
+def render_scale_row(label: str, question: Question, key: str, help_text: str | None) -> Any:
+    return st.radio(label, list(question.scale.points), index=None, horizontal=True, key=key,
+                    help=help_text)
+
+
+def scale_ends(question: Question, survey: Survey, language: str) -> str | None:
+    labels = question.scale.labels
+    pair = labels.get(language) or labels.get(survey.languages[0])
+    if not pair:
+        return None
+    return respondent.phrase("scale_ends", language, low_point=question.scale.min, low=plain(pair[0]),
+                             high_point=question.scale.max, high=plain(pair[1]))
+
+
+def render_question(question: Question, survey: Survey, language: str, answers: dict[str, Any]) -> None:
+    """One question's widget(s), restored from `answers` when the widget has no state yet."""
+    label = label_for(question, survey, language)
+    help_text = plain(respondent.localized(question.help, language, survey)) or None
+    for answer_key in question.answer_keys:
+        key = widget_key(answer_key)
+        if key not in st.session_state:
+            head, _, attribute = answer_key.partition(".")
+            value = (answers.get(head) or {}).get(attribute) if attribute else answers.get(head)
+            if value is not None:
+                st.session_state[key] = value
+    key = widget_key(question.key)
+    if question.kind == "matrix":
+        st.markdown(f"**{label}**")
+        if help_text:
+            st.caption(help_text)
+        for attribute in question.attributes:
+            row_label = plain(respondent.localized(attribute.label, language, survey))
+            render_scale_row(row_label, question, widget_key(f"{question.key}.{attribute.value}"), None)
+        ends = scale_ends(question, survey, language)
+        if ends:
+            st.caption(ends)
+    elif question.scale is not None:  # nps, csat, ces, rating, index_item
+        render_scale_row(label, question, key, help_text)
+        ends = scale_ends(question, survey, language)
+        if ends:
+            st.caption(ends)
+    elif question.kind in ("single_choice", "multi_choice"):
+        names = {c.value: plain(respondent.localized(c.label, language, survey)) for c in question.choices}
+        if question.kind == "single_choice":
+            st.radio(label, list(names), index=None, format_func=names.get, key=key, help=help_text)
+        else:
+            st.multiselect(label, list(names), format_func=names.get, key=key, help=help_text,
+                           placeholder=respondent.phrase("choose", language))
+    else:  # text
+        st.text_area(label, max_chars=question.max_length, key=key, help=help_text)
+        if question.max_length:
+            st.caption(respondent.phrase("text_limit", language, limit=question.max_length))
+
+
+def save_draft_if_changed(link: respondent.Link, answers: dict[str, Any], language: str) -> None:
+    if not link.personal or st.session_state.get(SAVED) == (answers, language):
+        return
+    try:
+        with db.session_scope(common.engine()) as session:
+            respondent.save_draft(session, link.invitation_id, answers, language)
+    except SQLAlchemyError:  # a draft is a convenience: the form goes on, the next change retries
+        log.exception("saving a web form draft failed")
+        return
+    st.session_state[SAVED] = (answers, language)
+
+
+def render_form(link: respondent.Link) -> None:
+    survey = link.survey
+    start_visit(link)
+    answers = sync_answers(survey)
+    language = st.session_state[LANGUAGE]
+
+    problems: dict[str, str] = {}
+    if st.session_state.pop(SUBMIT_REQUESTED, False):
+        problems = submit(link, answers, language)
+        if RESULT in st.session_state:
+            show_result(survey)
+            return
+        st.session_state[CHECKING] = bool(problems)
+    elif st.session_state.get(CHECKING):
+        problems = check_answers(survey, answers)[1]
+
+    if len(survey.languages) > 1:
+        st.selectbox(respondent.phrase("language", language), list(survey.languages), key=LANGUAGE,
+                     format_func=lambda code: LANGUAGE_NAMES.get(code, code))
+        language = st.session_state[LANGUAGE]
+    st.title(plain(respondent.localized(survey.title, language, survey)))
+    intro = respondent.localized(survey.intro, language, survey)
+    if intro:
+        st.markdown(plain(intro))
+    if link.personal:
+        st.caption(respondent.phrase("draft_notice", language))
+
+    shown: dict[str, Any] = {}  # conditions see only answers to shown questions, as check_answers does
+    for question in survey.questions:
+        if not question.is_shown(shown):
+            continue
+        render_question(question, survey, language, answers)
+        if question.key in answers:
+            shown[question.key] = answers[question.key]
+        if question.key in problems:
+            st.error(respondent.problem_text(problems[question.key], language))
+
+    st.button(respondent.phrase("submit", language), key=SUBMIT_BUTTON, type="primary", on_click=request_submit)
+    if problems:
+        st.error(respondent.phrase("fix_problems", language))
+    save_draft_if_changed(link, answers, language)
+
+
+def main() -> None:
+    token, slug = query_param("t"), query_param("s")
+    if token:
+        slug = None
+    reset_if_link_changed((token, slug))
+    try:
+        with db.session_scope(common.engine()) as session:
+            link = respondent.resolve_link(session, token=token, slug=slug)
+    except SQLAlchemyError:
+        log.exception("resolving a respondent link failed")
+        st.info(respondent.phrase("unavailable", fallback_language(None)))
+        return
+    if RESULT in st.session_state:  # submitted in this visit: the link now reads "already answered"
+        show_result(link.survey)
+        return
+    if not link.ok:
+        show_link_problem(link)
+        return
+    render_form(link)
+
+
+st.set_page_config(layout="centered", initial_sidebar_state="collapsed")
+main()

@@ -1,0 +1,62 @@
+"""Take the README's screenshots: start the app on a fresh demo database and photograph each page.
+
+    python docs/take_screenshots.py      # needs Debian's chromium at /usr/bin/chromium and playwright
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+PAGES = {"overview.png": "/"}
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def main() -> None:
+    port = free_port()
+    with tempfile.TemporaryDirectory() as folder:
+        env = {**os.environ, "SURVEY_DATABASE_URL": f"sqlite:///{folder}/demo.db"}
+        server = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
+             "--server.port", str(port), "--server.headless", "true"], cwd=ROOT, env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(60):
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=1)
+                    break
+                except OSError:
+                    time.sleep(0.5)
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+                page = browser.new_page(viewport={"width": 1400, "height": 1100})
+                for name, path in PAGES.items():
+                    page.goto(f"http://127.0.0.1:{port}{path}")
+                    page.get_by_text("Responses by month and channel").wait_for(timeout=120_000)
+                    time.sleep(3)  # let the charts draw
+                    page.screenshot(path=str(ROOT / "docs" / name), full_page=True)
+                    print(f"wrote docs/{name}")
+                browser.close()
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
