@@ -20,11 +20,22 @@ TRUE_WORDS = {"1", "true", "yes", "y"}
 FALSE_WORDS = {"0", "false", "no", "n", ""}
 
 
-class ImportProblem(ValueError):
-    """A file that cannot be imported; `problems` lists each faulty row and column."""
+@dataclass(frozen=True)
+class RowFault:
+    """One fault of one cell, for row-by-row reports."""
 
-    def __init__(self, problems: list[str]):
+    row: int
+    column: str
+    problem: str
+
+
+class ImportProblem(ValueError):
+    """A file that cannot be imported; `problems` lists each faulty row and column as text, and
+    `faults` the same as (row, column, problem) where a row is at fault."""
+
+    def __init__(self, problems: list[str], faults: list[RowFault] | None = None):
         self.problems = list(problems)
+        self.faults = list(faults or [])
         shown = self.problems[:MAX_PROBLEMS_SHOWN]
         more = len(self.problems) - len(shown)
         super().__init__("\n".join(shown + ([f"... and {more} more"] if more > 0 else [])))
@@ -70,8 +81,10 @@ class RowParser:
     def __init__(self, source: str):
         self.source = source
         self.problems: list[str] = []
+        self.faults: list[RowFault] = []
 
     def fail(self, row: int, column: str, problem: str) -> None:
+        self.faults.append(RowFault(row, column, problem))
         self.problems.append(messages.CSV_BAD_VALUE.format(source=self.source, row=row, column=column,
                                                           problem=problem))
 
@@ -117,4 +130,4 @@ class RowParser:
 
     def raise_if_any(self) -> None:
         if self.problems:
-            raise ImportProblem(self.problems)
+            raise ImportProblem(self.problems, self.faults)

@@ -32,7 +32,6 @@ from sqlalchemy.orm import Session
 
 from survey import models
 from survey.csvfiles import RowParser, read_rows
-from survey import messages
 
 KNOWN_COLUMNS = ("external_ref", "name", "email", "phone", "consent_to_contact", "region", "tier",
                  "industry", "annual_value", "tenure_start", "field_manager_email")
@@ -59,8 +58,7 @@ def import_customers(session: Session, path: str | Path) -> ImportSummary:
     for number, row in table.rows:
         ref = parse.text(number, "external_ref", row.get("external_ref", ""), required=True, max_length=100)
         if ref in seen:
-            parse.problems.append(messages.CSV_DUPLICATE.format(source=table.source, row=number,
-                                                                column="external_ref", value=ref))
+            parse.fail(number, "external_ref", f"{ref!r} appears more than once in the file")
         seen.setdefault(ref, number)
         manager_email = row.get("field_manager_email", "")
         records.append(dict(

@@ -32,7 +32,7 @@ from tqdm import tqdm
 
 from survey import models
 from survey.collect import answer_values, check_answers, content_hash
-from survey.csvfiles import ImportProblem, RowParser, read_rows
+from survey.csvfiles import ImportProblem, RowFault, RowParser, read_rows
 from survey.definition import Survey
 from survey.publishing import version_definition
 
@@ -49,6 +49,7 @@ class ResponseImportSummary:
     already_stored: int
     skipped: int = 0
     problems: tuple[str, ...] = field(default=(), repr=False)
+    faults: tuple[RowFault, ...] = field(default=(), repr=False)
 
 
 @dataclass
@@ -208,7 +209,8 @@ def import_responses(session: Session, path: str | Path, survey_slug: str | None
             rows.append(row)
     fresh, before = _already_stored(session, rows, parse)
     if parse.problems and not skip_invalid:
-        raise ImportProblem(parse.problems)
+        raise ImportProblem(parse.problems, parse.faults)
     _write(session, fresh, lookups.definitions, progress)
-    bad_rows = len({p.split(", column")[0] for p in parse.problems})
-    return ResponseImportSummary(len(fresh), before, skipped=bad_rows, problems=tuple(parse.problems))
+    bad_rows = len({fault.row for fault in parse.faults})
+    return ResponseImportSummary(len(fresh), before, skipped=bad_rows, problems=tuple(parse.problems),
+                                 faults=tuple(parse.faults))

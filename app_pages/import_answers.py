@@ -1,0 +1,64 @@
+"""Import answers: upload a CSV of phone, paper or kiosk answers; all rows or none by default."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from app_pages import common
+from survey import db
+from survey.csvfiles import ImportProblem
+from survey.response_import import import_responses
+
+FROM_FILE = "(the file's 'survey' column)"
+
+
+def run_import(name: str, content: bytes, survey_slug: str | None, skip_invalid: bool):
+    """Import the uploaded bytes under their own file name (messages name it); summary or ImportProblem."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / Path(name).name
+        path.write_bytes(content)
+        with db.session_scope(common.engine()) as session:
+            return import_responses(session, path, survey_slug=survey_slug, skip_invalid=skip_invalid)
+
+
+def fault_table(faults) -> pd.DataFrame:
+    """The row-by-row report: row number, column and problem."""
+    return pd.DataFrame([vars(f) for f in faults], columns=["row", "column", "problem"])
+
+
+def render() -> None:
+    st.title("Import answers")
+    st.write("Answers collected by phone, on paper or at a kiosk, as a CSV file: one row per response, "
+             "columns `submitted_at`, `customer_ref` or `token`, `channel`, and one column per question key. "
+             "Every row is checked with the same rules as the web form. Importing a file twice stores "
+             "nothing twice.")
+    slugs = [s.slug for s in common.surveys()]
+    chosen = st.selectbox("Survey", [FROM_FILE, *slugs])
+    skip_invalid = st.checkbox("Store the good rows even if some rows are bad",
+                               help="By default a file with any bad row stores nothing.")
+    upload = st.file_uploader("CSV file", type=["csv"])
+    if upload is None or not st.button("Import", type="primary"):
+        return
+    try:
+        summary = run_import(upload.name, upload.getvalue(), None if chosen == FROM_FILE else chosen, skip_invalid)
+    except ImportProblem as problem:
+        st.error(f"Nothing was imported: {len(problem.problems)} problem(s) in {upload.name}.")
+        if problem.faults:
+            st.dataframe(fault_table(problem.faults), hide_index=True, width="stretch")
+        else:
+            for line in problem.problems:
+                st.text(line)
+        return
+    st.success(f"{summary.stored:,} responses stored, {summary.already_stored:,} already stored"
+               + (f", {summary.skipped:,} rows skipped" if summary.skipped else "") + ".")
+    if summary.faults:
+        st.warning("Skipped rows:")
+        st.dataframe(fault_table(summary.faults), hide_index=True, width="stretch")
+    st.cache_data.clear()  # counts on other pages change
+
+
+render()

@@ -1,0 +1,59 @@
+"""The import page: an uploaded CSV is checked row by row; a bad file stores nothing and says why."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+from streamlit.testing.v1 import AppTest
+
+from survey import db, models
+from survey.customers import import_customers
+from survey.definition import load_yaml
+from survey.publishing import publish
+from tests.conftest import ROOT, SAMPLE_SURVEYS
+
+SHIPPED = ROOT / "sample_data" / "csv"
+
+
+@pytest.fixture
+def page(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    monkeypatch.setenv("SURVEY_DATABASE_URL", url)
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    with db.session_scope(engine) as session:  # a published survey: the app adds no demo data
+        for name in ("relationship_nps.yaml", "post_support.yaml"):
+            publish(session, load_yaml(SAMPLE_SURVEYS / name))
+        import_customers(session, SHIPPED / "customers.csv")
+    app = AppTest.from_file(str(ROOT / "app_pages" / "import_answers.py"), default_timeout=60)
+    app.run()
+    return app, engine
+
+
+def responses(engine) -> int:
+    with engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(models.Response)).scalar_one()
+
+
+def test_uploading_the_shipped_file_stores_each_response_once(page):
+    app, engine = page
+    content = (SHIPPED / "responses.csv").read_bytes()
+    app.file_uploader[0].set_value(("responses.csv", content, "text/csv")).run()
+    app.button[0].click().run()
+    assert not app.exception
+    assert app.success[0].value == "7 responses stored, 0 already stored."
+    app.button[0].click().run()
+    assert app.success[0].value == "0 responses stored, 7 already stored."
+    assert responses(engine) == 7
+
+
+def test_a_bad_upload_stores_nothing_and_lists_row_column_and_problem(page):
+    app, engine = page
+    bad = b"submitted_at,csat,effort\n2026-01-01T10:00,5,7\n2026-01-01T10:05,9,7\n"
+    app.selectbox[0].set_value("post-support")
+    app.file_uploader[0].set_value(("kiosk.csv", bad, "text/csv")).run()
+    app.button[0].click().run()
+    assert app.error[0].value == "Nothing was imported: 1 problem(s) in kiosk.csv."
+    report = app.dataframe[0].value
+    assert report.to_dict("records") == [{"row": 3, "column": "csat", "problem": "9 is outside the scale 1-5"}]
+    assert responses(engine) == 0
