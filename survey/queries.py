@@ -13,7 +13,7 @@ Example:
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, case, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from survey import models
@@ -61,3 +61,38 @@ def response_volume(engine: Engine, survey_slug: str, period: str = "month") -> 
     with engine.connect() as connection:
         frame = pd.DataFrame(connection.execute(query).all(), columns=["period", "channel", "responses"])
     return frame.astype({"period": str, "channel": str, "responses": int})
+
+
+RESPONSE_RATE_SEGMENTS = ("region", "tier", "industry")
+
+
+def response_rate(engine: Engine, survey_slug: str, by: str | None = None) -> pd.DataFrame:
+    """Invitations and the responses to them, for the survey or per customer segment.
+
+    Columns: the segment column `by` (region, tier or industry; absent when `by` is None), then
+    `invited` (invitations created), `responded` (of those, answered: a response points to the
+    invitation or it is marked responded) and `rate` (responded / invited). `invited` is the n of
+    the rate; without invitations the survey's one row has invited 0 and rate NaN. Customers with
+    no value in the segment form one group with a missing label. Counted in the database.
+    """
+    if by is not None and by not in RESPONSE_RATE_SEGMENTS:
+        raise ValueError(f"by must be one of {', '.join(RESPONSE_RATE_SEGMENTS)} or None, got {by!r}")
+    answered = or_(models.Invitation.responded_at.is_not(None), models.Response.id.is_not(None))
+    counts = [func.count(models.Invitation.id).label("invited"),
+              func.count(case((answered, 1))).label("responded")]
+    query = (select(*counts)
+             .join(models.Survey, models.Invitation.survey_id == models.Survey.id)
+             .outerjoin(models.Response, models.Response.invitation_id == models.Invitation.id)
+             .where(models.Survey.slug == survey_slug))
+    columns = ["invited", "responded"]
+    if by is not None:
+        segment = getattr(models.Customer, by).label(by)
+        query = (query.add_columns(segment)
+                 .join(models.Customer, models.Invitation.customer_id == models.Customer.id)
+                 .group_by(segment).order_by(segment))
+        columns = columns + [by]
+    with engine.connect() as connection:
+        frame = pd.DataFrame(connection.execute(query).all(), columns=columns)
+    frame = frame.astype({"invited": int, "responded": int})
+    frame["rate"] = (frame["responded"] / frame["invited"]).astype(float)
+    return frame[([by] if by else []) + ["invited", "responded", "rate"]].reset_index(drop=True)
