@@ -40,12 +40,13 @@ BAD_MAX_LENGTH = "{where}: max_length must be a positive whole number, got {valu
 
 # Publishing and storage
 UNKNOWN_SURVEY = "no survey with slug {slug!r}"
+ANONYMITY_FIXED = ("survey {slug!r} has responses: whether it is anonymous cannot change any more "
+                   "(publish it under a new slug instead)")
 
 # CSV imports
 CSV_MISSING_COLUMNS = "{source}: missing column(s): {columns}"
 CSV_EMPTY = "{source}: the file has no data rows"
 CSV_BAD_VALUE = "{source}: row {row}, column {column!r}: {problem}"
-CSV_DUPLICATE = "{source}: row {row}, column {column!r}: {value!r} appears more than once in the file"
 
 # XLSForm
 # `where` is "<file>, <sheet> sheet, row <n>" so every row-level message names file, sheet and row.
@@ -90,3 +91,137 @@ XLSFORM_DUPLICATE_CHOICE = "{where}: choice {name!r} appears twice in list {list
 XLSFORM_CHOICE_WITHOUT_LABEL = "{where}: choice {name!r} of list {list!r} has no label for language {language!r}"
 XLSFORM_BAD_FORM_ID = "{where}: form_id {form_id!r} is not a valid survey slug; using {slug!r}"
 XLSFORM_DEFAULT_LANGUAGE_UNUSED = "{where}: default_language {language!r} has no label column; using {fallback!r}"
+
+# Settings (environment variables)
+SETTING_NOT_A_NUMBER = "{name}={value!r}: expected a whole number of at least {minimum}"
+SETTING_BAD_PORT = "{name}={value!r}: expected a port number between 1 and 65535"
+SETTING_BAD_CHOICE = "{name}={value!r}: expected one of {choices}"
+SETTING_BAD_URL = "{name}={value!r}: expected an http:// or https:// URL"
+
+# SMTP
+SMTP_BAD_SECURITY = "SMTP security {value!r} is not one of {modes}"
+SMTP_NO_HOST = "no SMTP server configured: set SURVEY_SMTP_HOST (and SURVEY_SMTP_PORT, SURVEY_SMTP_SECURITY)"
+SMTP_NO_SENDER = "no sender address configured: set SURVEY_SMTP_FROM"
+SMTP_CANNOT_CONNECT = "cannot connect to the SMTP server {address}: {problem}"
+SMTP_LOGIN_FAILED = "the SMTP server {address} refused the sign-in of user {user!r}: {problem}"
+SMTP_SENDER_REFUSED = "the SMTP server {address} refused the sender {sender!r}: {problem}"
+SMTP_SEND_FAILED = "sending through the SMTP server {address} failed: {problem}"
+
+# Invitations
+INVITATION_UNKNOWN_FILTER = "unknown invitation filter {key!r} (expected one of: {known})"
+INVITATION_EMPTY_FILTER = "invitation filter {key!r} has no values"
+INVITATION_UNKNOWN_CHANNEL = "unknown invitation channel {channel!r} (expected one of: {channels})"
+INVITATION_ANONYMOUS = ("survey {slug!r} is anonymous: it cannot have personal invitations, which would link "
+                        "a person to their answers; share its open link instead")
+INVITATION_CLOSED = "survey {slug!r} is closed: it takes no new invitations"
+INVITATION_NOT_PUBLISHED = "survey {slug!r} has no published version"
+INVITATION_BAD_DAYS = "{name} must be a whole number of at least {minimum}, got {value!r}"
+
+# Invitation emails: {name}, {title}, {intro}, {link}, {expires} per language; English when the
+# invitation's language has no wording here.
+INVITATION_EMAIL_TEXT = {
+    "en": ("Hello {name},\n\n{intro}"
+           "Please tell us what you think in the survey \"{title}\", through your personal link:\n\n"
+           "{link}\n\n"
+           "The link is personal, please do not forward it. It is valid until {expires}.\n\n"
+           "Thank you.\n"),
+    "fr": ("Bonjour {name},\n\n{intro}"
+           "Merci de nous donner votre avis dans le questionnaire « {title} », par votre lien personnel :\n\n"
+           "{link}\n\n"
+           "Ce lien vous est personnel, merci de ne pas le transférer. Il est valable jusqu'au {expires}.\n\n"
+           "Merci.\n"),
+}
+
+# Respondent web form (survey/respondent.py, app_pages/respond.py)
+# Phrases of the form itself, per language; a language without a phrase falls back to English.
+RESPONDENT_PHRASES = {
+    "en": {
+        "language": "Language",
+        "required": "(required)",
+        "scale_ends": "{low_point} = {low} · {high_point} = {high}",
+        "text_limit": "Up to {limit} characters.",
+        "choose": "Choose one or more",
+        "draft_notice": "Your answers are kept as you go: you can leave and come back to this link later.",
+        "submit": "Submit",
+        "fix_problems": "Some answers need your attention: see the messages next to the questions above.",
+        "save_failed": "Your answers could not be saved just now. Please try again in a moment; "
+                       "nothing you entered is lost.",
+        "unavailable": "The survey is unavailable right now. Please try again later.",
+        "thank_you": "Thank you for your answers.",
+        "already_answered": "You already answered this survey on {date}. Thank you!",
+        "expired": "This survey link expired on {date}. Thank you for your interest.",
+        "closed": "This survey is closed and no longer accepts answers. Thank you for your interest.",
+        "unknown": "We could not find a survey for this link. Please check that you opened the "
+                   "complete link from your invitation.",
+        "not_open_link": "This survey can only be answered from your personal invitation link. "
+                         "Please open the link from your invitation.",
+    },
+    "fr": {
+        "language": "Langue",
+        "required": "(obligatoire)",
+        "text_limit": "{limit} caractères au maximum.",
+        "choose": "Choisissez une ou plusieurs réponses",
+        "draft_notice": "Vos réponses sont conservées au fur et à mesure : vous pouvez partir et revenir "
+                        "plus tard avec ce lien.",
+        "submit": "Envoyer",
+        "fix_problems": "Certaines réponses demandent votre attention : voir les messages près des questions.",
+        "save_failed": "Vos réponses n'ont pas pu être enregistrées pour l'instant. Réessayez dans un "
+                       "moment ; rien de ce que vous avez saisi n'est perdu.",
+        "unavailable": "Le questionnaire est indisponible pour le moment. Réessayez plus tard.",
+        "thank_you": "Merci pour vos réponses.",
+        "already_answered": "Vous avez déjà répondu à ce questionnaire le {date}. Merci !",
+        "expired": "Ce lien a expiré le {date}. Merci de votre intérêt.",
+        "closed": "Ce questionnaire est clos et n'accepte plus de réponses. Merci de votre intérêt.",
+        "unknown": "Nous n'avons pas trouvé de questionnaire pour ce lien. Vérifiez que vous avez ouvert "
+                   "le lien complet de votre invitation.",
+        "not_open_link": "Ce questionnaire ne peut être rempli qu'avec le lien personnel de votre invitation.",
+    },
+}
+# Problems survey/collect.py reports, by their code, per language (others are shown as they are).
+RESPONDENT_PROBLEMS = {
+    "en": {
+        "required": "An answer is required.",
+        "incomplete": "Every row needs a rating.",
+    },
+    "fr": {
+        "required": "Une réponse est obligatoire.",
+        "incomplete": "Chaque ligne demande une note.",
+    },
+}
+
+# API keys and the JSON API (survey/apikeys.py, survey/api.py). `field` names the body field at fault.
+API_KEY_NAME_REQUIRED = "an API key needs a name saying who uses it (e.g. 'kiosk in Lyon')"
+API_KEY_NAME_TOO_LONG = "an API key name is at most {limit} characters"
+API_KEY_UNKNOWN = "no API key with prefix {prefix!r}"
+API_KEY_MISSING = "an API key is required: send it in the X-API-Key header (or as Authorization: Bearer <key>)"
+API_KEY_INVALID = "the API key is not valid (unknown, mistyped or revoked)"
+API_NOT_FOUND = "no API endpoint at {path}"
+API_METHOD_NOT_ALLOWED = "{method} is not allowed here; use {allowed}"
+API_UNSUPPORTED_MEDIA_TYPE = "the body must be JSON sent with Content-Type: application/json (UTF-8), not {content_type!r}"
+API_BAD_CONTENT_LENGTH = "the Content-Length header {value!r} is not a number of bytes"
+API_BODY_TOO_LARGE = "the body is larger than the limit of {limit} bytes"
+API_BODY_NOT_UTF8 = "the body is not UTF-8 text"
+API_BODY_NOT_JSON = "the body is not valid JSON: {problem}"
+API_BODY_TOO_DEEP = "the body nests arrays or objects too deeply"
+API_BODY_DUPLICATE_NAME = "the body repeats the name {name!r} within one object"
+API_BODY_NOT_OBJECT = "the body must be a JSON object with idempotency_key and answers"
+API_UNKNOWN_SURVEY = "no survey {slug!r}"
+API_SURVEY_CLOSED = "survey {slug!r} is closed and takes no more responses"
+API_UNKNOWN_FIELD = "unknown field {field!r} (expected: {expected})"
+API_FIELD_REQUIRED = "{field} is required"
+API_FIELD_WRONG_TYPE = "{field} must be {expected}, not {actual}"
+API_FIELD_TOO_LONG = "{field} is longer than {limit} characters"
+API_FIELD_BLANK = "{field} must not be blank"
+API_BAD_CHANNEL = "channel {value!r} must be 1-20 lowercase letters, digits, - or _, starting with a letter"
+API_UNKNOWN_LANGUAGE = "language {value!r} is not one of this survey's languages ({languages})"
+API_NUL_CHARACTER = "{field} contains a NUL character (U+0000), which cannot be stored"
+API_LONE_SURROGATE = "{field} contains a lone surrogate (U+D800-U+DFFF), which is not a character"
+API_ANSWER_WRONG_TYPE = "expected {expected}, got {actual}"
+API_UNKNOWN_TOKEN = "no invitation to this survey has this token"
+API_TOKEN_EXPIRED = "the invitation expired at {expires}"
+API_ALREADY_ANSWERED = "this invitation has already been answered"
+API_UNKNOWN_CUSTOMER = "no customer with external_ref {ref!r}"
+API_CUSTOMER_MISMATCH = "customer_ref {ref!r} is not the customer this invitation was sent to"
+API_IDEMPOTENCY_CONFLICT = "idempotency key {key!r} was already used for a different response"
+API_DATABASE_BUSY = "the database is busy or unavailable; retry in a moment with the same idempotency key"
+API_INTERNAL_ERROR = "an unexpected error; retry with the same idempotency key (nothing is stored twice)"

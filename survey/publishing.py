@@ -47,6 +47,9 @@ def publish(session: Session, survey: Survey) -> models.SurveyVersion:
     latest = latest_version(session, survey.slug) if stored.id else None
     if latest is not None and latest.content_hash == digest:
         return latest
+    if stored.id and stored.anonymous != survey.anonymous and _has_responses(session, stored.id):
+        # Switching would expose earlier anonymous answers, or mix identified and anonymous ones.
+        raise DefinitionError([messages.ANONYMITY_FIXED.format(slug=survey.slug)])
     stored.title = survey.title[survey.languages[0]]
     stored.touchpoint = survey.touchpoint
     stored.anonymous = survey.anonymous
@@ -59,6 +62,10 @@ def publish(session: Session, survey: Survey) -> models.SurveyVersion:
     session.add(version)
     session.flush()
     return version
+
+
+def _has_responses(session: Session, survey_id: int) -> bool:
+    return session.scalar(select(models.Response.id).where(models.Response.survey_id == survey_id).limit(1)) is not None
 
 
 def latest_version(session: Session, slug: str) -> models.SurveyVersion | None:

@@ -123,3 +123,19 @@ def test_foreign_keys_are_enforced(engine):
     with pytest.raises(IntegrityError):
         with db.session_scope(engine) as session:
             session.add(models.Answer(response_id=12345, question_key="q", numeric_value=1))
+
+
+def test_anonymity_cannot_be_switched_once_a_survey_has_responses(engine):
+    from dataclasses import replace
+
+    from survey.definition import DefinitionError
+
+    original = load_yaml(SAMPLE_SURVEYS / "post_support.yaml")
+    with db.session_scope(engine) as session:
+        version = publish(session, original)
+        _add_response(session, version, "k1")
+    with pytest.raises(DefinitionError, match="'post-support' has responses: whether it is anonymous cannot change"):
+        with db.session_scope(engine) as session:
+            publish(session, replace(original, anonymous=True))
+    with engine.connect() as connection:
+        assert connection.execute(select(models.Survey.anonymous)).scalar_one() is False
