@@ -12,7 +12,12 @@ app = st.App(__file__, routes=routes())
 
 if st.runtime.exists():
     st.set_page_config(page_title="Satisfaction", layout="wide")
-    navigation = st.navigation([
-        st.Page("app_pages/overview.py", title="Overview", default=True),
-    ])
+    if "t" in st.query_params or "s" in st.query_params:
+        # Respondents (personal or open link) see the survey form only, never a dashboard page.
+        navigation = st.navigation([st.Page("app_pages/respond.py", title="Survey")], position="hidden")
+    else:
+        navigation = st.navigation([
+            st.Page("app_pages/overview.py", title="Overview", default=True),
+            st.Page("app_pages/import_answers.py", title="Import answers"),
+        ])
     navigation.run()

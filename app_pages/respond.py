@@ -37,7 +37,8 @@ SUBMIT_BUTTON = PREFIX + "submit"
 
 LANGUAGE_NAMES = {"en": "English", "fr": "Français", "de": "Deutsch", "es": "Español", "it": "Italiano",
                   "nl": "Nederlands", "pt": "Português"}
-MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$])")
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~$])")
+LIST_MARKER = re.compile(r"^(\s*)(?:([-+=])|(\d+)([.)]))(?=\s|$)", re.MULTILINE)
 
 
 def widget_key(answer_key: str) -> str:
@@ -47,7 +48,8 @@ def widget_key(answer_key: str) -> str:
 
 def plain(text: str) -> str:
     """Survey wording shown literally (labels and st.markdown read Markdown)."""
-    return MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    escaped = MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return LIST_MARKER.sub(lambda m: m[1] + (f"\\{m[2]}" if m[2] else f"{m[3]}\\{m[4]}"), escaped)
 
 
 def query_param(name: str) -> str | None:
@@ -191,15 +193,15 @@ def render_question(question: Question, survey: Survey, language: str, answers: 
                 st.session_state[key] = value
     key = widget_key(question.key)
     if question.kind == "matrix":
-        st.markdown(f"**{label}**")
+        st.markdown(f"**{label}**")  # the rows' common question; each row is a labelled radio group
         if help_text:
             st.caption(help_text)
-        for attribute in question.attributes:
-            row_label = plain(respondent.localized(attribute.label, language, survey))
-            render_scale_row(row_label, question, widget_key(f"{question.key}.{attribute.value}"), None)
         ends = scale_ends(question, survey, language)
         if ends:
             st.caption(ends)
+        for attribute in question.attributes:
+            row_label = plain(respondent.localized(attribute.label, language, survey))
+            render_scale_row(row_label, question, widget_key(f"{question.key}.{attribute.value}"), None)
     elif question.scale is not None:  # nps, csat, ces, rating, index_item
         render_scale_row(label, question, key, help_text)
         ends = scale_ends(question, survey, language)
@@ -291,7 +293,11 @@ def main() -> None:
     if not link.ok:
         show_link_problem(link)
         return
-    render_form(link)
+    try:
+        render_form(link)
+    except SQLAlchemyError:  # a draft could not be read: say so rather than show a traceback
+        log.exception("showing the web form failed")
+        st.info(respondent.phrase("unavailable", fallback_language(link.survey, link)))
 
 
 st.set_page_config(layout="centered", initial_sidebar_state="collapsed")
