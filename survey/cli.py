@@ -155,6 +155,88 @@ def cmd_responses_import(args) -> None:
           + (f", {summary.skipped} rows skipped" if summary.skipped else ""))
 
 
+def cmd_invitations_create(args) -> None:
+    """Create personal invitations to a survey for all customers, or those in the given segments.
+
+    Customers without consent to be contacted, invited to the survey within the quiet period
+    (SURVEY_INVITATION_QUIET_DAYS, default 90) or, for email, without an address are skipped.
+    Links stay valid for SURVEY_INVITATION_VALID_DAYS (default 30).
+
+    Example:
+        python -m survey invitations create relationship-nps
+        python -m survey invitations create relationship-nps --region North --region East --tier Gold
+        python -m survey invitations create post-support --channel link
+    """
+    from survey.invitations import create_invitations
+
+    filters = {name: getattr(args, name) for name in ("region", "tier", "industry", "field_manager")
+               if getattr(args, name)}
+    with db.session_scope(_engine()) as session:
+        batch = create_invitations(session, args.slug, filters, channel=args.channel)
+    print(f"{batch.created} invitations created; skipped {batch.skipped_no_consent} without consent, "
+          f"{batch.skipped_quiet_period} invited recently, {batch.skipped_no_email} without an email address")
+
+
+def cmd_invitations_export(args) -> None:
+    """Write a survey's open invitations (customer, email, personal link, expiry) to a CSV file.
+
+    The file holds personal links: anyone with a link can answer as that customer. Links start
+    with SURVEY_PUBLIC_URL (default http://localhost:8501).
+
+    Example:
+        SURVEY_PUBLIC_URL=https://survey.example.com python -m survey invitations export relationship-nps links.csv
+    """
+    from survey.invitations import export_invitations
+
+    with db.session_scope(_engine()) as session:
+        count = export_invitations(session, args.slug, args.out)
+    print(f"wrote {count} invitations to {args.out}")
+
+
+def cmd_invitations_send(args) -> None:
+    """Email a survey's unsent invitations through the SMTP server in the settings.
+
+    Settings: SURVEY_SMTP_HOST, SURVEY_SMTP_PORT, SURVEY_SMTP_SECURITY (none, starttls or ssl),
+    SURVEY_SMTP_USER, SURVEY_SMTP_PASSWORD, SURVEY_SMTP_FROM, SURVEY_PUBLIC_URL. Running it again
+    sends only what was not sent; refused recipients are listed and tried again next time.
+
+    Example:
+        SURVEY_SMTP_HOST=smtp.example.com SURVEY_SMTP_USER=survey SURVEY_SMTP_PASSWORD=... \\
+        SURVEY_SMTP_FROM=survey@example.com python -m survey invitations send relationship-nps
+    """
+    from survey.invitations import send_invitations
+    from survey.mail import MailError
+    from survey.settings import Settings
+
+    settings = Settings.from_env()
+    try:
+        with db.session_scope(_engine()) as session:
+            report = send_invitations(session, args.slug, settings, progress=True)
+    except MailError as error:
+        raise CommandError(f"{error} (invitations sent before this are recorded; run again to continue)") from None
+    for refusal in report.refused:
+        print(f"refused: {refusal.email}: {refusal.reason}", file=sys.stderr)
+    skipped = report.skipped_no_consent + report.skipped_no_email
+    print(f"{report.sent} invitations sent, {len(report.refused)} refused"
+          + (f", {skipped} skipped (consent withdrawn or no email address)" if skipped else ""))
+
+
+def cmd_apikey_create(args) -> None:
+    """Create a key for the JSON API; it is printed once and stored only as a hash.
+
+    Send it as `X-API-Key: <key>` (or `Authorization: Bearer <key>`); NAME says who uses it.
+
+    Example:
+        python -m survey apikey create "kiosk in Lyon"
+    """
+    from survey.apikeys import create_key
+
+    with db.session_scope(_engine()) as session:
+        created = create_key(session, args.name)
+    print(f"API key {created.name!r} (prefix {created.prefix}); copy it now, it is not shown again:")
+    print(created.key)
+
+
 def _existing_file(value: str) -> str:
     if not Path(value).is_file():
         raise argparse.ArgumentTypeError(f"no such file: {value}")
@@ -197,6 +279,25 @@ def build_parser() -> argparse.ArgumentParser:
     importing.add_argument("file", type=_existing_file)
     importing.add_argument("--survey", metavar="SLUG", help="the survey answered (else a 'survey' column)")
     importing.add_argument("--skip-invalid", action="store_true", help="store the good rows, report the bad")
+
+    invitations = groups.add_parser("invitations", help="personal invitations").add_subparsers(
+        dest="command", required=True)
+    creating = command(invitations, "create", cmd_invitations_create)
+    creating.add_argument("slug")
+    for option, name in (("--region", "region"), ("--tier", "tier"), ("--industry", "industry")):
+        creating.add_argument(option, action="append", metavar=name.upper(),
+                              help=f"only customers in this {name} (repeatable)")
+    creating.add_argument("--field-manager", action="append", metavar="EMAIL",
+                          help="only customers of this field manager (repeatable)")
+    creating.add_argument("--channel", choices=("email", "link"), default="email",
+                          help="email (sent by 'invitations send') or link (handed out from the export)")
+    exporting = command(invitations, "export", cmd_invitations_export)
+    exporting.add_argument("slug")
+    exporting.add_argument("out", metavar="OUT.csv")
+    command(invitations, "send", cmd_invitations_send).add_argument("slug")
+
+    apikey = groups.add_parser("apikey", help="keys for the JSON API").add_subparsers(dest="command", required=True)
+    command(apikey, "create", cmd_apikey_create).add_argument("name", help="who uses the key, e.g. 'kiosk in Lyon'")
     return parser
 
 
