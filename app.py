@@ -18,6 +18,12 @@ if st.runtime.exists():
     else:
         navigation = st.navigation([
             st.Page("app_pages/overview.py", title="Overview", default=True),
+            st.Page("app_pages/trends.py", title="Trends"),
+            st.Page("app_pages/segments.py", title="Segments"),
+            st.Page("app_pages/drivers.py", title="Drivers"),
+            st.Page("app_pages/loyalty.py", title="Loyalty and value"),
+            st.Page("app_pages/comments.py", title="Comments"),
+            st.Page("app_pages/responses.py", title="Responses"),
             st.Page("app_pages/import_answers.py", title="Import answers"),
         ])
     navigation.run()

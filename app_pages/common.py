@@ -7,11 +7,18 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from survey import db, queries
+from survey.filters import DIMENSIONS, Filters
 from survey.bootstrap import prepare_database
 from survey.publishing import SurveySummary, latest_version, list_surveys, version_definition
 
-# st.session_state keys for selections that cross pages.
+# st.session_state keys for selections that cross pages (the sidebar's global filters).
 SELECTED_SURVEY = "selected_survey"
+FILTER_VERSIONS = "filter_versions"
+FILTER_DATES = "filter_dates"
+FILTER_CHANNELS = "filter_channels"
+FILTER_SEGMENT = "filter_segment_{}"
+SIDEBAR_SEGMENTS = ("region", "tier", "industry")
+MIN_N_DEFAULT = 30
 
 
 @st.cache_resource(show_spinner="Preparing the database (first start adds demo data)...")
@@ -84,3 +91,61 @@ def _latest_definition(url: str, survey_slug: str):
 def latest_definition(survey_slug: str):
     """The Survey definition of the newest version of `survey_slug`."""
     return _latest_definition(db.database_url(), survey_slug)
+
+
+@st.cache_data(ttl=60)
+def _filter_choices(url: str, survey_slug: str) -> dict:
+    with _engine_for(url).connect() as connection:
+        return queries.filter_choices(connection, survey_slug, SIDEBAR_SEGMENTS)
+
+
+def _keep_filter_state() -> None:
+    # Streamlit forgets a page's widget values when another page is shown; re-assigning them
+    # keeps the sidebar filters as the user left them when moving between pages.
+    keys = [SELECTED_SURVEY, FILTER_VERSIONS, FILTER_DATES, FILTER_CHANNELS,
+            *(FILTER_SEGMENT.format(name) for name in SIDEBAR_SEGMENTS)]
+    for key in keys:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
+def global_filters() -> Filters | None:
+    """The sidebar filters every dashboard page shares (survey, versions, dates, channel, segments).
+
+    The selection persists across pages. None when no survey is published yet.
+    """
+    _keep_filter_state()
+    summary = choose_survey()
+    if summary is None:
+        return None
+    choices = _filter_choices(db.database_url(), summary.slug)
+    sidebar = st.sidebar
+    versions = sidebar.multiselect("Versions", choices["versions"], key=FILTER_VERSIONS,
+                                   placeholder="All versions")
+    first, last = choices["first_day"], choices["last_day"]
+    dates = ()
+    if first and last:
+        if FILTER_DATES in st.session_state and not all(first <= d <= last for d in st.session_state[FILTER_DATES]):
+            del st.session_state[FILTER_DATES]  # a date range from another survey
+        dates = sidebar.date_input("Dates", value=st.session_state.get(FILTER_DATES, (first, last)),
+                                   min_value=first, max_value=last, key=FILTER_DATES)
+    channels = sidebar.multiselect("Channels", choices["channels"], key=FILTER_CHANNELS, placeholder="All channels")
+    segments = []
+    for name in SIDEBAR_SEGMENTS:
+        picked = sidebar.multiselect(DIMENSIONS[name].label, choices[name], key=FILTER_SEGMENT.format(name),
+                                     placeholder="All")
+        if picked:
+            segments.append((name, tuple(picked)))
+    start, end = (dates if isinstance(dates, tuple) and len(dates) == 2 else (None, None))
+    return Filters(summary.slug, versions=tuple(versions), start=start, end=end, channels=tuple(channels),
+                   segments=tuple(segments))
+
+
+@st.cache_data(ttl=60)
+def _histogram(url: str, filters: Filters, question_key: str, period: str | None, by: tuple[str, ...]) -> pd.DataFrame:
+    return queries.histogram(_engine_for(url), filters, question_key, period, by)
+
+
+def histogram(filters: Filters, question_key: str, period: str | None = None, by: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Score counts for the filtered responses, grouped by `by` and `period` (aggregate counts only)."""
+    return _histogram(db.database_url(), filters, question_key, period, tuple(by))

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, case, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from survey import models
+from survey.filters import DIMENSIONS, Filters, responses_in_scope
 
 PERIOD_FORMATS = {"month": ("%Y-%m", "YYYY-MM"), "day": ("%Y-%m-%d", "YYYY-MM-DD"), "year": ("%Y", "YYYY")}
 
@@ -96,3 +97,50 @@ def response_rate(engine: Engine, survey_slug: str, by: str | None = None) -> pd
     frame = frame.astype({"invited": int, "responded": int})
     frame["rate"] = (frame["responded"] / frame["invited"]).astype(float)
     return frame[([by] if by else []) + ["invited", "responded", "rate"]].reset_index(drop=True)
+
+
+def histogram(engine: Engine, filters: Filters, question_key: str, period: str | None = None,
+              by: tuple[str, ...] | str = ()) -> pd.DataFrame:
+    """Score counts of one question for the responses in `filters`, grouped in the database.
+
+    Columns: each dimension of `by` (see `survey.filters.DIMENSIONS`), `period` when `period` is
+    given ("day", "month" or "year"), then `score` and `count`: the histogram format of `analysis`.
+    """
+    by = (by,) if isinstance(by, str) else tuple(by)
+    for name in by:
+        if name not in DIMENSIONS:
+            raise ValueError(f"unknown segment dimension {name!r} (expected one of {', '.join(DIMENSIONS)})")
+    groups = [DIMENSIONS[name].expression().label(name) for name in by]
+    if period is not None:
+        groups.append(period_label(engine, models.Response.submitted_at, period).label("period"))
+    score = models.Answer.numeric_value.label("score")
+    query = (select(*groups, score, func.count().label("count"))
+             .select_from(models.Answer)
+             .join(models.Response, models.Answer.response_id == models.Response.id))
+    query = responses_in_scope(query, filters, by).where(
+        models.Answer.question_key == question_key, models.Answer.numeric_value.is_not(None))
+    query = query.group_by(*groups, score).order_by(*groups, score)
+    columns = [*by, *(["period"] if period else []), "score", "count"]
+    with engine.connect() as connection:
+        frame = pd.DataFrame(connection.execute(query).all(), columns=columns)
+    return frame.astype({"score": int, "count": int})
+
+
+def filter_choices(connection, survey_slug: str, segments: tuple[str, ...]) -> dict:
+    """What the dashboard's filters can offer for a survey: its version numbers, first and last
+    response day, channels, and the values of each segment dimension among its respondents."""
+    survey_id = select(models.Survey.id).where(models.Survey.slug == survey_slug).scalar_subquery()
+    versions = connection.execute(select(models.SurveyVersion.number).where(
+        models.SurveyVersion.survey_id == survey_id).order_by(models.SurveyVersion.number)).scalars().all()
+    first, last = connection.execute(select(func.min(models.Response.submitted_at),
+                                            func.max(models.Response.submitted_at))
+                                     .where(models.Response.survey_id == survey_id)).one()
+    channels = connection.execute(select(models.Response.channel).where(models.Response.survey_id == survey_id)
+                                  .distinct().order_by(models.Response.channel)).scalars().all()
+    found = {"versions": list(versions), "first_day": first.date() if first else None,
+             "last_day": last.date() if last else None, "channels": list(channels)}
+    for name in segments:
+        column = DIMENSIONS[name].expression()
+        found[name] = [value for value in connection.execute(
+            select(column).distinct().order_by(column)).scalars().all() if value is not None]
+    return found

@@ -1,0 +1,8 @@
+"""Loyalty and value (being built)."""
+
+import streamlit as st
+
+from app_pages import common
+
+filters = common.global_filters()
+st.title("Loyalty and value")

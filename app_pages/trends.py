@@ -1,0 +1,8 @@
+"""Trends (being built)."""
+
+import streamlit as st
+
+from app_pages import common
+
+filters = common.global_filters()
+st.title("Trends")

@@ -1,0 +1,121 @@
+"""The dashboard's global filters and segment dimensions, turned into SQL.
+
+A `Filters` value says which responses a page looks at (survey, versions, dates, channels and
+segment values). It is frozen and hashable, so cached loaders can take it as a key. `DIMENSIONS`
+names every segment a page can split by, each as a SQL expression over responses joined to
+their customer, so that grouping happens in the database.
+
+Example:
+    >>> Filters("relationship-nps", segments=(("region", ("North",)),)).segment("region")
+    ('North',)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Callable
+
+from sqlalchemy import Select, case, literal
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
+
+from survey import models
+
+# Bands keep small, meaningful groups: value in annual revenue, tenure in years as a customer.
+VALUE_BANDS = ((10_000, "under 10k"), (50_000, "10k-50k"), (200_000, "50k-200k"))
+VALUE_TOP_BAND = "200k and more"
+TENURE_BANDS = ((1, "under 1 year"), (3, "1-3 years"), (5, "3-5 years"))
+TENURE_TOP_BAND = "5 years and more"
+
+FieldManager = aliased(models.User, name="field_manager")
+
+
+def _value_band() -> ColumnElement:
+    value = models.Customer.annual_value
+    return case(*[(value < limit, literal(label)) for limit, label in VALUE_BANDS],
+                (value.is_not(None), literal(VALUE_TOP_BAND)), else_=literal(None))
+
+
+def _tenure_band(today: date | None = None) -> ColumnElement:
+    # Bound dates instead of date arithmetic: the same SQL on SQLite and PostgreSQL.
+    today = today or date.today()
+    start = models.Customer.tenure_start
+    return case(*[(start > today - timedelta(days=round(365.25 * years)), literal(label))
+                  for years, label in TENURE_BANDS],
+                (start.is_not(None), literal(TENURE_TOP_BAND)), else_=literal(None))
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A segment dimension: its label, its SQL expression, and whether it needs the customer join."""
+
+    label: str
+    expression: Callable[[], ColumnElement]
+    needs_customer: bool = True
+    needs_field_manager: bool = False
+
+
+DIMENSIONS: dict[str, Dimension] = {
+    "region": Dimension("Region", lambda: models.Customer.region),
+    "tier": Dimension("Tier", lambda: models.Customer.tier),
+    "industry": Dimension("Industry", lambda: models.Customer.industry),
+    "channel": Dimension("Channel", lambda: models.Response.channel, needs_customer=False),
+    "language": Dimension("Language", lambda: models.Response.language, needs_customer=False),
+    "touchpoint": Dimension("Touchpoint", lambda: models.Survey.touchpoint, needs_customer=False),
+    "field_manager": Dimension("Field manager", lambda: FieldManager.name, needs_field_manager=True),
+    "tenure_band": Dimension("Tenure", _tenure_band),
+    "value_band": Dimension("Customer value", _value_band),
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which responses a page looks at. Empty tuples and None mean "no restriction".
+
+    `end` is inclusive (the whole day). `segments` pairs a dimension name with allowed values.
+    """
+
+    survey: str
+    versions: tuple[int, ...] = ()
+    start: date | None = None
+    end: date | None = None
+    channels: tuple[str, ...] = ()
+    segments: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def __post_init__(self):
+        for name, _ in self.segments:
+            if name not in DIMENSIONS:
+                raise ValueError(f"unknown segment dimension {name!r} (expected one of {', '.join(DIMENSIONS)})")
+        if self.start and self.end and self.start > self.end:
+            raise ValueError(f"the start date {self.start} is after the end date {self.end}")
+
+    def segment(self, name: str) -> tuple[str, ...]:
+        """The values allowed for dimension `name` (empty: all)."""
+        return dict(self.segments).get(name, ())
+
+
+def responses_in_scope(query: Select, filters: Filters, dimensions: tuple[str, ...] = ()) -> Select:
+    """Join responses (already in `query`'s FROM) to what `filters` and `dimensions` need, and
+    restrict them to the filters."""
+    query = query.join(models.Survey, models.Response.survey_id == models.Survey.id).where(
+        models.Survey.slug == filters.survey)
+    used = set(dimensions) | {name for name, values in filters.segments if values}
+    if filters.versions:
+        query = query.join(models.SurveyVersion, models.Response.survey_version_id == models.SurveyVersion.id
+                           ).where(models.SurveyVersion.number.in_(filters.versions))
+    if any(DIMENSIONS[name].needs_customer for name in used):
+        query = query.outerjoin(models.Customer, models.Response.customer_id == models.Customer.id)
+    if any(DIMENSIONS[name].needs_field_manager for name in used):
+        query = query.outerjoin(FieldManager, models.Customer.field_manager_id == FieldManager.id)
+    if filters.start:
+        query = query.where(models.Response.submitted_at >= datetime.combine(filters.start, time(), timezone.utc))
+    if filters.end:
+        query = query.where(models.Response.submitted_at
+                            < datetime.combine(filters.end + timedelta(days=1), time(), timezone.utc))
+    if filters.channels:
+        query = query.where(models.Response.channel.in_(filters.channels))
+    for name, values in filters.segments:
+        if values:
+            query = query.where(DIMENSIONS[name].expression().in_(values))
+    return query
