@@ -38,22 +38,28 @@ def _postgres_database(base_url: str):
         admin.dispose()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path):
-    """A URL to a fresh, empty database: a SQLite file, and PostgreSQL when the server is configured.
+def fresh_database_url(backend: str, folder: Path):
+    """Yield a URL to a fresh, empty database of `backend` ("sqlite": a file in `folder`;
+    "postgresql": a throwaway database on the server at SURVEY_TEST_POSTGRES_URL).
 
-    Under CI (`CI` set) a missing PostgreSQL configuration fails instead of skipping.
+    Without that server PostgreSQL tests skip with the reason, and fail under CI (`CI` set).
     """
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'test.db'}"
+    if backend == "sqlite":
+        yield f"sqlite:///{folder / 'test.db'}"
         return
     base_url = os.environ.get(POSTGRES_ENV)
     if not base_url:
-        message = f"{POSTGRES_ENV} is not set: PostgreSQL storage tests need a server"
+        message = f"{POSTGRES_ENV} is not set: PostgreSQL tests need a server"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
     yield from _postgres_database(base_url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """A URL to a fresh, empty database: a SQLite file, and PostgreSQL when the server is configured."""
+    yield from fresh_database_url(request.param, tmp_path)
 
 
 @pytest.fixture

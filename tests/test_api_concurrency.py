@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from survey import apikeys, db, models
 from survey.definition import load_yaml
 from survey.publishing import publish
-from tests.conftest import POSTGRES_ENV, ROOT, SAMPLE_SURVEYS, _postgres_database
+from tests.conftest import ROOT, SAMPLE_SURVEYS, fresh_database_url
 
 SUBMIT_PATH = "/api/v1/surveys/{slug}/responses"
 GOOD_SUPPORT = {"csat": 4, "effort": 6, "resolved": "yes", "comment": "Fine"}
@@ -114,16 +114,7 @@ class Server:
 
 def backend_url(request, tmp_path_factory):
     """A fresh database URL per backend (PostgreSQL fails under CI when unreachable, as in conftest)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('api') / 'api.db'}"
-        return
-    base_url = os.environ.get(POSTGRES_ENV)
-    if not base_url:
-        message = f"{POSTGRES_ENV} is not set: PostgreSQL API tests need a server"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    yield from _postgres_database(base_url)
+    yield from fresh_database_url(request.param, tmp_path_factory.mktemp("api"))
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
