@@ -1,8 +1,69 @@
-"""Comments (being built)."""
+"""Comments: the free-text answers of the filtered responses with their score, segment, date and channel.
+
+Filter by score band and by search words (all must appear, case-insensitively; matched in the
+database). Comments are shown as plain text in a table, never as Markdown or HTML: a customer's
+`<script>` or `**bold**` reads exactly as they typed it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
 
 import streamlit as st
 
 from app_pages import common
+from survey.queries import score_bands
 
-filters = common.global_filters()
-st.title("Comments")
+PAGE_SIZE = 50
+ALL_SCORES = "All scores"
+
+
+def band_label(name: str, bounds: tuple[float, float]) -> str:
+    low, high = (int(b) for b in bounds)
+    return f"{name.capitalize()} ({low}-{high})" if low != high else f"{name.capitalize()} ({low})"
+
+
+def render() -> None:
+    filters = common.global_filters()
+    st.title("Comments")
+    if filters is None:
+        return
+    columns = common.survey_columns(filters)
+    if not columns.text_keys:
+        st.info("This survey has no free-text question.")
+        return
+    bands = score_bands(columns.score_metric, columns.score_scale)
+    left, right = st.columns([1, 2])
+    labels = {ALL_SCORES: None} | {band_label(name, bounds): bounds for name, bounds in bands.items()}
+    picked = left.selectbox(f"Score ({columns.score_key})" if columns.score_key else "Score", list(labels),
+                            key="comments_band", disabled=not bands)
+    band = labels[picked]
+    search = right.text_input("Search words (every word must appear)", key="comments_search")
+    words = tuple(dict.fromkeys(word.lower() for word in search.split()))
+
+    total = common.comment_count(filters, band, words)
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    # a new selection starts again at page 1 (the widget key follows the selection)
+    selection = hashlib.sha1(repr((filters, band, words)).encode()).hexdigest()[:12]
+    page = st.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, value=1, step=1,
+                           key=f"comments_page_{selection}")
+    first = (page - 1) * PAGE_SIZE
+    st.caption(f"{total:,} comments · showing {min(first + 1, total):,}-{min(first + PAGE_SIZE, total):,}, newest first")
+    if total == 0:
+        st.info("No comment matches these filters.")
+        return
+    frame = common.comments(filters, band, words, PAGE_SIZE, page)
+    st.dataframe(frame, hide_index=True, width="stretch", column_config={
+        "response_id": st.column_config.NumberColumn("Response", format="%d"),
+        "submitted_at": st.column_config.DatetimeColumn("Date", format="YYYY-MM-DD HH:mm"),
+        "question": "Question",
+        "comment": st.column_config.TextColumn("Comment", width="large"),
+        "score": st.column_config.NumberColumn(columns.score_key or "Score", format="%d"),
+        "region": "Region", "tier": "Tier", "channel": "Channel",
+    })
+    st.download_button("Download all matching comments (CSV)", data=lambda: common.comments_csv(filters, band, words),
+                       file_name=f"{filters.survey}-comments.csv", mime="text/csv", on_click="ignore")
+
+
+render()

@@ -1,8 +1,43 @@
-"""Responses (being built)."""
+"""Responses: the filtered responses of the selected survey and versions, one row each with every answer.
+
+For analysts: paginated here, downloadable whole as a CSV streamed from the database in chunks.
+Customers appear by reference, region and tier only: no names or contact details (need-to-know).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
 
 import streamlit as st
 
 from app_pages import common
 
-filters = common.global_filters()
-st.title("Responses")
+PAGE_SIZE = 100
+
+
+def render() -> None:
+    filters = common.global_filters()
+    st.title("Responses")
+    if filters is None:
+        return
+    total = common.response_count(filters)
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    selection = hashlib.sha1(repr(filters).encode()).hexdigest()[:12]  # new filters start at page 1
+    page = st.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, value=1, step=1,
+                           key=f"responses_page_{selection}")
+    first = (page - 1) * PAGE_SIZE
+    st.caption(f"{total:,} responses · showing {min(first + 1, total):,}-{min(first + PAGE_SIZE, total):,}, newest first")
+    if total == 0:
+        st.info("No response matches these filters.")
+        return
+    frame = common.responses_page(filters, PAGE_SIZE, page)
+    st.dataframe(frame, hide_index=True, width="stretch", column_config={
+        "id": st.column_config.NumberColumn("id", format="%d"),
+        "submitted_at": st.column_config.DatetimeColumn("submitted_at", format="YYYY-MM-DD HH:mm:ss"),
+    })
+    st.download_button(f"Download all {total:,} responses (CSV)", data=lambda: common.responses_csv(filters),
+                       file_name=f"{filters.survey}-responses.csv", mime="text/csv", on_click="ignore")
+
+
+render()

@@ -140,7 +140,8 @@ class Response(Base):
     """One submitted questionnaire. Stored once per idempotency key, whatever the retries."""
 
     __tablename__ = "responses"
-    __table_args__ = (Index("ix_responses_survey_submitted", "survey_id", "submitted_at"),)
+    __table_args__ = (Index("ix_responses_survey_submitted", "survey_id", "submitted_at"),
+                      Index("ix_responses_survey_submitted_channel", "survey_id", "submitted_at", "channel"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
@@ -164,7 +165,8 @@ class Answer(Base):
     """
 
     __tablename__ = "answers"
-    __table_args__ = (Index("ix_answers_question_value", "question_key", "numeric_value"),)
+    __table_args__ = (Index("ix_answers_question_value", "question_key", "numeric_value"),
+                      Index("ix_answers_question_response_value", "question_key", "response_id", "numeric_value"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     response_id: Mapped[int] = mapped_column(ForeignKey("responses.id"), index=True)

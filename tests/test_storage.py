@@ -27,7 +27,7 @@ def test_upgrading_twice_changes_nothing(engine):
     head = ScriptDirectory.from_config(db.alembic_config(engine)).get_current_head()
     with engine.connect() as connection:
         assert connection.execute(text("select version_num from alembic_version")).scalar_one() == head
-    assert head == "0002"
+    assert head == "0003"
 
 
 def test_migrations_downgrade_to_empty_and_upgrade_again(engine):

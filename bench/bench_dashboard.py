@@ -1,0 +1,307 @@
+"""Benchmark: the dashboard's Overview aggregates on 1,000,000 responses (SQLite), against DuckDB.
+
+Generates demo data (`survey.demo.generate`, 5,000 customers, 1,000,000 responses, seed 7; about
+40 s) into a temporary SQLite file, or reuses `--database PATH` (generated there when missing).
+Then, without and with the indexes of migration 0003 (it downgrades the file to 0002 first, and
+leaves it at head):
+
+- **cold**: the Overview's aggregates (NPS, index, CSAT and CES histograms per month, NPS per
+  region, response volume per month and channel) in a new process with a fresh engine;
+- **warm**: the same again in that process (best of three);
+- **filter change**: the same with a date range and a region (queries Streamlit has not cached).
+
+Reference in the same run: the same tables exported to Parquet (pyarrow) and the same aggregates
+computed with DuckDB; ours / DuckDB's is printed. Last, `streamlit run app.py` is started on the
+file and the Overview is loaded in Chromium (Playwright): seconds to the first render after start,
+to a re-render, and the server's peak resident memory (VmHWM). Figures only: no pass/fail.
+The issue's targets: Overview under 1.5 s warm and 5 s cold, a filter change under 1 s, the app
+under 1.5 GB resident. "Cold" here means a new process: the OS file cache stays warm.
+
+Example:
+    python bench/bench_dashboard.py                               # ~3 minutes on 2 cores
+    python bench/bench_dashboard.py --database /tmp/bench_1m.db   # keeps the data for next time
+    python bench/bench_dashboard.py --responses 100000 --no-browser
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from survey import db, queries  # noqa: E402
+from survey.filters import Filters  # noqa: E402
+
+RELATIONSHIP, SUPPORT = "relationship-nps", "post-support"
+START, END = date(2026, 1, 1), date(2026, 10, 31)
+REGION = "North"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def overview_aggregates(engine, narrowed: bool = False) -> dict[str, float]:
+    """Run the Overview's aggregate queries; seconds per query (and `total`)."""
+    extra = dict(start=START, end=END, segments=(("region", (REGION,)),)) if narrowed else {}
+    relationship, support = Filters(RELATIONSHIP, **extra), Filters(SUPPORT, **extra)
+    steps = {
+        "nps per month": lambda: queries.histogram(engine, relationship, "recommend", period="month"),
+        "nps per region": lambda: queries.histogram(engine, relationship, "recommend", by="region"),
+        "index item per month": lambda: queries.histogram(engine, relationship, "satisfaction", period="month"),
+        "csat per month": lambda: queries.histogram(engine, support, "csat", period="month"),
+        "ces per month": lambda: queries.histogram(engine, support, "effort", period="month"),
+        "volume per month, channel": lambda: queries.response_volume(engine, RELATIONSHIP),
+    }
+    seconds = {}
+    for name, step in steps.items():
+        began = time.perf_counter()
+        step()
+        seconds[name] = time.perf_counter() - began
+    seconds["total"] = sum(seconds.values())
+    return seconds
+
+
+def measure_in_this_process(url: str) -> dict:
+    """Cold (first run, fresh engine), warm (best of 3) and filter-change timings."""
+    engine = db.make_engine(url)
+    cold = overview_aggregates(engine)
+    warm = min((overview_aggregates(engine) for _ in range(3)), key=lambda r: r["total"])
+    narrowed = overview_aggregates(engine, narrowed=True)
+    engine.dispose()
+    return {"cold": cold, "warm": warm, "filter change": narrowed}
+
+
+def measure_in_new_process(url: str) -> dict:
+    output = subprocess.run([sys.executable, __file__, "--measure", url], check=True, capture_output=True,
+                            text=True, cwd=ROOT).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+# --- DuckDB over Parquet: the same aggregates, as a reference -----------------------------------
+
+DUCKDB_STEPS = {
+    "nps per month": "select strftime(r.submitted_at, '%Y-%m') p, a.numeric_value, count(*) from answers a "
+                     "join responses r on a.response_id = r.id join surveys s on r.survey_id = s.id {customers} "
+                     "where s.slug = '{relationship}' and a.question_key = 'recommend' and a.numeric_value is not null "
+                     "{where} group by 1, 2",
+    "nps per region": "select c.region, a.numeric_value, count(*) from answers a join responses r on a.response_id = r.id "
+                      "join surveys s on r.survey_id = s.id left join customers c on r.customer_id = c.id "
+                      "where s.slug = '{relationship}' and a.question_key = 'recommend' and a.numeric_value is not null "
+                      "{where} group by 1, 2",
+    "index item per month": "select strftime(r.submitted_at, '%Y-%m') p, a.numeric_value, count(*) from answers a "
+                            "join responses r on a.response_id = r.id join surveys s on r.survey_id = s.id {customers} "
+                            "where s.slug = '{relationship}' and a.question_key = 'satisfaction' "
+                            "and a.numeric_value is not null {where} group by 1, 2",
+    "csat per month": "select strftime(r.submitted_at, '%Y-%m') p, a.numeric_value, count(*) from answers a "
+                      "join responses r on a.response_id = r.id join surveys s on r.survey_id = s.id {customers} "
+                      "where s.slug = '{support}' and a.question_key = 'csat' and a.numeric_value is not null "
+                      "{where} group by 1, 2",
+    "ces per month": "select strftime(r.submitted_at, '%Y-%m') p, a.numeric_value, count(*) from answers a "
+                     "join responses r on a.response_id = r.id join surveys s on r.survey_id = s.id {customers} "
+                     "where s.slug = '{support}' and a.question_key = 'effort' and a.numeric_value is not null "
+                     "{where} group by 1, 2",
+    "volume per month, channel": "select strftime(r.submitted_at, '%Y-%m') p, r.channel, count(*) from responses r "
+                                 "join surveys s on r.survey_id = s.id where s.slug = '{relationship}' group by 1, 2",
+}
+
+
+def export_parquet(path: Path, folder: Path) -> dict[str, float]:
+    """responses, answers (numbers only), surveys and customers (segments only) as Parquet files."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    tables = {
+        "responses": ("select id, survey_id, survey_version_id, customer_id, channel, language, submitted_at "
+                      "from responses", {"submitted_at": pa.timestamp("us")}),
+        "answers": ("select response_id, question_key, numeric_value from answers", {}),
+        "surveys": ("select id, slug from surveys", {}),
+        "customers": ("select id, region, tier, industry from customers", {}),
+    }
+    seconds = {}
+    connection = sqlite3.connect(path)
+    for name, (sql, casts) in tables.items():
+        began = time.perf_counter()
+        cursor = connection.execute(sql)
+        columns = [d[0] for d in cursor.description]
+        writer = None
+        while rows := cursor.fetchmany(500_000):
+            arrays = [pa.array(values) for values in zip(*rows)]
+            arrays = [a.cast(casts[c]) if c in casts else a for a, c in zip(arrays, columns)]
+            batch = pa.table(arrays, names=columns)
+            writer = writer or pq.ParquetWriter(folder / f"{name}.parquet", batch.schema)
+            writer.write_table(batch)
+        writer.close()
+        seconds[name] = time.perf_counter() - began
+    connection.close()
+    return seconds
+
+
+def measure_duckdb(folder: Path) -> dict:
+    import duckdb
+
+    def run(connection, narrowed: bool) -> dict[str, float]:
+        where = (f"and r.submitted_at >= '{START}' and r.submitted_at < '{date(END.year, END.month + 1, 1)}' "
+                 f"and c.region = '{REGION}'") if narrowed else ""
+        seconds = {}
+        for name, sql in DUCKDB_STEPS.items():
+            customers = "left join customers c on r.customer_id = c.id" if narrowed else ""
+            query = sql.format(relationship=RELATIONSHIP, support=SUPPORT, customers=customers, where=where)
+            began = time.perf_counter()
+            connection.execute(query).fetchall()
+            seconds[name] = time.perf_counter() - began
+        seconds["total"] = sum(seconds.values())
+        return seconds
+
+    connection = duckdb.connect()
+    for name in ("responses", "answers", "surveys", "customers"):
+        connection.execute(f"create view {name} as select * from read_parquet('{folder / name}.parquet')")
+    cold = run(connection, False)
+    warm = min((run(connection, False) for _ in range(3)), key=lambda r: r["total"])
+    narrowed = run(connection, True)
+    connection.close()
+    return {"cold": cold, "warm": warm, "filter change": narrowed}
+
+
+# --- The real app: render time in a browser and the server's peak memory -------------------------
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _status(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def measure_app(url: str) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--server.headless", "true"], cwd=ROOT,
+        env={**os.environ, "SURVEY_DATABASE_URL": url}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    found = {}
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(f"{base}/api/v1/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        found["rss after start"] = _status(server.pid, "VmRSS")
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                                 args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+
+            def render(label: str, action) -> None:
+                began = time.perf_counter()
+                action()
+                page.locator("h1").first.wait_for(timeout=300_000)
+                page.wait_for_timeout(300)
+                page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=300_000)
+                found[label] = time.perf_counter() - began - 0.3
+
+            render("overview, first render after start", lambda: page.goto(base + "/"))
+            render("overview, re-render (cached)", lambda: page.reload())
+            render("overview, a new session", lambda: page.goto(base + "/"))
+            browser.close()
+        found["peak rss (VmHWM)"] = _status(server.pid, "VmHWM")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return found
+
+
+# --- Driver --------------------------------------------------------------------------------------
+
+def _print_table(title: str, rows: dict[str, dict], columns: list[str]) -> None:
+    print(f"\n{title}")
+    names = list(next(iter(rows.values()))[columns[0]])
+    width = max(len(n) for n in names) + 2
+    print(" " * width + "".join(f"{label:>26}" for label in rows for _ in [0]))
+    for column in columns:
+        print(f"  [{column}]")
+        for name in names:
+            print(f"{name:<{width}}" + "".join(f"{rows[label][column][name]:>26.3f}" for label in rows))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database", help="SQLite file to use (generated there when missing)")
+    parser.add_argument("--responses", type=int, default=1_000_000)
+    parser.add_argument("--customers", type=int, default=5_000)
+    parser.add_argument("--no-browser", action="store_true", help="skip the streamlit + Chromium measurement")
+    parser.add_argument("--measure", help=argparse.SUPPRESS)  # internal: one cold/warm run in this process
+    arguments = parser.parse_args()
+    if arguments.measure:
+        print(json.dumps(measure_in_this_process(arguments.measure)))
+        return
+
+    from alembic import command
+
+    from survey import demo
+
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        path = Path(arguments.database) if arguments.database else folder / "bench.db"
+        url = f"sqlite:///{path.resolve()}"
+        engine = db.make_engine(url)
+        if not path.exists() or path.stat().st_size < 100_000:
+            db.upgrade(engine)
+            began = time.perf_counter()
+            print(demo.generate(engine, customers=arguments.customers, responses=arguments.responses, seed=7,
+                                progress=True))
+            print(f"generated in {time.perf_counter() - began:.1f} s")
+        with engine.connect() as connection:
+            counts = connection.exec_driver_sql("select (select count(*) from responses), (select count(*) from answers)").one()
+        print(f"database {path}: {counts[0]:,} responses, {counts[1]:,} answers")
+
+        config = db.alembic_config(engine)
+        command.downgrade(config, "0002")
+        before = measure_in_new_process(url)
+        began = time.perf_counter()
+        command.upgrade(config, "head")
+        print(f"indexes of 0003 built in {time.perf_counter() - began:.1f} s")
+        after = measure_in_new_process(url)
+        engine.dispose()
+
+        export = export_parquet(path, folder)
+        print("parquet export: " + ", ".join(f"{k} {v:.1f} s" for k, v in export.items()))
+        duck = measure_duckdb(folder)
+
+        results = {"sqlite, before 0003": before, "sqlite, after 0003": after, "duckdb/parquet": duck}
+        _print_table("seconds per Overview aggregate", results, ["cold", "warm", "filter change"])
+        print("\nsummary (seconds; ratio = ours after 0003 / DuckDB)")
+        for column in ("cold", "warm", "filter change"):
+            ours, reference = after[column]["total"], duck[column]["total"]
+            print(f"  {column:<14} before {before[column]['total']:7.3f}  after {ours:7.3f}  "
+                  f"duckdb {reference:7.3f}  ratio {ours / reference:6.1f}x  "
+                  f"index speed-up {before[column]['total'] / ours:4.1f}x")
+
+        if not arguments.no_browser:
+            app = measure_app(url)
+            print("\nthe app (streamlit run + Chromium, after 0003)")
+            for name, value in app.items():
+                print(f"  {name:<38} " + (f"{value / 2**20:8.0f} MiB" if "rss" in name else f"{value:8.2f} s"))
+
+
+if __name__ == "__main__":
+    main()

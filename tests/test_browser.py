@@ -1,0 +1,136 @@
+"""A real browser on the running app: every dashboard page and the respondent form open without an
+error box. Screenshots land under pytest's temporary folder.
+
+Needs Debian's Chromium at /usr/bin/chromium and the playwright package (never `playwright install`).
+Under CI (`CI` set) a missing browser fails; locally the test skips and says why.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from survey import db, demo
+from survey.definition import loads_yaml
+from survey.publishing import publish
+from tests.conftest import ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+OPEN_SURVEY = """
+slug: kiosk-feedback
+title: Quick kiosk feedback
+anonymous: true
+questions:
+  - {key: csat, kind: csat, required: true, text: "How was your visit today?"}
+"""
+# URL path -> the title the page shows (Streamlit derives page URLs from the file names).
+PAGES = {
+    "/": "How are we doing?",  # the overview shows the most answered survey's title
+    "/trends": "Trends",
+    "/segments": "Segments",
+    "/drivers": "Drivers",
+    "/loyalty": "Loyalty and value",
+    "/comments": "Comments",
+    "/responses": "Responses",
+    "/import_answers": "Import answers",
+    "/?s=kiosk-feedback": "Quick kiosk feedback",
+}
+ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
+
+
+def _require_browser():
+    problem = None
+    if not Path(CHROMIUM).exists():
+        problem = f"{CHROMIUM} is missing (apt-get install chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError as error:
+            problem = f"the playwright package is missing ({error})"
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(problem)
+        pytest.skip(problem)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`streamlit run app.py` on a free local port over a small demo database; yields its base URL."""
+    _require_browser()
+    folder = tmp_path_factory.mktemp("browser")
+    url = f"sqlite:///{folder / 'demo.db'}"
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    demo.generate(engine, customers=300, responses=6000, seed=7, progress=False)
+    with db.session_scope(engine) as session:
+        publish(session, loads_yaml(OPEN_SURVEY))
+    engine.dispose()
+    port = _free_port()
+    log = open(folder / "streamlit.log", "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--server.headless", "true"],
+        cwd=ROOT, env={**os.environ, "SURVEY_DATABASE_URL": url}, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/api/v1/health", timeout=2)
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"the app did not start:\n{(folder / 'streamlit.log').read_text()}")
+                time.sleep(0.3)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        found = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield found
+        found.close()
+
+
+@pytest.mark.parametrize("path", list(PAGES))
+def test_every_page_opens_in_a_browser_without_an_error_box(server, browser, path, tmp_path):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.goto(server + path)
+        page.locator("h1", has_text=PAGES[path]).first.wait_for(timeout=60_000)
+        # the script has finished once the "Running..." status is gone (and stays gone a moment)
+        page.wait_for_timeout(500)
+        page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=60_000)
+        page.wait_for_timeout(1000)
+        name = path.strip("/").replace("?", "").replace("=", "-") or "overview"
+        page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
+        errors = page.locator(ERRORS)
+        assert errors.count() == 0, f"{path} shows an error: {errors.first.inner_text()[:2000]}"
+        assert (tmp_path / f"{name}.png").stat().st_size > 10_000
+    finally:
+        page.close()
