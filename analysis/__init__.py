@@ -14,6 +14,8 @@ else off the declared scale raises ValueError naming the value):
 - ``agree_share(scores, scale=(1, 7), top=3, confidence=0.95) -> Estimate``
 - ``ces(scores, scale=(1, 7), confidence=0.95) -> Estimate``
 - ``mean_score(scores, scale, confidence=0.95) -> Estimate``
+- ``mean_from_moments(n, total, total_squares, scale=None, confidence=0.95) -> Estimate``
+- ``compare_means(first, second, confidence=0.95) -> Comparison``
 
 Frames of respondents:
 
@@ -21,6 +23,12 @@ Frames of respondents:
 - ``cronbach_alpha(frame, items=None, confidence=0.95) -> Reliability``
 - ``key_drivers(frame, outcome, drivers) -> DataFrame``
 - ``rake(frame, targets, max_iter=100, tol=1e-8) -> Series``
+
+Sufficient statistics counted by the database (no answer rows needed):
+
+- ``key_drivers_from_moments(n, sums, cross_products, outcome, drivers, dropped_rows=0) -> DataFrame``
+  (with ``moments_to_correlations``)
+- ``value_weighted_nps_from_sums(counts, value, value_squared, confidence=0.95) -> ValueWeightedNPS``
 
 Over periods and groups:
 
@@ -59,17 +67,21 @@ Metrics (`metric=`): "nps"; "csat" (top-box share in percent, scale (1, 5), top 
 """
 
 from analysis.control import p_chart
+from analysis.correlations import key_drivers_from_moments, moments_to_correlations
 from analysis.drivers import key_drivers
 from analysis.estimates import Comparison, Estimate, Reliability, ValueWeightedNPS
 from analysis.groups import by_segment, trend
 from analysis.index import cronbach_alpha, satisfaction_index
+from analysis.moments import compare_means, mean_from_moments
 from analysis.nps import compare_nps, nps, nps_from_counts, value_weighted_nps
 from analysis.scores import agree_share, ces, csat, mean_score
+from analysis.value_weighted import value_weighted_nps_from_sums
 from analysis.weighting import rake
 
 __all__ = [
     "Comparison", "Estimate", "Reliability", "ValueWeightedNPS",
-    "agree_share", "by_segment", "ces", "compare_nps", "cronbach_alpha", "csat", "key_drivers",
-    "mean_score", "nps", "nps_from_counts", "p_chart", "rake", "satisfaction_index", "trend",
-    "value_weighted_nps",
+    "agree_share", "by_segment", "ces", "compare_means", "compare_nps", "cronbach_alpha", "csat",
+    "key_drivers", "key_drivers_from_moments", "mean_from_moments", "mean_score", "moments_to_correlations",
+    "nps", "nps_from_counts", "p_chart", "rake", "satisfaction_index", "trend", "value_weighted_nps",
+    "value_weighted_nps_from_sums",
 ]

@@ -125,10 +125,9 @@ def global_filters() -> Filters | None:
     first, last = choices["first_day"], choices["last_day"]
     dates = ()
     if first and last:
-        if FILTER_DATES in st.session_state and not all(first <= d <= last for d in st.session_state[FILTER_DATES]):
-            del st.session_state[FILTER_DATES]  # a date range from another survey
-        dates = sidebar.date_input("Dates", value=st.session_state.get(FILTER_DATES, (first, last)),
-                                   min_value=first, max_value=last, key=FILTER_DATES)
+        if FILTER_DATES not in st.session_state or not all(first <= d <= last for d in st.session_state[FILTER_DATES]):
+            st.session_state[FILTER_DATES] = (first, last)  # the whole survey, or after switching surveys
+        dates = sidebar.date_input("Dates", min_value=first, max_value=last, key=FILTER_DATES)
     channels = sidebar.multiselect("Channels", choices["channels"], key=FILTER_CHANNELS, placeholder="All channels")
     segments = []
     for name in SIDEBAR_SEGMENTS:
@@ -149,3 +148,189 @@ def _histogram(url: str, filters: Filters, question_key: str, period: str | None
 def histogram(filters: Filters, question_key: str, period: str | None = None, by: tuple[str, ...] = ()) -> pd.DataFrame:
     """Score counts for the filtered responses, grouped by `by` and `period` (aggregate counts only)."""
     return _histogram(db.database_url(), filters, question_key, period, tuple(by))
+
+
+# Row views (Comments, Responses): one page at a time from the database; exports streamed.
+
+
+@st.cache_data(ttl=60)
+def _survey_columns(url: str, survey_slug: str, versions: tuple[int, ...]) -> queries.SurveyColumns:
+    return queries.survey_columns(_engine_for(url), survey_slug, versions)
+
+
+def survey_columns(filters: Filters) -> queries.SurveyColumns:
+    """The answer keys, text keys and score question of the filtered survey versions."""
+    return _survey_columns(db.database_url(), filters.survey, filters.versions)
+
+
+@st.cache_data(ttl=60)
+def _comment_count(url: str, filters: Filters, band: tuple[float, float] | None, words: tuple[str, ...]) -> int:
+    return queries.count_comments(_engine_for(url), filters, _survey_columns(url, filters.survey, filters.versions),
+                                  band, words)
+
+
+def comment_count(filters: Filters, band: tuple[float, float] | None = None, words: tuple[str, ...] = ()) -> int:
+    """How many free-text answers match the filters, the score band and every search word."""
+    return _comment_count(db.database_url(), filters, band, tuple(words))
+
+
+@st.cache_data(ttl=60, max_entries=200)
+def _comments(url: str, filters: Filters, band: tuple[float, float] | None, words: tuple[str, ...],
+              page_size: int, page: int) -> pd.DataFrame:
+    return queries.comments(_engine_for(url), filters, _survey_columns(url, filters.survey, filters.versions),
+                            band, words, limit=page_size, offset=(page - 1) * page_size)
+
+
+def comments(filters: Filters, band: tuple[float, float] | None = None, words: tuple[str, ...] = (),
+             page_size: int = 50, page: int = 1) -> pd.DataFrame:
+    """Page `page` (from 1) of the matching free-text answers, newest first."""
+    return _comments(db.database_url(), filters, band, tuple(words), page_size, page)
+
+
+@st.cache_data(ttl=60)
+def _response_count(url: str, filters: Filters) -> int:
+    return queries.count_responses(_engine_for(url), filters)
+
+
+def response_count(filters: Filters) -> int:
+    """How many responses the filters select."""
+    return _response_count(db.database_url(), filters)
+
+
+@st.cache_data(ttl=60, max_entries=200)
+def _responses_page(url: str, filters: Filters, page_size: int, page: int) -> pd.DataFrame:
+    keys = _survey_columns(url, filters.survey, filters.versions).answer_keys
+    return queries.responses_page(_engine_for(url), filters, keys, limit=page_size, offset=(page - 1) * page_size)
+
+
+def responses_page(filters: Filters, page_size: int = 100, page: int = 1) -> pd.DataFrame:
+    """Page `page` (from 1) of the filtered responses with one column per answer key."""
+    return _responses_page(db.database_url(), filters, page_size, page)
+
+
+def csv_bytes(columns, rows) -> bytes:
+    """A formula-safe CSV (see `survey.exports`) of `rows`, written to disk as they stream in."""
+    import tempfile
+    from pathlib import Path
+
+    from survey.exports import write_csv
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "export.csv"
+        write_csv(path, columns, rows, private=True)
+        return path.read_bytes()
+
+
+def comments_csv(filters: Filters, band: tuple[float, float] | None = None, words: tuple[str, ...] = ()) -> bytes:
+    """Every matching comment (not just the page shown) as a formula-safe CSV."""
+    url = db.database_url()
+    columns = _survey_columns(url, filters.survey, filters.versions)
+    return csv_bytes(queries.COMMENT_COLUMNS, queries.iter_comments(_engine_for(url), filters, columns, band, tuple(words)))
+
+
+def responses_csv(filters: Filters) -> bytes:
+    """Every filtered response with its answers as a formula-safe CSV, read in chunks."""
+    url = db.database_url()
+    keys = _survey_columns(url, filters.survey, filters.versions).answer_keys
+    return csv_bytes([*queries.RESPONSE_COLUMNS, *keys], queries.iter_responses(_engine_for(url), filters, keys))
+
+
+# Segments, Drivers, Loyalty and value: aggregates counted in the database, keyed by URL + Filters.
+
+
+@st.cache_data(ttl=60)
+def _key_driver_moments(url: str, filters: Filters, outcome: str, drivers: tuple[str, ...]) -> dict:
+    return queries.driver_moments(_engine_for(url), filters, outcome, drivers)
+
+
+def key_driver_moments(filters: Filters, outcome: str, drivers: tuple[str, ...]) -> dict:
+    """n, sums and cross-products of the outcome and driver answers per response (one SQL query)."""
+    return _key_driver_moments(db.database_url(), filters, outcome, tuple(drivers))
+
+
+@st.cache_data(ttl=60)
+def _value_nps_grid(url: str, filters: Filters, question_key: str) -> pd.DataFrame:
+    return queries.value_nps_grid(_engine_for(url), filters, question_key)
+
+
+def value_nps_grid(filters: Filters, question_key: str) -> pd.DataFrame:
+    """Customers and their annual value per value band and NPS category of their latest answer."""
+    return _value_nps_grid(db.database_url(), filters, question_key)
+
+
+@st.cache_data(ttl=60, max_entries=100)
+def _low_scoring_customers(url: str, filters: Filters, question_key: str, max_score: float,
+                           comment_keys: tuple[str, ...], min_value: float | None, tenure_before,
+                           silent: bool, limit: int) -> pd.DataFrame:
+    return queries.low_scoring_customers(_engine_for(url), filters, question_key, max_score, comment_keys,
+                                         min_value=min_value, tenure_before=tenure_before, silent=silent,
+                                         limit=limit)
+
+
+def low_scoring_customers(filters: Filters, question_key: str, max_score: float, comment_keys: tuple[str, ...] = (),
+                          min_value: float | None = None, tenure_before=None, silent: bool = False,
+                          limit: int = 500) -> pd.DataFrame:
+    """Customers whose latest score is at most `max_score` (no contact details). Not yet user-scoped:
+    when accounts arrive, the user must join this cache key."""
+    return _low_scoring_customers(db.database_url(), filters, question_key, max_score, tuple(comment_keys),
+                                  min_value, tenure_before, silent, limit)
+
+
+def table_csv(frame: pd.DataFrame) -> bytes:
+    """A small table as formula-safe CSV bytes (`survey.exports.safe_cell` on every cell, header too)."""
+    import csv
+    import io
+
+    from survey.exports import safe_cell
+
+    stream = io.StringIO()
+    writer = csv.writer(stream)
+    writer.writerow([safe_cell(str(name)) for name in frame.columns])
+    for row in frame.astype(object).where(frame.notna(), None).itertuples(index=False):
+        writer.writerow([safe_cell(cell.item() if hasattr(cell, "item") else cell) for cell in row])
+    return stream.getvalue().encode("utf-8-sig")
+
+
+# Overview and Trends: index moments, filtered response counts, response rate and follow-up counts.
+
+
+@st.cache_data(ttl=60)
+def _index_moments(url: str, filters: Filters, items: tuple[tuple[str, float, float], ...], period: str | None,
+                   by: tuple[str, ...]) -> pd.DataFrame:
+    return queries.index_moments(_engine_for(url), filters, items, period, by)
+
+
+def index_moments(filters: Filters, items: tuple[tuple[str, float, float], ...], period: str | None = None,
+                  by: tuple[str, ...] = ()) -> pd.DataFrame:
+    """n, sum and sum of squares of the 0-100 satisfaction index per group (counted in the database)."""
+    return _index_moments(db.database_url(), filters, tuple(items), period, tuple(by))
+
+
+@st.cache_data(ttl=60)
+def _response_counts(url: str, filters: Filters, period: str) -> pd.DataFrame:
+    return queries.response_counts(_engine_for(url), filters, period)
+
+
+def response_counts(filters: Filters, period: str = "month") -> pd.DataFrame:
+    """Filtered responses per period and channel (counted in the database)."""
+    return _response_counts(db.database_url(), filters, period)
+
+
+@st.cache_data(ttl=60)
+def _response_rate(url: str, survey_slug: str) -> pd.DataFrame:
+    return queries.response_rate(_engine_for(url), survey_slug)
+
+
+def response_rate(survey_slug: str) -> pd.DataFrame:
+    """Invitations of the survey and the responses to them (one row: invited, responded, rate)."""
+    return _response_rate(db.database_url(), survey_slug)
+
+
+@st.cache_data(ttl=30)
+def _follow_up_counts(url: str, survey_slug: str) -> dict[str, int]:
+    return queries.follow_up_counts(_engine_for(url), survey_slug)
+
+
+def follow_up_counts(survey_slug: str) -> dict[str, int]:
+    """Open and overdue follow-up cases of the survey (cached for 30 s: overdue depends on the clock)."""
+    return _follow_up_counts(db.database_url(), survey_slug)

@@ -1,8 +1,130 @@
-"""Drivers (being built)."""
+"""Drivers: which attributes move the overall score, and where to act (importance-performance).
 
+The database reduces the filtered responses to the sufficient statistics of the analysis (n,
+sums and cross-products of the outcome and driver answers, one query); analysis turns them
+into Johnson's relative weights, coefficients and quadrants, exactly as `key_drivers` would on
+the raw rows.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
 import streamlit as st
 
+from analysis import key_drivers_from_moments
 from app_pages import common
 
-filters = common.global_filters()
-st.title("Drivers")
+QUADRANT_ORDER = ["concentrate here", "keep up the good work", "low priority", "possible overkill"]
+
+
+def driver_questions(definition) -> tuple[object | None, dict[str, str]]:
+    """The overall question (role: overall) and {answer key: label} of the driver attributes (role: driver)."""
+    overall = next((q for q in definition.questions if q.role == "overall"), None)
+    language = definition.languages[0]
+    labels: dict[str, str] = {}
+    for question in definition.questions:
+        if question.role != "driver":
+            continue
+        if question.kind == "matrix":
+            for attribute, key in zip(question.attributes, question.answer_keys):
+                labels[key] = attribute.label.get(language) or attribute.value
+        else:
+            labels[question.key] = question.text.get(language) or question.key
+    return overall, labels
+
+
+def importance_chart(table: pd.DataFrame) -> alt.LayerChart:
+    """Importance (share of R^2) against performance (mean rating), split at their means, quadrants named."""
+    frame = table.reset_index()
+    mean_performance, mean_share = float(frame["performance"].mean()), float(frame["share"].mean())
+    low_x, high_x = float(frame["performance"].min()), float(frame["performance"].max())
+    pad_x = max(0.25, (high_x - low_x) * 0.15)
+    x_domain = [low_x - pad_x, high_x + pad_x]
+    y_domain = [0.0, max(100.0, float(frame["share"].max()) * 1.1)]
+    corners = pd.DataFrame({
+        "label": QUADRANT_ORDER,
+        "x": [x_domain[0], x_domain[1], x_domain[0], x_domain[1]],
+        "y": [y_domain[1], y_domain[1], 0.0, 0.0],
+        "align": ["left", "right", "left", "right"],
+        "baseline": ["top", "top", "bottom", "bottom"],
+    })
+    x = alt.X("performance:Q", title="Performance (mean rating)", scale=alt.Scale(domain=x_domain, nice=False))
+    y = alt.Y("share:Q", title="Importance (% of explained variance)", scale=alt.Scale(domain=y_domain, nice=False))
+    points = alt.Chart(frame).mark_circle(size=140).encode(
+        x=x, y=y, color=alt.Color("quadrant:N", scale=alt.Scale(domain=QUADRANT_ORDER), title="Quadrant"),
+        tooltip=["label:N", alt.Tooltip("share:Q", format=".1f", title="importance %"),
+                 alt.Tooltip("performance:Q", format=".2f"), alt.Tooltip("coefficient:Q", format=".3f"),
+                 "quadrant:N"])
+    names = alt.Chart(frame).mark_text(dx=8, align="left").encode(x=x, y=y, text="label:N")
+    rules = (alt.Chart(pd.DataFrame({"x": [mean_performance]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
+             + alt.Chart(pd.DataFrame({"y": [mean_share]})).mark_rule(strokeDash=[4, 4]).encode(y="y:Q"))
+    quadrant_labels = []
+    for align in ("left", "right"):
+        for baseline in ("top", "bottom"):
+            subset = corners[(corners["align"] == align) & (corners["baseline"] == baseline)]
+            quadrant_labels.append(alt.Chart(subset).mark_text(
+                align=align, baseline=baseline, dx=6 if align == "left" else -6, dy=6 if baseline == "top" else -6,
+                fontStyle="italic", color="gray").encode(x="x:Q", y="y:Q", text="label:N"))
+    return alt.layer(rules, *quadrant_labels, points, names).properties(height=420)
+
+
+def render() -> None:
+    filters = common.global_filters()
+    st.title("Drivers")
+    if filters is None:
+        return
+    definition = common.latest_definition(filters.survey)
+    overall, labels = driver_questions(definition)
+    if overall is None or not labels:
+        missing = " and ".join(part for part, absent in (("no overall question (`role: overall`)", overall is None),
+                                                         ("no driver attributes (`role: driver`)", not labels))
+                               if absent)
+        st.info(f"This survey declares {missing}, so there is no key-driver analysis to show. "
+                "Declare them in the survey definition to see which attributes move the overall score.")
+        return
+    drivers = tuple(labels)
+    st.caption(f"Outcome: {overall.text.get(definition.languages[0], overall.key)} (`{overall.key}`) · "
+               f"{len(drivers)} driver attributes · responses answering all of them in the filters")
+    moments = common.key_driver_moments(filters, overall.key, drivers)
+    try:
+        table = key_drivers_from_moments(moments["n"], moments["sums"], moments["cross_products"], overall.key,
+                                         drivers, moments["dropped_rows"])
+    except ValueError as error:
+        st.warning(f"No key-driver analysis for these filters: {error}.")
+        return
+    n, r_squared = table.attrs["n"], table.attrs["r_squared"]
+    if n < common.MIN_N_DEFAULT * len(drivers):
+        st.warning(f"Only {n:,} complete responses for {len(drivers)} drivers: read the ranking as a hint.")
+    columns = st.columns(3)
+    columns[0].metric("Complete responses (n)", f"{n:,}")
+    columns[1].metric("R² (all drivers together)", f"{r_squared:.2f}")
+    columns[2].metric("Left out (some answers missing)", f"{table.attrs['dropped_rows']:,}")
+
+    table = table.assign(label=[labels[key] for key in table.index])
+    st.subheader("Importance and performance")
+    st.altair_chart(importance_chart(table), width="stretch")
+    st.caption("Importance: Johnson's relative weight as a share of R². Performance: mean rating. "
+               "Dashed lines: means across the drivers.")
+
+    st.subheader("Ranking")
+    ranked = table.sort_values("weight", ascending=False).reset_index()
+    shown = pd.DataFrame({
+        "rank": range(1, len(ranked) + 1),
+        "driver": ranked["label"],
+        "answer key": ranked["driver"],
+        "importance %": ranked["share"].round(1),
+        "relative weight": ranked["weight"].round(4),
+        "coefficient": ranked["coefficient"].round(3),
+        "correlation": ranked["correlation"].round(3),
+        "performance": ranked["performance"].round(2),
+        "quadrant": ranked["quadrant"],
+        "n": n,
+        "R²": round(r_squared, 4),
+    })
+    st.dataframe(shown, hide_index=True, width="stretch")
+    st.download_button("Download the ranking (CSV)", common.table_csv(shown), file_name=f"{filters.survey}-drivers.csv",
+                       mime="text/csv")
+
+
+render()

@@ -1,8 +1,144 @@
-"""Loyalty and value (being built)."""
+"""Loyalty and value: is the revenue happy? Satisfaction by customer value, value-weighted NPS, and the
+high-value customers who score low without saying why.
 
+Each customer counts once, with their latest answer in the filtered responses. Counts and value
+sums per (value band, NPS category) come from the database; customer lists are limited and carry
+no contact details (need-to-know).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import altair as alt
+import pandas as pd
 import streamlit as st
 
+from analysis import nps_from_counts, value_weighted_nps_from_sums
 from app_pages import common
+from survey.filters import VALUE_BANDS, VALUE_TOP_BAND
 
-filters = common.global_filters()
-st.title("Loyalty and value")
+CATEGORIES = ["detractor", "passive", "promoter"]
+BAND_ORDER = [label for _, label in VALUE_BANDS] + [VALUE_TOP_BAND]
+HIGH_VALUE_FROM = 50_000  # the two top value bands
+HIGH_VALUE_BANDS = [label for limit, label in VALUE_BANDS if limit > HIGH_VALUE_FROM] + [VALUE_TOP_BAND]
+LOW_SCORE_MAX = 6  # detractors
+LONG_TENURE_YEARS = 5
+LIST_LIMIT = 500
+QUADRANTS = {(True, True): "advocates", (True, False): "at risk",
+             (False, True): "satisfied, lower value", (False, False): "dissatisfied, lower value"}
+
+
+def quadrant_table(grid: pd.DataFrame) -> pd.DataFrame:
+    """Customers and revenue per quadrant: high value (top two bands) x satisfied (not a detractor)."""
+    valued = grid.dropna(subset=["value_band"])
+    keys = zip(valued["value_band"].isin(HIGH_VALUE_BANDS), valued["category"] != "detractor")
+    frame = valued.assign(quadrant=[QUADRANTS[key] for key in keys])
+    table = frame.groupby("quadrant")[["customers", "value"]].sum().reindex(list(QUADRANTS.values()), fill_value=0)
+    total = table["value"].sum()
+    table["revenue share %"] = (100 * table["value"] / total).round(1) if total > 0 else float("nan")
+    return table.rename(columns={"value": "annual value"}).reset_index()
+
+
+def grid_chart(grid: pd.DataFrame) -> alt.LayerChart:
+    """Customers per value band (rows) and NPS category (columns), coloured by count."""
+    data = grid.dropna(subset=["value_band"])
+    base = alt.Chart(data).encode(x=alt.X("category:N", sort=CATEGORIES, title="Latest answer"),
+                                  y=alt.Y("value_band:N", sort=BAND_ORDER[::-1], title="Annual value"))
+    cells = base.mark_rect().encode(color=alt.Color("customers:Q", title="Customers"),
+                                    tooltip=["value_band:N", "category:N", "customers:Q",
+                                             alt.Tooltip("value:Q", format=",.0f", title="annual value")])
+    return (cells + base.mark_text().encode(text="customers:Q")).properties(height=220)
+
+
+def customer_list(frame: pd.DataFrame, today: date) -> pd.DataFrame:
+    """The columns a manager needs (no contact details); tenure in whole years to `today`."""
+    tenure = [(today - start).days / 365.25 if isinstance(start, date) else float("nan")
+              for start in frame["tenure_start"]]
+    return pd.DataFrame({
+        "name": frame["name"], "external_ref": frame["external_ref"], "region": frame["region"],
+        "tier": frame["tier"], "industry": frame["industry"], "annual value": frame["annual_value"].round(0),
+        "tenure (years)": pd.Series(tenure, index=frame.index).round(1), "last score": frame["score"],
+        "date": pd.to_datetime(frame["submitted_at"]).dt.date,
+    })
+
+
+def render() -> None:
+    filters = common.global_filters()
+    st.title("Loyalty and value")
+    if filters is None:
+        return
+    definition = common.latest_definition(filters.survey)
+    questions = definition.metric_questions("nps")
+    if not questions or definition.anonymous:
+        st.info("Loyalty and value needs an NPS question answered by known customers: this survey "
+                + ("is anonymous." if definition.anonymous else "declares no NPS question."))
+        return
+    question = questions[0]
+    comment_keys = tuple(q.key for q in definition.questions if q.kind == "text")
+    grid = common.value_nps_grid(filters, question.key)
+    if grid.empty:
+        st.info("No customer answered in the selected filters.")
+        return
+    st.caption("Each customer counts once, with their latest answer in the filtered responses.")
+
+    valued = grid.dropna(subset=["value_band"])
+    per_category = valued.groupby("category")[["customers", "value", "value_squared"]].sum().reindex(
+        CATEGORIES, fill_value=0)
+    all_counts = grid.groupby("category")["customers"].sum().reindex(CATEGORIES, fill_value=0)
+    plain = nps_from_counts(*(int(count) for count in all_counts))
+    weighted = value_weighted_nps_from_sums(per_category["customers"].to_list(), per_category["value"].to_list(),
+                                            per_category["value_squared"].to_list()).weighted
+    total_value = float(per_category["value"].sum())
+    detractor_share = 100 * float(per_category.loc["detractor", "value"]) / total_value if total_value else float("nan")
+
+    columns = st.columns(3)
+    columns[0].metric("NPS (customers)", f"{plain.value:+.1f}")
+    columns[0].caption(f"95% interval {plain.low:+.1f} to {plain.high:+.1f} · n = {plain.n:,}")
+    columns[1].metric("Value-weighted NPS", f"{weighted.value:+.1f}")
+    columns[1].caption(f"95% interval {weighted.low:+.1f} to {weighted.high:+.1f} · n = {weighted.n:,} · "
+                       f"effective n = {weighted.n_eff:,.0f}")
+    columns[2].metric("Revenue held by detractors", f"{detractor_share:.1f}%")
+    columns[2].caption(f"of {total_value:,.0f} annual value · {int(per_category.loc['detractor', 'customers']):,} "
+                       "detractor customers")
+    if weighted.value < plain.value - 10:
+        st.warning(f"The value-weighted NPS is {plain.value - weighted.value:.1f} points below the plain NPS: "
+                   "the unhappy customers are the valuable ones.")
+
+    st.subheader("Satisfaction by customer value")
+    left, right = st.columns(2)
+    left.altair_chart(grid_chart(grid), width="stretch")
+    quadrants = quadrant_table(grid)
+    right.dataframe(quadrants, hide_index=True, width="stretch")
+    right.caption(f"High value: annual value of {HIGH_VALUE_FROM:,} or more. Satisfied: latest answer 7-10; "
+                  "dissatisfied: 0-6 (detractor).")
+
+    today = date.today()
+    st.subheader("Silent detractors: high value, low score, no comment")
+    min_value = float(st.number_input("High value from (annual value)", min_value=0, value=HIGH_VALUE_FROM,
+                                      step=10_000, key="loyalty_min_value"))
+    silent = common.low_scoring_customers(filters, question.key, LOW_SCORE_MAX, comment_keys, min_value=min_value,
+                                          silent=True, limit=LIST_LIMIT)
+    silent_list = customer_list(silent, today)
+    st.caption(f"Latest answer 0-{LOW_SCORE_MAX}, annual value {min_value:,.0f} or more, and no text in "
+               f"{', '.join(comment_keys) or 'any comment question'} in the filtered responses: "
+               f"{len(silent_list):,} customers{' (first ' + str(LIST_LIMIT) + ')' if len(silent_list) == LIST_LIMIT else ''}, "
+               "highest value first.")
+    st.dataframe(silent_list, hide_index=True, width="stretch")
+    st.download_button("Download silent detractors (CSV)", common.table_csv(silent_list),
+                       file_name=f"{filters.survey}-silent-detractors.csv", mime="text/csv", key="download_silent")
+
+    st.subheader(f"Captive, not loyal: customers for {LONG_TENURE_YEARS}+ years with low scores")
+    tenure_before = today - timedelta(days=round(365.25 * LONG_TENURE_YEARS))
+    captive = common.low_scoring_customers(filters, question.key, LOW_SCORE_MAX, comment_keys,
+                                           tenure_before=tenure_before, limit=LIST_LIMIT)
+    captive_list = customer_list(captive, today)
+    st.caption(f"Customers since {tenure_before.isoformat()} or earlier whose latest answer is 0-{LOW_SCORE_MAX}: "
+               f"{len(captive_list):,}{' (first ' + str(LIST_LIMIT) + ')' if len(captive_list) == LIST_LIMIT else ''}, "
+               "highest value first.")
+    st.dataframe(captive_list, hide_index=True, width="stretch")
+    st.download_button("Download captive customers (CSV)", common.table_csv(captive_list),
+                       file_name=f"{filters.survey}-captive-customers.csv", mime="text/csv", key="download_captive")
+
+
+render()

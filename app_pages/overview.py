@@ -1,41 +1,162 @@
-"""Overview: the selected survey's headline scores with their uncertainty, and its response volume."""
+"""Overview: the selected survey's headline scores for the sidebar's period, against the period before.
+
+Each tile shows its 95% interval and n; a change versus the equally long period just before is
+marked only when it is statistically significant. Counts come from the database (cached loaders in
+`common`), estimates from `analysis`; nothing loads answers.
+"""
 
 from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from analysis import by_segment, trend
-from app_pages import common
+from analysis import compare_means, mean_from_moments, trend
+from app_pages import common, report
+from survey.filters import Filters
 
-ALL = "all responses"
-
-
-def overall(histogram: pd.DataFrame, metric: str, scale: tuple[int, int]) -> pd.Series:
-    """One estimate over every period (value, low, high, n; NaN when under the minimum n)."""
-    table = by_segment(histogram.assign(total=ALL), "total", metric=metric, scale=scale)
-    return table.loc[ALL]
+SIGNIFICANCE = 0.05
+INDEX_SCALE = (0.0, 100.0)
+CURRENT, PREVIOUS = "2 current", "1 previous"  # labels that sort the previous period first
 
 
-def estimate_tile(column, label: str, row: pd.Series, unit: str = "", signed: bool = False) -> None:
-    """A metric tile with its 95% interval and n; suppressed when the group is too small."""
-    if row["suppressed"]:
-        column.metric(label, "suppressed")
-        column.caption(f"n = {int(row['n']):,}: too few answers to show a figure")
-        return
-    number = f"{{:{'+' if signed else ''}.1f}}"
-    column.metric(label, number.format(row["value"]) + unit)
-    column.caption(f"95% interval {number.format(row['low'])}{unit} to {number.format(row['high'])}{unit} · "
-                   f"n = {int(row['n']):,}")
+@dataclasses.dataclass(frozen=True)
+class Figure:
+    """A headline estimate of the current period and its change versus the previous one."""
+
+    label: str
+    value: float
+    low: float
+    high: float
+    n: int
+    previous_n: int = 0
+    change: float = float("nan")
+    change_low: float = float("nan")
+    change_high: float = float("nan")
+    p_value: float = float("nan")
+    unit: str = ""
+    signed: bool = False
 
 
-def nps_chart(frame: pd.DataFrame) -> alt.Chart:
-    """Monthly NPS as a line with its 95% interval as a band; n in the tooltip."""
+def previous_period(filters: Filters) -> Filters | None:
+    """The same filters over the equally long span just before the selected dates (None without dates)."""
+    if filters.start is None or filters.end is None:
+        return None
+    days = (filters.end - filters.start).days + 1
+    return dataclasses.replace(filters, start=filters.start - timedelta(days=days),
+                               end=filters.start - timedelta(days=1))
+
+
+def histogram_figure(label: str, current: pd.DataFrame, previous: pd.DataFrame | None, metric: str,
+                     scale: tuple[float, float], unit: str = "", signed: bool = False) -> Figure:
+    """A metric of the current period with its change from the previous period (via `analysis.trend`)."""
+    frames = [frame.assign(period=name) for name, frame in ((PREVIOUS, previous), (CURRENT, current))
+              if frame is not None and frame["count"].sum() > 0]
+    if not frames or frames[-1]["period"].iloc[0] != CURRENT:
+        return Figure(label, float("nan"), float("nan"), float("nan"), 0, unit=unit, signed=signed)
+    table = trend(pd.concat(frames, ignore_index=True), period=None, metric=metric, scale=scale)
+    now = table.loc[CURRENT]
+    before_n = int(table.loc[PREVIOUS, "n"]) if PREVIOUS in table.index else 0
+    return Figure(label, float(now["value"]), float(now["low"]), float(now["high"]), int(now["n"]), before_n,
+                  float(now["change"]), float(now["change_low"]), float(now["change_high"]),
+                  float(now["change_p_value"]), unit, signed)
+
+
+def index_figure(label: str, current: pd.DataFrame, previous: pd.DataFrame | None) -> Figure:
+    """The 0-100 satisfaction index from moments summed in the database, with its change."""
+    def estimate(frame):
+        if frame is None or frame.empty:
+            return mean_from_moments(0, 0, 0, scale=INDEX_SCALE)
+        row = frame.iloc[0]
+        return mean_from_moments(int(row["n"]), float(row["total"]), float(row["total_squares"]), scale=INDEX_SCALE)
+
+    now, before = estimate(current), estimate(previous)
+    figure = Figure(label, now.value, now.low, now.high, now.n, before.n)
+    if now.n and before.n:
+        change = compare_means(now, before)
+        figure = dataclasses.replace(figure, change=change.difference, change_low=change.low,
+                                     change_high=change.high, p_value=change.p_value)
+    return figure
+
+
+def tile_for(figure: Figure, min_n: int) -> report.Tile:
+    """The figure as shown: suppressed below `min_n`; the change only when p < 0.05 on both sides' n."""
+    number = f"{{:{'+' if figure.signed else ''}.1f}}"
+    show = lambda value: number.format(value) + figure.unit  # noqa: E731
+    if figure.n < min_n:
+        return report.Tile(figure.label, "suppressed", f"too few answers to show a figure (minimum {min_n})",
+                           figure.n)
+    detail = f"95% interval {show(figure.low)} to {show(figure.high)}"
+    if figure.previous_n == 0:
+        return report.Tile(figure.label, show(figure.value), detail, figure.n,
+                           note="no answers in the previous period to compare with")
+    if figure.previous_n < min_n:
+        return report.Tile(figure.label, show(figure.value), detail, figure.n,
+                           note=f"too few answers in the previous period to compare (n = {figure.previous_n:,})")
+    change = f"{figure.change:+.1f}{figure.unit}"
+    if figure.p_value < SIGNIFICANCE:
+        return report.Tile(figure.label, show(figure.value), detail, figure.n, change=change,
+                           note=f"significant change versus the previous period: {change} "
+                                f"(95% interval {figure.change_low:+.1f} to {figure.change_high:+.1f}, "
+                                f"p = {figure.p_value:.3f}, previous n = {figure.previous_n:,})")
+    return report.Tile(figure.label, show(figure.value), detail, figure.n,
+                       note=f"no significant change versus the previous period ({change}, p = {figure.p_value:.2f}, "
+                            f"previous n = {figure.previous_n:,})")
+
+
+def render_tile(column, tile: report.Tile) -> None:
+    """A metric tile: value with its interval and n; a delta only for a significant change."""
+    column.metric(tile.label, tile.value, delta=tile.change)
+    column.caption(f"{tile.detail} · n = {tile.n:,}" + (f" · {tile.note}" if tile.note else ""))
+
+
+def headline_figures(filters: Filters, previous: Filters | None, definition) -> list[Figure]:
+    """NPS, CSAT, CES and the satisfaction index the survey declares (the first question of each)."""
+    figures = []
+
+    def histograms(key):
+        return common.histogram(filters, key), (common.histogram(previous, key) if previous else None)
+
+    for question in definition.metric_questions("nps")[:1]:
+        figures.append(histogram_figure("NPS", *histograms(question.key), "nps", (0, 10), signed=True))
+    for question in definition.metric_questions("csat")[:1]:
+        scale = (question.scale.min, question.scale.max)
+        figures.append(histogram_figure("CSAT (top two boxes)", *histograms(question.key), "csat", scale, unit="%"))
+    for question in definition.metric_questions("ces")[:1]:
+        scale = (question.scale.min, question.scale.max)
+        figures.append(histogram_figure(f"Effort score (mean, {scale[0]}-{scale[1]})", *histograms(question.key),
+                                        "ces", scale))
+    items = tuple((q.key, float(q.scale.min), float(q.scale.max)) for q in definition.metric_questions("index"))
+    if items:
+        current = common.index_moments(filters, items)
+        before = common.index_moments(previous, items) if previous else None
+        figures.append(index_figure("Satisfaction index (0-100)", current, before))
+    return figures
+
+
+def monthly_metric(filters: Filters, definition) -> tuple[str, pd.DataFrame] | None:
+    """The survey's headline metric per month (NPS, else CSAT, else CES) with intervals and n."""
+    for metric, name in (("nps", "NPS"), ("csat", "CSAT (%)"), ("ces", "Effort score")):
+        questions = definition.metric_questions(metric)
+        if questions:
+            question = questions[0]
+            histogram = common.histogram(filters, question.key, "month")
+            if histogram.empty:
+                return None
+            table = trend(histogram, period="M", metric=metric, scale=(question.scale.min, question.scale.max))
+            return name, table.reset_index()[["period", "value", "low", "high", "n", "change", "change_p_value"]]
+    return None
+
+
+def metric_chart(frame: pd.DataFrame, name: str) -> alt.Chart:
+    """The metric per month as a line with its 95% interval as a band; n in the tooltip."""
     base = alt.Chart(frame).encode(x=alt.X("period:T", title="Month"))
-    band = base.mark_area(opacity=0.25).encode(y=alt.Y("low:Q", title="NPS (95% interval)"), y2="high:Q")
+    band = base.mark_area(opacity=0.25).encode(y=alt.Y("low:Q", title=f"{name} (95% interval)"), y2="high:Q")
     line = base.mark_line(point=True).encode(
-        y="value:Q", tooltip=[alt.Tooltip("period:T", format="%b %Y"), alt.Tooltip("value:Q", format=".1f", title="NPS"),
+        y="value:Q", tooltip=[alt.Tooltip("period:T", format="%b %Y"), alt.Tooltip("value:Q", format=".1f", title=name),
                               alt.Tooltip("low:Q", format=".1f"), alt.Tooltip("high:Q", format=".1f"), "n:Q"])
     return band + line
 
@@ -48,42 +169,94 @@ def volume_chart(frame: pd.DataFrame) -> alt.Chart:
         color=alt.Color("channel:N", title="Channel"), tooltip=["period:T", "channel:N", "responses:Q"])
 
 
+def tiles_table(figures: list[Figure], tiles: list[report.Tile]) -> pd.DataFrame:
+    """The tiles as a table for download: numbers rounded as shown, suppressed ones left empty."""
+    rows = []
+    for figure, tile in zip(figures, tiles):
+        shown = tile.value != "suppressed"
+        rows.append({"figure": figure.label, "value": round(figure.value, 1) if shown else None,
+                     "low": round(figure.low, 1) if shown else None, "high": round(figure.high, 1) if shown else None,
+                     "n": figure.n, "previous_n": figure.previous_n,
+                     "change": round(figure.change, 1) if shown and figure.previous_n else None,
+                     "change_p_value": round(figure.p_value, 4) if shown and figure.previous_n else None,
+                     "shown_as": tile.value, "note": tile.note})
+    return pd.DataFrame(rows)
+
+
 def render() -> None:
-    summary = common.choose_survey()
-    if summary is None:
+    filters = common.global_filters()
+    if filters is None:
         return
-    definition = common.latest_definition(summary.slug)
+    summary = next(s for s in common.surveys() if s.slug == filters.survey)
+    definition = common.latest_definition(filters.survey)
+    min_n = common.MIN_N_DEFAULT
+    previous = previous_period(filters)
     st.title(summary.title)
-    st.caption(f"Touchpoint: {summary.touchpoint or 'not set'} · version {summary.versions} · "
-               f"{summary.responses:,} responses")
+    period_text = (f"{filters.start} to {filters.end}, compared with {previous.start} to {previous.end}"
+                   if previous else "all responses")
+    st.caption(f"Touchpoint: {summary.touchpoint or 'not set'} · period {period_text} · "
+               f"figures under n = {min_n} are suppressed")
 
-    columns = st.columns(4)
-    columns[0].metric("Responses", f"{summary.responses:,}")
-    nps_questions = definition.metric_questions("nps")
-    if nps_questions:
-        histogram = common.score_histogram(summary.slug, nps_questions[0].key)
-        estimate_tile(columns[1], "NPS, all time", overall(histogram, "nps", (0, 10)), signed=True)
-        st.subheader("NPS by month")
-        monthly = trend(histogram, period="M", metric="nps").reset_index()
-        st.altair_chart(nps_chart(monthly), width="stretch")
-    csat_questions = definition.metric_questions("csat")
-    if csat_questions:
-        question = csat_questions[0]
-        histogram = common.score_histogram(summary.slug, question.key)
-        estimate_tile(columns[2], "CSAT (top two boxes), all time",
-                      overall(histogram, "csat", (question.scale.min, question.scale.max)), unit="%")
-    ces_questions = definition.metric_questions("ces")
-    if ces_questions:
-        question = ces_questions[0]
-        histogram = common.score_histogram(summary.slug, question.key)
-        estimate_tile(columns[3], f"Effort score (mean, {question.scale.min}-{question.scale.max}), all time",
-                      overall(histogram, "ces", (question.scale.min, question.scale.max)))
+    figures = headline_figures(filters, previous, definition)
+    tiles = [tile_for(figure, min_n) for figure in figures]
+    columns = st.columns(max(len(tiles), 1))
+    for column, tile in zip(columns, tiles):
+        render_tile(column, tile)
 
-    st.subheader("Responses by month and channel")
-    st.altair_chart(volume_chart(common.response_volume(summary.slug)), width="stretch")
+    rate = common.response_rate(filters.survey).iloc[0]
+    cases = common.follow_up_counts(filters.survey)
+    left, right = st.columns(2)
+    if rate["invited"]:
+        left.metric("Response rate", f"{100 * rate['rate']:.1f}%")
+        left.caption(f"{int(rate['responded']):,} answered of {int(rate['invited']):,} invited (all invitations)")
+    else:
+        left.metric("Response rate", "no invitations")
+        left.caption("No personal invitations were sent for this survey (open link or imported answers).")
+    right.metric("Open follow-up cases", f"{cases['open']:,}")
+    right.caption(f"{cases['overdue']:,} overdue (past their due date) · open means not resolved, unreachable "
+                  "or declined")
 
-    st.subheader("All surveys")
-    st.dataframe(pd.DataFrame([vars(s) for s in common.surveys()]), hide_index=True, width="stretch")
+    table = tiles_table(figures, tiles)
+    report.download_table(table, f"{filters.survey}-overview.csv", key="overview_tiles_csv",
+                          label="Download figures (CSV)")
+
+    pending = []  # report sections; their charts are drawn only when the report is asked for
+    monthly = monthly_metric(filters, definition)
+    if monthly is not None:
+        name, frame = monthly
+        st.subheader(f"{name} by month")
+        shown = frame[frame["n"] >= min_n]
+        hidden = len(frame) - len(shown)
+        note = f"{hidden} month(s) with fewer than {min_n} answers are not drawn." if hidden else ""
+        chart = metric_chart(shown, name)
+        st.altair_chart(chart, width="stretch")
+        if note:
+            st.caption(note)
+        report.download_chart(chart, f"{filters.survey}-by-month", key="overview_metric_chart")
+        report.download_table(frame, f"{filters.survey}-by-month.csv", key="overview_metric_csv")
+        pending.append((f"{name} by month", chart, frame, note))
+
+    volume = common.response_counts(filters, "month")
+    if not volume.empty:
+        st.subheader("Responses by month and channel")
+        chart = volume_chart(volume)
+        st.altair_chart(chart, width="stretch")
+        report.download_chart(chart, f"{filters.survey}-responses", key="overview_volume_chart")
+        report.download_table(volume, f"{filters.survey}-responses.csv", key="overview_volume_csv")
+        pending.append(("Responses by month and channel", chart, volume, ""))
+
+    described = report.describe_filters(filters, summary.title, (
+        ("Compared with", f"{previous.start} to {previous.end}" if previous else "no previous period"),
+        ("Response rate", f"{100 * rate['rate']:.1f}% ({int(rate['responded']):,} of {int(rate['invited']):,})"
+         if rate["invited"] else "no invitations"),
+        ("Follow-up cases", f"{cases['open']:,} open, {cases['overdue']:,} overdue")))
+
+    def build() -> str:
+        sections = [report.drawn(*section) for section in pending]
+        return report.build_html(f"Overview: {summary.title}", described, tiles, sections)
+
+    report.download_report(build, f"{filters.survey}-overview.html", key="overview_report")
 
 
-render()
+if __name__ == "__main__":  # Streamlit runs a page as __main__; importing it (tests) renders nothing
+    render()

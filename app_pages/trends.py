@@ -1,8 +1,266 @@
-"""Trends (being built)."""
+"""Trends: a metric per week, month or quarter with its interval, a control chart of the unhappy
+share, an optional target, and one segment dimension at a time, with falling segments flagged.
 
+Counts come from the database per day or month (cached loaders in `common`); `analysis.trend`
+aggregates them to the chosen period and computes intervals, changes and control limits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import altair as alt
+import numpy as np
+import pandas as pd
 import streamlit as st
+from statsmodels.stats.multitest import multipletests
 
-from app_pages import common
+from analysis import trend
+from app_pages import common, report
+from survey.filters import DIMENSIONS, Filters
 
-filters = common.global_filters()
-st.title("Trends")
+# Period shown -> (pandas alias for analysis.trend, the period the database counts by).
+PERIODS = {"week": ("W", "day"), "month": ("M", "month"), "quarter": ("Q", "day")}
+# "Recent" for flagging: about the last quarter, compared with everything before it.
+RECENT_PERIODS = {"week": 13, "month": 3, "quarter": 1}
+SIGNIFICANCE = 0.05
+NO_SPLIT = "none"
+OUT_OF_CONTROL_COLOUR = "#d62728"
+
+
+@dataclass(frozen=True)
+class MetricChoice:
+    """A metric the survey declares: how `analysis` estimates it from one answer key's histogram."""
+
+    label: str
+    metric: str  # nps, csat, ces or mean
+    key: str
+    scale: tuple[int, int]
+    unit: str = ""
+
+
+def metric_choices(definition) -> list[MetricChoice]:
+    """NPS, CSAT, CES and every rating (index items and matrix rows too) as a mean, as declared."""
+    choices = []
+    for question in definition.metric_questions("nps"):
+        choices.append(MetricChoice(f"NPS ({question.key})", "nps", question.key, (0, 10)))
+    for question in definition.metric_questions("csat"):
+        scale = (question.scale.min, question.scale.max)
+        choices.append(MetricChoice(f"CSAT, top two boxes % ({question.key})", "csat", question.key, scale, "%"))
+    for question in definition.metric_questions("ces"):
+        scale = (question.scale.min, question.scale.max)
+        choices.append(MetricChoice(f"Effort score, mean {scale[0]}-{scale[1]} ({question.key})", "ces",
+                                    question.key, scale))
+    for question in (*definition.metric_questions("index"), *definition.metric_questions("rating")):
+        scale = (question.scale.min, question.scale.max)
+        for key in question.answer_keys:
+            choices.append(MetricChoice(f"Mean rating {scale[0]}-{scale[1]} ({key})", "mean", key, scale))
+    return choices
+
+
+def period_starts(labels: pd.Series, alias: str) -> pd.Series:
+    """The start of the calendar period (as `analysis.trend` labels it) of each day or month label."""
+    return pd.to_datetime(labels).dt.to_period(alias).dt.start_time
+
+
+def flag_falling_segments(histogram: pd.DataFrame, table: pd.DataFrame, split: str, choice: MetricChoice,
+                          alias: str, recent_periods: int, min_n: int) -> pd.DataFrame:
+    """Segments where satisfaction is falling, with the reasons.
+
+    A segment is flagged when (a) its recent periods (the last `recent_periods`) are significantly
+    below its earlier periods, (b) its latest period's unhappy share is above the upper control
+    limit, or (c) its latest change versus the period before is significantly negative. The p-values
+    of (a) and (c) are Benjamini-Hochberg adjusted across segments. Groups under `min_n` are not judged.
+    """
+    periods = np.sort(table.index.get_level_values("period").unique())
+    if len(periods) <= recent_periods:
+        return pd.DataFrame()
+    cutoff = periods[-recent_periods]
+    recent = period_starts(histogram["period"], alias) >= cutoff
+    pooled = histogram.assign(period=np.where(recent, "2 recent", "1 earlier"))
+    shift = trend(pooled, period=None, metric=choice.metric, scale=choice.scale, by=split)
+    shift = shift.xs("2 recent", level="period") if "2 recent" in shift.index.get_level_values("period") else shift.iloc[:0]
+    shift = shift[(shift["n"] >= min_n) & shift["change_p_value"].notna()]
+    latest = table.groupby(level=split, observed=True).tail(1).reset_index(level="period")
+    latest = latest[latest["n"] >= min_n]
+
+    rows = pd.DataFrame(index=sorted(set(latest.index) | set(shift.index)))
+    rows.index.name = split
+    rows["latest_period"] = latest["period"]
+    rows["latest_value"] = latest["value"]
+    rows["latest_n"] = latest["n"]
+    rows["latest_change"] = latest["change"]
+    rows["recent_value"] = shift["value"]
+    rows["recent_n"] = shift["n"]
+    rows["recent_vs_earlier"] = shift["change"]
+    rows["recent_p_adjusted"] = _adjusted(shift["change_p_value"]).reindex(rows.index)
+    rows["latest_change_p_adjusted"] = _adjusted(latest["change_p_value"].dropna()).reindex(rows.index)
+    above = (latest["bottom_share"] > latest["control_upper"]).reindex(rows.index, fill_value=False)
+    reasons = []
+    for segment, row in rows.iterrows():
+        found = []
+        if row["recent_p_adjusted"] < SIGNIFICANCE and row["recent_vs_earlier"] < 0:
+            found.append(f"last {recent_periods} period(s) below the earlier ones")
+        if bool(above.get(segment, False)):
+            found.append("latest period's unhappy share above the control limit")
+        if row["latest_change_p_adjusted"] < SIGNIFICANCE and row["latest_change"] < 0:
+            found.append("significant fall in the latest period")
+        reasons.append("; ".join(found))
+    rows["reasons"] = reasons
+    flagged = rows[rows["reasons"] != ""].reset_index()
+    return flagged.sort_values("recent_vs_earlier").reset_index(drop=True)
+
+
+def _adjusted(p_values: pd.Series) -> pd.Series:
+    if p_values.empty:
+        return p_values.astype(float)
+    return pd.Series(multipletests(p_values.to_numpy(dtype=float), method="fdr_bh")[1], index=p_values.index)
+
+
+def trend_chart(frame: pd.DataFrame, choice: MetricChoice, split: str | None, target: float | None,
+                period: str) -> alt.LayerChart:
+    """The metric per period as lines with 95% interval bands, n in tooltips, the target as a rule."""
+    colour = [alt.Color(f"{split}:N", title=DIMENSIONS[split].label)] if split else []
+    tooltip = [alt.Tooltip("period:T", title=period.capitalize()), *([f"{split}:N"] if split else []),
+               alt.Tooltip("value:Q", format=".1f", title="Value"), alt.Tooltip("low:Q", format=".1f"),
+               alt.Tooltip("high:Q", format=".1f"), alt.Tooltip("n:Q", format=",")]
+    base = alt.Chart(frame).encode(x=alt.X("period:T", title=period.capitalize()))
+    band = base.mark_area(opacity=0.15 if split else 0.25).encode(
+        y=alt.Y("low:Q", title=f"{choice.label} (95% interval)", scale=alt.Scale(zero=False)), y2="high:Q", *colour)
+    line = base.mark_line(point=True).encode(y="value:Q", tooltip=tooltip, *colour)
+    layers = [band, line]
+    if target is not None:
+        layers.append(alt.Chart(pd.DataFrame({"target": [target]})).mark_rule(strokeDash=[6, 4], color="black")
+                      .encode(y="target:Q", tooltip=[alt.Tooltip("target:Q", title="Target")]))
+    return alt.layer(*layers)
+
+
+def control_chart(frame: pd.DataFrame, split: str | None, period: str) -> alt.TopLevelMixin:
+    """p-chart of the unhappy share: centre line, limits, and out-of-control periods in red."""
+    frame = frame.assign(**{column: 100 * frame[column] for column in
+                            ("bottom_share", "control_center", "control_lower", "control_upper")})
+    base = alt.Chart().encode(x=alt.X("period:T", title=period.capitalize()))
+    limits = base.mark_area(opacity=0.15, color="grey").encode(
+        y=alt.Y("control_lower:Q", title="Unhappy share (%)"), y2="control_upper:Q")
+    center = base.mark_line(color="grey", strokeDash=[4, 3]).encode(y="control_center:Q")
+    share = base.mark_line(color="#4c78a8").encode(y="bottom_share:Q")
+    points = base.mark_point(filled=True, size=50).encode(
+        y="bottom_share:Q",
+        color=alt.Color("out_of_control:N", title="Out of control",
+                        scale=alt.Scale(domain=[False, True], range=["#4c78a8", OUT_OF_CONTROL_COLOUR])),
+        tooltip=[alt.Tooltip("period:T"), *([f"{split}:N"] if split else []),
+                 alt.Tooltip("bottom_share:Q", format=".1f", title="Unhappy %"),
+                 alt.Tooltip("control_lower:Q", format=".1f", title="Lower limit"),
+                 alt.Tooltip("control_upper:Q", format=".1f", title="Upper limit"), alt.Tooltip("n:Q", format=","),
+                 "out_of_control:N"])
+    layered = alt.layer(limits, center, share, points, data=frame)
+    if split:
+        return layered.properties(width=600, height=110).facet(row=alt.Row(f"{split}:N", title=DIMENSIONS[split].label))
+    return layered
+
+
+def trend_table(filters: Filters, choice: MetricChoice, period: str, split: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The counted histogram and `analysis.trend` of it for the chosen metric, period and split."""
+    alias, counted_by = PERIODS[period]
+    histogram = common.histogram(filters, choice.key, counted_by, (split,) if split else ())
+    if histogram.empty:
+        return histogram, pd.DataFrame()
+    table = trend(histogram, period=alias, metric=choice.metric, scale=choice.scale, by=split)
+    return histogram, table
+
+
+def render() -> None:
+    filters = common.global_filters()
+    if filters is None:
+        return
+    summary = next(s for s in common.surveys() if s.slug == filters.survey)
+    definition = common.latest_definition(filters.survey)
+    min_n = common.MIN_N_DEFAULT
+    st.title("Trends")
+    choices = metric_choices(definition)
+    if not choices:
+        st.info("This survey declares no NPS, CSAT, CES or rating question to follow over time.")
+        return
+    left, middle, right = st.columns(3)
+    choice = left.selectbox("Metric", choices, format_func=lambda c: c.label, key="trends_metric")
+    period = middle.radio("Period", list(PERIODS), index=1, horizontal=True, key="trends_period")
+    split_name = right.selectbox("Split by", [NO_SPLIT, *DIMENSIONS], key="trends_split",
+                                 format_func=lambda name: "nothing" if name == NO_SPLIT else DIMENSIONS[name].label)
+    split = None if split_name == NO_SPLIT else split_name
+    target = st.number_input(f"Target ({choice.label})", value=None, placeholder="no target", key="trends_target",
+                             min_value=float(-100 if choice.metric == "nps" else 0),
+                             max_value=float(100 if choice.metric in ("nps", "csat") else choice.scale[1]))
+
+    histogram, table = trend_table(filters, choice, period, split)
+    if table.empty:
+        st.info("No answers to this question in the selected filters.")
+        return
+    frame = table.reset_index()
+    shown = frame[frame["n"] >= min_n]
+    hidden = len(frame) - len(shown)
+    note = f"{hidden} point(s) with fewer than {min_n} answers are not drawn." if hidden else ""
+    pending = []  # report sections; charts are drawn only when the report is asked for
+
+    st.subheader(f"{choice.label} by {period}")
+    chart = trend_chart(shown, choice, split, target, period)
+    st.altair_chart(chart, width="stretch")
+    st.caption("Bands are 95% intervals; hover a point for its n." + (f" {note}" if note else ""))
+    report.download_chart(chart, f"{filters.survey}-trend", key="trends_chart")
+    pending.append((f"{choice.label} by {period}", chart, None, note))
+
+    st.subheader("Control chart of the unhappy share")
+    bottom = "detractors (0-6)" if choice.metric == "nps" else "answers below the scale midpoint"
+    controlled = shown.dropna(subset=["bottom_share"])
+    chart = control_chart(controlled, split, period)
+    st.altair_chart(chart, width="stretch" if not split else "content")
+    out = controlled[controlled["out_of_control"]]
+    out_text = (", ".join(f"{row['period']:%Y-%m-%d}" + (f" ({row[split]})" if split else "") for _, row in out.iterrows())
+                or "none")
+    control_note = (f"Share of {bottom}; centre line and 3-sigma limits per "
+                    f"{'segment' if split else 'series'}. Out of control (red): {out_text}.")
+    st.caption(control_note)
+    report.download_chart(chart, f"{filters.survey}-control", key="trends_control_chart")
+    pending.append(("Control chart of the unhappy share", chart, None, control_note))
+
+    if split:
+        st.subheader("Flagged segments")
+        flagged = flag_falling_segments(histogram, table, split, choice, PERIODS[period][0],
+                                        RECENT_PERIODS[period], min_n)
+        explanation = (f"Falling: the last {RECENT_PERIODS[period]} {period}(s) significantly below the earlier "
+                       "ones, the latest unhappy share above its control limit, or a significant fall in the latest "
+                       f"period (p < {SIGNIFICANCE}, Benjamini-Hochberg adjusted across segments; groups under "
+                       f"n = {min_n} are not judged).")
+        if flagged.empty:
+            st.success(f"No {DIMENSIONS[split].label.lower()} is flagged. " + explanation)
+        else:
+            st.dataframe(flagged, hide_index=True, width="stretch")
+            st.caption(explanation)
+            report.download_table(flagged, f"{filters.survey}-flagged.csv", key="trends_flagged_csv")
+        pending.append(("Flagged segments", None, flagged, explanation))
+
+    st.subheader("Table")
+    columns = [*([split] if split else []), "period", "value", "low", "high", "n", "change", "change_p_value",
+               "bottom_share", "control_lower", "control_upper", "out_of_control"]
+    st.dataframe(frame[columns], hide_index=True, width="stretch")
+    report.download_table(frame[columns], f"{filters.survey}-trend.csv", key="trends_table_csv")
+    pending.append(("Table", None, frame[columns], ""))
+
+    latest = shown.groupby(split, observed=True).tail(1) if split else shown.tail(1)
+    number = "{:+.1f}" if choice.metric == "nps" else "{:.1f}"
+    tiles = [report.Tile(f"{choice.label}, {row['period']:%Y-%m-%d}" + (f", {row[split]}" if split else ""),
+                         number.format(row["value"]) + choice.unit,
+                         f"95% interval {number.format(row['low'])} to {number.format(row['high'])}", int(row["n"]))
+             for _, row in latest.iterrows()]
+    described = report.describe_filters(filters, summary.title, (
+        ("Metric", choice.label), ("Period", period), ("Split by", DIMENSIONS[split].label if split else "nothing"),
+        ("Target", "none" if target is None else f"{target:g}")))
+
+    def build() -> str:
+        return report.build_html(f"Trends: {summary.title}", described, tiles,
+                                 [report.drawn(*section) for section in pending])
+
+    report.download_report(build, f"{filters.survey}-trends.html", key="trends_report")
+
+
+if __name__ == "__main__":  # Streamlit runs a page as __main__; importing it (tests) renders nothing
+    render()

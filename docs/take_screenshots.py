@@ -17,9 +17,11 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-PAGES = {"overview.png": "/"}
+PAGES = {"overview.png": "/", "trends.png": "/trends", "segments.png": "/segments", "drivers.png": "/drivers",
+         "loyalty.png": "/loyalty", "comments.png": "/comments", "respond.png": "/?s=store-visit"}
 
 
 def free_port() -> int:
@@ -28,10 +30,27 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def publish_anonymous_store_visit(url: str) -> None:
+    """Demo data on first start, plus the XLSForm store-visit survey as an anonymous open-link survey."""
+    from dataclasses import replace
+
+    from survey import db
+    from survey.bootstrap import prepare_database
+    from survey.publishing import publish
+    from survey.xlsform import read_xlsform
+
+    engine = db.make_engine(url)
+    prepare_database(engine)
+    survey = read_xlsform(ROOT / "sample_data" / "surveys" / "store_visit.xlsx").survey
+    with db.session_scope(engine) as session:
+        publish(session, replace(survey, slug="store-visit", anonymous=True))
+
+
 def main() -> None:
     port = free_port()
     with tempfile.TemporaryDirectory() as folder:
         env = {**os.environ, "SURVEY_DATABASE_URL": f"sqlite:///{folder}/demo.db"}
+        publish_anonymous_store_visit(env["SURVEY_DATABASE_URL"])
         server = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
              "--server.port", str(port), "--server.headless", "true"], cwd=ROOT, env=env,
@@ -48,8 +67,10 @@ def main() -> None:
                 page = browser.new_page(viewport={"width": 1400, "height": 1100})
                 for name, path in PAGES.items():
                     page.goto(f"http://127.0.0.1:{port}{path}")
-                    page.get_by_text("Responses by month and channel").wait_for(timeout=120_000)
-                    time.sleep(3)  # let the charts draw
+                    page.locator("h1").first.wait_for(timeout=120_000)
+                    page.wait_for_function("!document.querySelector('[data-testid=stStatusWidget]')",
+                                           timeout=120_000)
+                    time.sleep(4)  # let the charts draw
                     page.screenshot(path=str(ROOT / "docs" / name), full_page=True)
                     print(f"wrote docs/{name}")
                 browser.close()
