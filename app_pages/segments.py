@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import altair as alt
 import pandas as pd
 import streamlit as st
+from scipy.stats import false_discovery_control
 
 from analysis import by_segment, trend
 from app_pages import common
@@ -142,8 +143,14 @@ def recent_change(histogram: pd.DataFrame, dimension: str, choice: MetricChoice,
     table["change"] = after["change"].reindex(table.index)
     table["change_low"] = after["change_low"].reindex(table.index)
     table["change_high"] = after["change_high"].reindex(table.index)
+    table["change_p_value"] = after["change_p_value"].reindex(table.index)
     small = table["suppressed"] | (table["before_n"] < min_n)
-    table.loc[small, ["before", "change", "change_low", "change_high"]] = float("nan")
+    table.loc[small, ["before", "change", "change_low", "change_high", "change_p_value"]] = float("nan")
+    # Against its own past, adjusted across segments like the difference from the rest.
+    tested = table["change_p_value"].notna()
+    table["change_p_adjusted"] = float("nan")
+    if tested.any():
+        table.loc[tested, "change_p_adjusted"] = false_discovery_control(table.loc[tested, "change_p_value"])
     return table
 
 
@@ -226,18 +233,21 @@ def render() -> None:
         window = months[-recent_months:]
         span = f"{window[0]} to {window[-1]}"
         recent = recent_change(histogram, dimension, choice, min_n, window)
-        flagged = recent[(recent["p_adjusted"] < SIGNIFICANCE) & ~recent["suppressed"]]
+        differs = recent["p_adjusted"] < SIGNIFICANCE
+        moved = recent["change_p_adjusted"] < SIGNIFICANCE
+        flagged = recent[(differs | moved) & ~recent["suppressed"]]
         for segment, row in flagged.iterrows():
             direction = "below" if row["difference"] < 0 else "above"
             own = "" if pd.isna(row["change"]) else (
                 f"; against its own months before: {choice.format(row['change'], signed=True)} "
                 f"(95% interval {choice.format(row['change_low'], signed=True)} to "
-                f"{choice.format(row['change_high'], signed=True)})")
+                f"{choice.format(row['change_high'], signed=True)}, adjusted p = {row['change_p_adjusted']:.4f})")
             st.warning(f"{DIMENSIONS[dimension].label} {segment}, {span}: {choice.format(row['value'])} "
                        f"(n = {int(row['n']):,}), {choice.format_gap(row['difference'])} {direction} the rest "
                        f"(adjusted p = {row['p_adjusted']:.4f}){own}.")
         if flagged.empty:
-            st.success(f"No {DIMENSIONS[dimension].label.lower()} differs significantly from the rest over {span}.")
+            st.success(f"No {DIMENSIONS[dimension].label.lower()} differs significantly from the rest or from "
+                       f"its own earlier months over {span}.")
         recent_shown = pd.DataFrame({
             DIMENSIONS[dimension].label: recent.index.astype(str),
             f"before {window[0]}": recent["before"].round(2).to_numpy(),
@@ -249,6 +259,7 @@ def render() -> None:
             "change high (95%)": recent["change_high"].round(2).to_numpy(),
             "difference from rest": recent["difference"].round(2).to_numpy(),
             "p (BH-adjusted)": recent["p_adjusted"].round(4).to_numpy(),
+            "change p (BH-adjusted)": recent["change_p_adjusted"].round(4).to_numpy(),
         })
         st.dataframe(recent_shown, hide_index=True, width="stretch")
 

@@ -85,6 +85,9 @@ def test_north_is_flagged_for_its_last_four_months(page, demo_url):
     change = page.dataframe[1].value.set_index("Region")
     assert change.loc["North", "change"] < -10
     assert change["change"].drop("North").abs().max() < 10
+    # its fall against its own earlier months is significant too, after adjusting across regions
+    assert change.loc["North", "change p (BH-adjusted)"] < 0.05
+    assert (change["change p (BH-adjusted)"].drop("North") >= 0.05).all()
 
 
 def test_every_dimension_and_metric_renders(page):
