@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis import key_drivers_from_moments
-from app_pages import common
+from app_pages import common, report
 
 QUADRANT_ORDER = ["concentrate here", "keep up the good work", "low priority", "possible overkill"]
 
@@ -103,7 +103,9 @@ def render() -> None:
 
     table = table.assign(label=[labels[key] for key in table.index])
     st.subheader("Importance and performance")
-    st.altair_chart(importance_chart(table), width="stretch")
+    chart = importance_chart(table)
+    st.altair_chart(chart, width="stretch")
+    report.download_chart(chart, f"{filters.survey}-drivers", key="drivers_chart")
     st.caption("Importance: Johnson's relative weight as a share of R². Performance: mean rating. "
                "Dashed lines: means across the drivers.")
 

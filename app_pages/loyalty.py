@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis import nps_from_counts, value_weighted_nps_from_sums
-from app_pages import common
+from app_pages import common, report
 from survey.filters import VALUE_BANDS, VALUE_TOP_BAND
 
 CATEGORIES = ["detractor", "passive", "promoter"]
@@ -107,7 +107,10 @@ def render() -> None:
 
     st.subheader("Satisfaction by customer value")
     left, right = st.columns(2)
-    left.altair_chart(grid_chart(grid), width="stretch")
+    chart = grid_chart(grid)
+    left.altair_chart(chart, width="stretch")
+    with left:
+        report.download_chart(chart, f"{filters.survey}-value-grid", key="loyalty_chart")
     quadrants = quadrant_table(grid)
     right.dataframe(quadrants, hide_index=True, width="stretch")
     right.caption(f"High value: annual value of {HIGH_VALUE_FROM:,} or more. Satisfied: latest answer 7-10; "

@@ -16,7 +16,7 @@ import streamlit as st
 from scipy.stats import false_discovery_control
 
 from analysis import by_segment, trend
-from app_pages import common
+from app_pages import common, report
 from survey.filters import DIMENSIONS
 
 SIGNIFICANCE = 0.05
@@ -267,7 +267,9 @@ def render() -> None:
     data = monthly_heatmap_data(histogram, dimension, choice, min_n, heat_months)
     if not data.empty:
         st.subheader(f"Month by month, last {len(heat_months)} months")
-        st.altair_chart(heatmap(data, choice, dimension), width="stretch")
+        chart = heatmap(data, choice, dimension)
+        st.altair_chart(chart, width="stretch")
+        report.download_chart(chart, f"{filters.survey}-{choice.key}-{dimension}-by-month", key="segments_chart")
         st.caption(f"* differs from the other segments that month (BH-adjusted p < {SIGNIFICANCE}); "
                    f"n<{min_n}: suppressed.")
 

@@ -100,3 +100,8 @@ def test_a_survey_without_declared_drivers_says_so(page):
     assert page.info[0].value.startswith("This survey declares no overall question (`role: overall`) and no "
                                          "driver attributes (`role: driver`), so there is no key-driver analysis")
     assert not page.dataframe
+
+
+def test_the_chart_downloads_as_svg_and_png(page):
+    labels = [button.label for button in page.get("download_button")]
+    assert "Download chart (SVG)" in labels and "Download chart (PNG)" in labels

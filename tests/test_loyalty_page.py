@@ -129,3 +129,8 @@ def test_quadrants_add_up_to_every_customer_with_a_value(page, demo_url):
     high_unhappy = latest[(latest["value"] >= 50_000) & (latest["score"] <= 6)]
     assert quadrants.loc["at risk", "customers"] == len(high_unhappy)
     assert quadrants["revenue share %"].sum() == pytest.approx(100, abs=0.2)
+
+
+def test_the_chart_downloads_as_svg_and_png(page):
+    labels = [button.label for button in page.get("download_button")]
+    assert "Download chart (SVG)" in labels and "Download chart (PNG)" in labels

@@ -108,3 +108,8 @@ def test_table_csv_never_starts_a_cell_with_a_formula():
     rows = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", keep_default_na=False)
     assert rows["segment"].tolist() == ["'=HYPERLINK(\"x\")", "North"]
     assert rows["value"].tolist() == ["-5.0", ""]
+
+
+def test_the_chart_downloads_as_svg_and_png(page):
+    labels = [button.label for button in page.get("download_button")]
+    assert "Download chart (SVG)" in labels and "Download chart (PNG)" in labels
