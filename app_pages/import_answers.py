@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
 from app_pages import common
 from survey import db
@@ -45,8 +46,12 @@ def render() -> None:
         return
     try:
         summary = run_import(upload.name, upload.getvalue(), None if chosen == FROM_FILE else chosen, skip_invalid)
+    except SQLAlchemyError:
+        st.error("Nothing was imported: the database could not store the file. Try again; if it keeps "
+                 "failing, ask an administrator to check the server log.")
+        return
     except ImportProblem as problem:
-        st.error(f"Nothing was imported: {len(problem.problems)} problem(s) in {upload.name}.")
+        st.error(f"Nothing was imported: {len(problem.problems)} problem(s) in the file.")
         if problem.faults:
             st.dataframe(fault_table(problem.faults), hide_index=True, width="stretch")
         else:

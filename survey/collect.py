@@ -134,7 +134,20 @@ def _one_answer(question: Question, value: Any) -> Any:
     text = str(value)
     if question.max_length is not None and len(text) > question.max_length:
         raise _AnswerError("too_long", f"longer than {question.max_length} characters ({len(text)})")
+    if not storable_text(text):
+        raise _AnswerError("invalid_characters", "contains a NUL character or a lone surrogate, which cannot be stored")
     return text
+
+
+def storable_text(text: str) -> bool:
+    """Whether text can be stored as typed on every database: no NUL, no lone surrogate."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _nest_matrix_columns(survey: Survey, answers: Mapping[str, Any]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ reports the bad ones. Valid rows are written in bulk (a few statements per thous
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -31,7 +32,7 @@ from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from survey import models
-from survey.collect import answer_values, check_answers, content_hash
+from survey.collect import answer_values, check_answers, content_hash, storable_text
 from survey.csvfiles import ImportProblem, RowFault, RowParser, read_rows
 from survey.definition import Survey
 from survey.publishing import version_definition
@@ -39,6 +40,8 @@ from survey.publishing import version_definition
 META_COLUMNS = ("survey", "version", "customer_ref", "token", "channel", "language", "submitted_at",
                 "idempotency_key")
 CHUNK = 2_000  # rows per bulk statement batch and per progress step
+CHANNEL_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,19}$")  # responses.channel holds 20 characters
+MAX_KEY_LENGTH = 200  # responses.idempotency_key
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,8 @@ class _Row:
     channel: str
     language: str
     customer_id: int | None
-    invitation_id: int | None
+    invitation_id: int | None  # stored on the response (never for anonymous surveys)
+    claimed_invitation: int | None  # marked answered, anonymous or not
     submitted_at: datetime
 
 
@@ -102,7 +106,7 @@ def _parse_row(number: int, row: dict[str, str], survey_slug: str | None, lookup
         parse.fail(number, "survey", f"no published survey {slug!r}")
         return None
     wanted = row.get("version") or str(max(lookups.versions[slug]))
-    version = lookups.versions[slug].get(int(wanted)) if wanted.isdigit() else None
+    version = lookups.versions[slug].get(int(wanted)) if wanted.isascii() and wanted.isdigit() else None
     if version is None:
         parse.fail(number, "version", f"survey {slug!r} has no version {wanted!r}")
         return None
@@ -125,6 +129,12 @@ def _parse_row(number: int, row: dict[str, str], survey_slug: str | None, lookup
             parse.fail(number, "customer_ref", "differs from the invitation's customer")
         else:
             customer_id, invitation_id = invitation.customer_id, invitation.id
+    channel = row.get("channel") or "import"
+    if not CHANNEL_PATTERN.match(channel):
+        parse.fail(number, "channel", f"{channel!r} must be lower-case letters, digits, - or _ (at most 20)")
+    given_key = row.get("idempotency_key", "")
+    if len(given_key) > MAX_KEY_LENGTH or not storable_text(given_key):
+        parse.fail(number, "idempotency_key", f"must be at most {MAX_KEY_LENGTH} characters of storable text")
     language = row.get("language") or survey.languages[0]
     if language not in survey.languages:
         parse.fail(number, "language", f"{language!r} is not one of {', '.join(survey.languages)}")
@@ -134,13 +144,17 @@ def _parse_row(number: int, row: dict[str, str], survey_slug: str | None, lookup
         parse.fail(number, key, problem)
     if len(parse.problems) > problems_before:
         return None
+    claimed = invitation_id
+    # Anonymous surveys: nothing stored may lead back to a person, so neither the link nor a key
+    # derived from the customer or token (the row number keeps re-imports of the file idempotent).
+    identity = f"row {number}" if survey.anonymous else f"{ref}|{token}"
     if survey.anonymous:
         customer_id = invitation_id = None
-    key = row.get("idempotency_key") or "import:" + hashlib.sha256(
-        f"{slug}|{version.number}|{ref}|{token}|{submitted_at.isoformat()}|{sorted(raw.items())}".encode()
+    key = given_key or "import:" + hashlib.sha256(
+        f"{slug}|{version.number}|{identity}|{submitted_at.isoformat()}|{sorted(raw.items())}".encode()
     ).hexdigest()
     return _Row(number, version, answers, key, content_hash(version.id, customer_id, answers),
-                row.get("channel") or "import", language, customer_id, invitation_id, submitted_at)
+                channel, language, customer_id, invitation_id, claimed, submitted_at)
 
 
 def _already_stored(session: Session, rows: list[_Row], parse: RowParser) -> tuple[list[_Row], int]:
@@ -160,12 +174,20 @@ def _already_stored(session: Session, rows: list[_Row], parse: RowParser) -> tup
             else:
                 before += 1
             continue
-        if row.invitation_id is not None and tokens.setdefault(row.invitation_id, row.number) != row.number:
-            parse.fail(row.number, "token", f"the same invitation is answered in row {tokens[row.invitation_id]}")
+        claimed = row.claimed_invitation
+        if claimed is not None and tokens.setdefault(claimed, row.number) != row.number:
+            parse.fail(row.number, "token", f"the same invitation is answered in row {tokens[claimed]}")
             continue
         stored[row.key] = row.digest  # a later identical row of the same file stores nothing new
         fresh.append(row)
     return fresh, before
+
+
+def _answered_at(row: _Row) -> datetime:
+    # For anonymous surveys only the day: an exact time could be matched to the response's.
+    if row.invitation_id is None:
+        return row.submitted_at.replace(hour=0, minute=0, second=0, microsecond=0)
+    return row.submitted_at
 
 
 def _write(session: Session, rows: list[_Row], definitions: dict[int, Survey], progress: bool) -> None:
@@ -184,7 +206,8 @@ def _write(session: Session, rows: list[_Row], definitions: dict[int, Survey], p
                        for key, number, text in answer_values(definitions[r.version.id], r.answers)]
             if answers:
                 session.execute(insert(models.Answer), answers)
-            answered = [dict(id=r.invitation_id, responded_at=r.submitted_at) for r in chunk if r.invitation_id]
+            answered = [dict(id=r.claimed_invitation, responded_at=_answered_at(r)) for r in chunk
+                        if r.claimed_invitation is not None]
             if answered:
                 session.execute(update(models.Invitation), answered)
             bar.update(len(chunk))

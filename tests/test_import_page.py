@@ -53,7 +53,7 @@ def test_a_bad_upload_stores_nothing_and_lists_row_column_and_problem(page):
     app.selectbox[0].set_value("post-support")
     app.file_uploader[0].set_value(("kiosk.csv", bad, "text/csv")).run()
     app.button[0].click().run()
-    assert app.error[0].value == "Nothing was imported: 1 problem(s) in kiosk.csv."
+    assert app.error[0].value == "Nothing was imported: 1 problem(s) in the file."
     report = app.dataframe[0].value
     assert report.to_dict("records") == [{"row": 3, "column": "csat", "problem": "9 is outside the scale 1-5"}]
     assert responses(engine) == 0

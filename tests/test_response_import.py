@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from sqlalchemy import func, select
 
@@ -124,3 +126,46 @@ def test_a_file_for_another_survey_than_named_is_refused(prepared, tmp_path):
                                             "being imported \\('post-support'\\)"):
         with db.session_scope(prepared) as session:
             import_responses(session, path, survey_slug="post-support")
+
+
+def test_an_anonymous_import_stores_nothing_that_leads_back_to_the_invitation(prepared, tmp_path):
+    from dataclasses import replace
+
+    from survey.respondent import resolve_link
+
+    anonymous = replace(load_yaml(SAMPLE_SURVEYS / "post_support.yaml"), slug="anon-kiosk", anonymous=True)
+    with db.session_scope(prepared) as session:
+        version = publish(session, anonymous)
+        customer = session.scalar(select(models.Customer).where(models.Customer.external_ref == "C900004"))
+        session.add(models.Invitation(token="tok-secret-123", survey_id=version.survey_id, customer_id=customer.id))
+    path = tmp_path / "anon.csv"
+    path.write_text("submitted_at,token,customer_ref,csat,effort\n2026-02-01T10:17:00,tok-secret-123,,2,2\n")
+    with db.session_scope(prepared) as session:
+        assert import_responses(session, path, survey_slug="anon-kiosk").stored == 1
+    with prepared.connect() as connection:
+        stored = connection.execute(select(models.Response.idempotency_key, models.Response.customer_id,
+                                           models.Response.invitation_id)).one()
+        answered = connection.execute(select(models.Invitation.responded_at)).scalar_one()
+    assert stored.customer_id is None and stored.invitation_id is None
+    for guess in ("tok-secret-123", "C900004"):  # the key cannot be recomputed from a token or customer
+        assert hashlib.sha256(f"anon-kiosk|1|{guess}|".encode()).hexdigest() not in stored.idempotency_key
+    assert "tok-secret-123" not in stored.idempotency_key
+    assert (answered.hour, answered.minute) == (0, 0)  # the invitation is answered, to the day only
+    with db.session_scope(prepared) as session:
+        assert resolve_link(session, token="tok-secret-123").status == "already_answered"
+
+
+@pytest.mark.parametrize("column, value, message", [
+    ("channel", "a-very-long-channel-name-indeed", "'a-very-long-channel-name-indeed' must be lower-case letters, digits, - or _ (at most 20)"),
+    ("idempotency_key", "k" * 201, "must be at most 200 characters of storable text"),
+    ("comment", "nul\x00byte", "contains a NUL character or a lone surrogate, which cannot be stored"),
+    ("version", "\u00b2", "survey 'post-support' has no version '\u00b2'"),
+])
+def test_values_a_database_cannot_store_are_refused_by_row_and_column(prepared, tmp_path, column, value, message):
+    path = tmp_path / "odd.csv"
+    path.write_text(f"submitted_at,csat,effort,{column}\n2026-01-01T10:00,5,7,{value}\n", encoding="utf-8")
+    with pytest.raises(ImportProblem) as caught:
+        with db.session_scope(prepared) as session:
+            import_responses(session, path, survey_slug="post-support")
+    assert caught.value.problems == [f"odd.csv: row 2, column '{column}': {message}"]
+    assert counts(prepared) == (0, 0)
