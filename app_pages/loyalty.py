@@ -57,7 +57,7 @@ def customer_list(frame: pd.DataFrame, today: date) -> pd.DataFrame:
               for start in frame["tenure_start"]]
     return pd.DataFrame({
         "name": frame["name"], "external_ref": frame["external_ref"], "region": frame["region"],
-        "tier": frame["tier"], "industry": frame["industry"], "annual value": frame["annual_value"].round(0),
+        "tier": frame["tier"], "industry": frame["industry"], "annual value": frame["annual_value"].astype(float).round(0),
         "tenure (years)": pd.Series(tenure, index=frame.index).round(1), "last score": frame["score"],
         "date": pd.to_datetime(frame["submitted_at"]).dt.date,
     })
@@ -95,13 +95,17 @@ def render() -> None:
     columns = st.columns(3)
     columns[0].metric("NPS (customers)", f"{plain.value:+.1f}")
     columns[0].caption(f"95% interval {plain.low:+.1f} to {plain.high:+.1f} · n = {plain.n:,}")
-    columns[1].metric("Value-weighted NPS", f"{weighted.value:+.1f}")
-    columns[1].caption(f"95% interval {weighted.low:+.1f} to {weighted.high:+.1f} · n = {weighted.n:,} · "
-                       f"effective n = {weighted.n_eff:,.0f}")
-    columns[2].metric("Revenue held by detractors", f"{detractor_share:.1f}%")
-    columns[2].caption(f"of {total_value:,.0f} annual value · {int(per_category.loc['detractor', 'customers']):,} "
-                       "detractor customers")
-    if weighted.value < plain.value - 10:
+    if total_value > 0:
+        columns[1].metric("Value-weighted NPS", f"{weighted.value:+.1f}")
+        columns[1].caption(f"95% interval {weighted.low:+.1f} to {weighted.high:+.1f} · n = {weighted.n:,} · "
+                           f"effective n = {weighted.n_eff:,.0f}")
+        columns[2].metric("Revenue held by detractors", f"{detractor_share:.1f}%")
+        columns[2].caption(f"of {total_value:,.0f} annual value · "
+                           f"{int(per_category.loc['detractor', 'customers']):,} detractor customers")
+    else:  # customers imported without an annual value
+        columns[1].metric("Value-weighted NPS", "no customer values")
+        columns[2].metric("Revenue held by detractors", "no customer values")
+    if total_value > 0 and weighted.value < plain.value - 10:
         st.warning(f"The value-weighted NPS is {plain.value - weighted.value:.1f} points below the plain NPS: "
                    "the unhappy customers are the valuable ones.")
 

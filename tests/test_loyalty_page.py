@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import streamlit as st
-from sqlalchemy import select
+from sqlalchemy import select, text
 from streamlit.testing.v1 import AppTest
 
 from analysis import value_weighted_nps
@@ -134,3 +134,19 @@ def test_quadrants_add_up_to_every_customer_with_a_value(page, demo_url):
 def test_the_chart_downloads_as_svg_and_png(page):
     labels = [button.label for button in page.get("download_button")]
     assert "Download chart (SVG)" in labels and "Download chart (PNG)" in labels
+
+
+def test_customers_without_an_annual_value_show_a_clear_tile_not_an_error(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'novalue.db'}"
+    engine = db.make_engine(url)
+    demo.generate(engine, customers=120, responses=2_000, seed=3)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE customers SET annual_value = NULL"))
+    monkeypatch.setenv("SURVEY_DATABASE_URL", url)
+    st.cache_data.clear()
+    app = AppTest.from_file(str(ROOT / "app_pages" / "loyalty.py"), default_timeout=60)
+    app.run()
+    assert not app.exception
+    tiles = {m.label: m.value for m in app.metric}
+    assert tiles["Value-weighted NPS"] == "no customer values"
+    assert tiles["Revenue held by detractors"] == "no customer values"
