@@ -45,11 +45,15 @@ def make_engine(url: str | None = None) -> Engine:
             url,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
             poolclass=StaticPool if in_memory else None,
+            hide_parameters=True,  # error messages and logs never carry tokens or answers
         )
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin_sqlite)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # Days and periods are UTC everywhere (SQLite stores UTC): keep PostgreSQL's session zone on UTC
+    # whatever the server's default, so dates and period labels agree between the two.
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True,
+                         connect_args={"options": "-c timezone=UTC"})
 
 
 def _configure_sqlite(dbapi_connection, _record) -> None:

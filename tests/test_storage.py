@@ -139,3 +139,15 @@ def test_anonymity_cannot_be_switched_once_a_survey_has_responses(engine):
             publish(session, replace(original, anonymous=True))
     with engine.connect() as connection:
         assert connection.execute(select(models.Survey.anonymous)).scalar_one() is False
+
+
+def test_postgresql_sessions_use_utc_and_errors_hide_parameters(engine):
+    from sqlalchemy.exc import StatementError
+
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            assert connection.execute(text("SHOW timezone")).scalar_one() == "UTC"
+    with pytest.raises(StatementError) as caught:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT * FROM no_such_table WHERE token = :t"), {"t": "SECRET-token-abc"})
+    assert "SECRET-token-abc" not in str(caught.value)
