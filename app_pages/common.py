@@ -140,7 +140,7 @@ def global_filters() -> Filters | None:
                    segments=tuple(segments))
 
 
-@st.cache_data(ttl=60)
+@st.cache_data(ttl=60, show_spinner=False)
 def _histogram(url: str, filters: Filters, question_key: str, period: str | None, by: tuple[str, ...]) -> pd.DataFrame:
     return queries.histogram(_engine_for(url), filters, question_key, period, by)
 
@@ -148,6 +148,36 @@ def _histogram(url: str, filters: Filters, question_key: str, period: str | None
 def histogram(filters: Filters, question_key: str, period: str | None = None, by: tuple[str, ...] = ()) -> pd.DataFrame:
     """Score counts for the filtered responses, grouped by `by` and `period` (aggregate counts only)."""
     return _histogram(db.database_url(), filters, question_key, period, tuple(by))
+
+
+def histogram_total(filters: Filters, question_key: str) -> pd.DataFrame:
+    """Score counts over the whole filtered period (columns `score`, `count`), summed from the monthly
+    histogram: the Overview draws that one anyway, so one query (and one cache entry) serves both, and
+    its plan starts from the responses in the date range instead of every answer to the question."""
+    monthly = histogram(filters, question_key, "month")
+    return (monthly.groupby("score", as_index=False)["count"].sum()
+            .astype({"score": int, "count": int})[["score", "count"]])
+
+
+def run_concurrently(loads, workers: int = 2) -> None:
+    """Call the cached loaders `loads` (no-argument callables) on a small thread pool, so that the
+    page's independent queries run side by side (SQLite in WAL mode serves parallel readers); the
+    page then renders from the warm cache. Errors surface when the page calls the loader itself."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
+
+    context = get_script_run_ctx()
+
+    def call(load):
+        add_script_run_ctx(ctx=context)
+        try:
+            load()
+        except Exception:  # noqa: BLE001 - raised again, in place, when the page calls it
+            pass
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(call, loads))
 
 
 # Row views (Comments, Responses): one page at a time from the database; exports streamed.
@@ -294,7 +324,7 @@ def table_csv(frame: pd.DataFrame) -> bytes:
 # Overview and Trends: index moments, filtered response counts, response rate and follow-up counts.
 
 
-@st.cache_data(ttl=60)
+@st.cache_data(ttl=60, show_spinner=False)
 def _index_moments(url: str, filters: Filters, items: tuple[tuple[str, float, float], ...], period: str | None,
                    by: tuple[str, ...]) -> pd.DataFrame:
     return queries.index_moments(_engine_for(url), filters, items, period, by)
@@ -306,7 +336,7 @@ def index_moments(filters: Filters, items: tuple[tuple[str, float, float], ...],
     return _index_moments(db.database_url(), filters, tuple(items), period, tuple(by))
 
 
-@st.cache_data(ttl=60)
+@st.cache_data(ttl=60, show_spinner=False)
 def _response_counts(url: str, filters: Filters, period: str) -> pd.DataFrame:
     return queries.response_counts(_engine_for(url), filters, period)
 
@@ -316,7 +346,7 @@ def response_counts(filters: Filters, period: str = "month") -> pd.DataFrame:
     return _response_counts(db.database_url(), filters, period)
 
 
-@st.cache_data(ttl=60)
+@st.cache_data(ttl=60, show_spinner=False)
 def _response_rate(url: str, survey_slug: str) -> pd.DataFrame:
     return queries.response_rate(_engine_for(url), survey_slug)
 
@@ -326,7 +356,7 @@ def response_rate(survey_slug: str) -> pd.DataFrame:
     return _response_rate(db.database_url(), survey_slug)
 
 
-@st.cache_data(ttl=30)
+@st.cache_data(ttl=30, show_spinner=False)
 def _follow_up_counts(url: str, survey_slug: str) -> dict[str, int]:
     return queries.follow_up_counts(_engine_for(url), survey_slug)
 

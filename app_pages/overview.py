@@ -118,7 +118,7 @@ def headline_figures(filters: Filters, previous: Filters | None, definition) -> 
     figures = []
 
     def histograms(key):
-        return common.histogram(filters, key), (common.histogram(previous, key) if previous else None)
+        return common.histogram_total(filters, key), (common.histogram_total(previous, key) if previous else None)
 
     for question in definition.metric_questions("nps")[:1]:
         figures.append(histogram_figure("NPS", *histograms(question.key), "nps", (0, 10), signed=True))
@@ -135,6 +135,24 @@ def headline_figures(filters: Filters, previous: Filters | None, definition) -> 
         before = common.index_moments(previous, items) if previous else None
         figures.append(index_figure("Satisfaction index (0-100)", current, before))
     return figures
+
+
+def prefetch(filters: Filters, previous: Filters | None, definition) -> None:
+    """Warm the cache for every count the page shows, two queries at a time (the slowest ones first)."""
+    loads = []
+    items = tuple((q.key, float(q.scale.min), float(q.scale.max)) for q in definition.metric_questions("index"))
+    if items:
+        loads.append(lambda: common.index_moments(filters, items))
+    for metric in ("nps", "csat", "ces"):
+        for question in definition.metric_questions(metric)[:1]:
+            loads.append(lambda key=question.key: common.histogram(filters, key, "month"))
+            if previous is not None:
+                loads.append(lambda key=question.key: common.histogram(previous, key, "month"))
+    if items and previous is not None:
+        loads.append(lambda: common.index_moments(previous, items))
+    loads += [lambda: common.response_counts(filters, "month"), lambda: common.response_rate(filters.survey),
+              lambda: common.follow_up_counts(filters.survey)]
+    common.run_concurrently(loads)
 
 
 def monthly_metric(filters: Filters, definition) -> tuple[str, pd.DataFrame] | None:
@@ -197,6 +215,7 @@ def render() -> None:
     st.caption(f"Touchpoint: {summary.touchpoint or 'not set'} · period {period_text} · "
                f"figures under n = {min_n} are suppressed")
 
+    prefetch(filters, previous, definition)
     figures = headline_figures(filters, previous, definition)
     tiles = [tile_for(figure, min_n) for figure in figures]
     columns = st.columns(max(len(tiles), 1))

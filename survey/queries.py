@@ -509,19 +509,20 @@ def index_moments(engine: Engine, filters: Filters, items: tuple[tuple[str, floa
         if not high > low:
             raise ValueError(f"index item {key!r} has scale ({low}, {high}): the maximum must exceed the minimum")
     weight = 100.0 / len(items)
-    rescaled = case(*[(models.Answer.question_key == key, (models.Answer.numeric_value - low) * (weight / (high - low)))
-                      for key, low, high in items], else_=None)
+    # One answer alias per item, each found through ix_answers_question_response_value: a response
+    # answering every item gives one row, so no per-response GROUP BY (and no temporary B-tree of
+    # every answer) is needed; incomplete responses drop out of the inner joins.
+    answers = [aliased(models.Answer, name=f"item_{i}") for i in range(len(items))]
+    score = sum((answer.numeric_value - low) * (weight / (high - low))
+                for answer, (_, low, high) in zip(answers, items)).label("score")
     groups = [DIMENSIONS[name].expression().label(name) for name in by]
     if period is not None:
         groups.append(period_label(engine, models.Response.submitted_at, period).label("period"))
-    per_response = (select(*groups, func.sum(rescaled).label("score"))
-                    .select_from(models.Answer)
-                    .join(models.Response, models.Answer.response_id == models.Response.id))
-    per_response = responses_in_scope(per_response, filters, by).where(
-        models.Answer.question_key.in_([key for key, _, _ in items]), models.Answer.numeric_value.is_not(None))
-    per_response = (per_response.group_by(models.Response.id, *groups)
-                    .having(func.count(func.distinct(models.Answer.question_key)) == len(items))
-                    .subquery())
+    per_response = select(*groups, score).select_from(models.Response)
+    for answer, (key, _, _) in zip(answers, items):
+        per_response = per_response.join(answer, and_(answer.response_id == models.Response.id,
+                                                      answer.question_key == key, answer.numeric_value.is_not(None)))
+    per_response = responses_in_scope(per_response, filters, by).subquery()
     outer_groups = [per_response.c[name] for name in [*by, *(["period"] if period else [])]]
     score = per_response.c.score
     query = (select(*outer_groups, func.count(score), func.coalesce(func.sum(score), 0.0),
