@@ -47,26 +47,6 @@ def surveys() -> list[SurveySummary]:
     return _surveys(db.database_url())
 
 
-@st.cache_data(ttl=60)
-def _score_histogram(url: str, survey_slug: str, question_key: str, period: str) -> pd.DataFrame:
-    return queries.score_histogram(_engine_for(url), survey_slug, question_key, period)
-
-
-def score_histogram(survey_slug: str, question_key: str, period: str = "month") -> pd.DataFrame:
-    """Score counts per period from the database (aggregate counts only, not user-scoped)."""
-    return _score_histogram(db.database_url(), survey_slug, question_key, period)
-
-
-@st.cache_data(ttl=60)
-def _response_volume(url: str, survey_slug: str, period: str) -> pd.DataFrame:
-    return queries.response_volume(_engine_for(url), survey_slug, period)
-
-
-def response_volume(survey_slug: str, period: str = "month") -> pd.DataFrame:
-    """Responses per period and channel from the database."""
-    return _response_volume(db.database_url(), survey_slug, period)
-
-
 def choose_survey() -> SurveySummary | None:
     """The sidebar survey picker; the choice persists across pages."""
     found = surveys()

@@ -16,6 +16,7 @@ import streamlit as st
 
 from analysis import compare_means, mean_from_moments, trend
 from app_pages import common, report
+from app_pages.text import plain
 from survey.filters import Filters
 
 SIGNIFICANCE = 0.05
@@ -209,10 +210,10 @@ def render() -> None:
     definition = common.latest_definition(filters.survey)
     min_n = common.MIN_N_DEFAULT
     previous = previous_period(filters)
-    st.title(summary.title)
+    st.title(plain(summary.title))
     period_text = (f"{filters.start} to {filters.end}, compared with {previous.start} to {previous.end}"
                    if previous else "all responses")
-    st.caption(f"Touchpoint: {summary.touchpoint or 'not set'} · period {period_text} · "
+    st.caption(f"Touchpoint: {plain(summary.touchpoint) or 'not set'} · period {period_text} · "
                f"figures under n = {min_n} are suppressed")
 
     prefetch(filters, previous, definition)

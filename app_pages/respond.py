@@ -10,13 +10,13 @@ Everything shown is plain text: survey wording is escaped for Markdown, never re
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from app_pages import common
+from app_pages.text import plain
 from survey import db, respondent
 from survey.collect import InvalidAnswers, check_answers
 from survey.definition import Question, Survey
@@ -37,19 +37,11 @@ SUBMIT_BUTTON = PREFIX + "submit"
 
 LANGUAGE_NAMES = {"en": "English", "fr": "Français", "de": "Deutsch", "es": "Español", "it": "Italiano",
                   "nl": "Nederlands", "pt": "Português"}
-MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~$])")
-LIST_MARKER = re.compile(r"^(\s*)(?:([-+=])|(\d+)([.)]))(?=\s|$)", re.MULTILINE)
 
 
 def widget_key(answer_key: str) -> str:
     """The widget key of an answer key (`recommend`, or `drivers.support` for a matrix row)."""
     return f"{PREFIX}q.{answer_key}"
-
-
-def plain(text: str) -> str:
-    """Survey wording shown literally (labels and st.markdown read Markdown)."""
-    escaped = MARKDOWN_SPECIAL.sub(r"\\\1", text)
-    return LIST_MARKER.sub(lambda m: m[1] + (f"\\{m[2]}" if m[2] else f"{m[3]}\\{m[4]}"), escaped)
 
 
 def query_param(name: str) -> str | None:

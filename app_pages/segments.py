@@ -17,6 +17,7 @@ from scipy.stats import false_discovery_control
 
 from analysis import by_segment, trend
 from app_pages import common, report
+from app_pages.text import plain
 from survey.filters import DIMENSIONS
 
 SIGNIFICANCE = 0.05
@@ -242,7 +243,7 @@ def render() -> None:
                 f"; against its own months before: {choice.format(row['change'], signed=True)} "
                 f"(95% interval {choice.format(row['change_low'], signed=True)} to "
                 f"{choice.format(row['change_high'], signed=True)}, adjusted p = {row['change_p_adjusted']:.4f})")
-            st.warning(f"{DIMENSIONS[dimension].label} {segment}, {span}: {choice.format(row['value'])} "
+            st.warning(f"{DIMENSIONS[dimension].label} {plain(segment)}, {span}: {choice.format(row['value'])} "
                        f"(n = {int(row['n']):,}), {choice.format_gap(row['difference'])} {direction} the rest "
                        f"(adjusted p = {row['p_adjusted']:.4f}){own}.")
         if flagged.empty:

@@ -29,6 +29,7 @@ TENURE_BANDS = ((1, "under 1 year"), (3, "1-3 years"), (5, "3-5 years"))
 TENURE_TOP_BAND = "5 years and more"
 
 FieldManager = aliased(models.User, name="field_manager")
+NOT_SET = "(not set)"  # the group of responses whose segment value is unknown
 
 
 def _value_band() -> ColumnElement:

@@ -6,7 +6,7 @@ turns into estimates with intervals.
 Example:
     >>> from survey.db import make_engine, upgrade
     >>> engine = make_engine("sqlite://"); upgrade(engine)
-    >>> score_histogram(engine, "relationship-nps", "recommend").columns.tolist()
+    >>> histogram(engine, Filters("relationship-nps"), "recommend", period="month").columns.tolist()
     ['period', 'score', 'count']
 """
 
@@ -22,7 +22,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from survey import models
-from survey.filters import DIMENSIONS, Filters, responses_in_scope
+from survey.filters import DIMENSIONS, NOT_SET, Filters, responses_in_scope
 
 PERIOD_FORMATS = {"month": ("%Y-%m", "YYYY-MM"), "day": ("%Y-%m-%d", "YYYY-MM-DD"), "year": ("%Y", "YYYY")}
 
@@ -35,23 +35,6 @@ def period_label(engine: Engine, column: ColumnElement, period: str = "month") -
     if engine.dialect.name == "postgresql":
         return func.to_char(func.timezone("UTC", column), postgres_format)
     return func.strftime(sqlite_format, column)
-
-
-def score_histogram(engine: Engine, survey_slug: str, question_key: str, period: str = "month") -> pd.DataFrame:
-    """Counts of each score of one question per period: columns `period`, `score`, `count`."""
-    label = period_label(engine, models.Response.submitted_at, period).label("period")
-    query = (
-        select(label, models.Answer.numeric_value.label("score"), func.count().label("count"))
-        .join(models.Response, models.Answer.response_id == models.Response.id)
-        .join(models.Survey, models.Response.survey_id == models.Survey.id)
-        .where(models.Survey.slug == survey_slug, models.Answer.question_key == question_key,
-               models.Answer.numeric_value.is_not(None))
-        .group_by(label, models.Answer.numeric_value)
-        .order_by(label, models.Answer.numeric_value)
-    )
-    with engine.connect() as connection:
-        frame = pd.DataFrame(connection.execute(query).all(), columns=["period", "score", "count"])
-    return frame.astype({"period": str, "score": int, "count": int})
 
 
 def response_volume(engine: Engine, survey_slug: str, period: str = "month") -> pd.DataFrame:
@@ -115,7 +98,9 @@ def histogram(engine: Engine, filters: Filters, question_key: str, period: str |
     for name in by:
         if name not in DIMENSIONS:
             raise ValueError(f"unknown segment dimension {name!r} (expected one of {', '.join(DIMENSIONS)})")
-    groups = [DIMENSIONS[name].expression().label(name) for name in by]
+    # Answers whose segment is unknown form their own group instead of vanishing from every
+    # group and from "the rest" they are compared with.
+    groups = [func.coalesce(DIMENSIONS[name].expression(), literal(NOT_SET)).label(name) for name in by]
     if period is not None:
         groups.append(period_label(engine, models.Response.submitted_at, period).label("period"))
     score = models.Answer.numeric_value.label("score")
@@ -361,7 +346,6 @@ def iter_responses(engine: Engine, filters: Filters, answer_keys: tuple[str, ...
 
 
 # --- Drivers and loyalty pages -----------------------------------------------------------------
-# Imported here so that this section could be appended without touching the header; hoist freely.
 
 
 
@@ -403,7 +387,6 @@ def driver_moments(engine: Engine, filters: Filters, outcome: str, drivers: tupl
             "cross_products": pd.DataFrame(cross, index=keys, columns=keys)}
 
 
-NPS_CATEGORIES = ("detractor", "passive", "promoter")
 
 
 def _latest_scores(engine: Engine, filters: Filters, question_key: str):
@@ -515,7 +498,9 @@ def index_moments(engine: Engine, filters: Filters, items: tuple[tuple[str, floa
     answers = [aliased(models.Answer, name=f"item_{i}") for i in range(len(items))]
     score = sum((answer.numeric_value - low) * (weight / (high - low))
                 for answer, (_, low, high) in zip(answers, items)).label("score")
-    groups = [DIMENSIONS[name].expression().label(name) for name in by]
+    # Answers whose segment is unknown form their own group instead of vanishing from every
+    # group and from "the rest" they are compared with.
+    groups = [func.coalesce(DIMENSIONS[name].expression(), literal(NOT_SET)).label(name) for name in by]
     if period is not None:
         groups.append(period_label(engine, models.Response.submitted_at, period).label("period"))
     per_response = select(*groups, score).select_from(models.Response)

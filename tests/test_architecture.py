@@ -37,3 +37,12 @@ def test_no_page_renders_html_unescaped():
     sources = [p for p in [ROOT / "app.py", *(ROOT / "app_pages").rglob("*.py")]]
     assert sources, "the app has pages"
     assert [str(p.relative_to(ROOT)) for p in sources if "unsafe_allow_html" in p.read_text()] == []
+
+
+def test_text_from_outside_shows_literally_in_markdown():
+    from app_pages.text import plain
+
+    # Markdown that would make bold text, a link or an image (loading a remote URL) is escaped
+    assert plain("**big** [x](http://a) ![](http://b) <b>") == (
+        r"\*\*big\*\* \[x\](http://a) \!\[\](http://b) \<b\>")
+    assert plain("1. first\n- second") == "1\\. first\n\\- second"
