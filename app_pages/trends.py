@@ -7,7 +7,6 @@ aggregates them to the chosen period and computes intervals, changes and control
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 import altair as alt
 import numpy as np
@@ -17,6 +16,7 @@ from statsmodels.stats.multitest import multipletests
 
 from analysis import trend
 from app_pages import common, report
+from app_pages.metrics import MetricChoice, metric_choices
 from survey.filters import DIMENSIONS, Filters
 
 # Period shown -> (pandas alias for analysis.trend, the period the database counts by).
@@ -26,36 +26,6 @@ RECENT_PERIODS = {"week": 13, "month": 3, "quarter": 1}
 SIGNIFICANCE = 0.05
 NO_SPLIT = "none"
 OUT_OF_CONTROL_COLOUR = "#d62728"
-
-
-@dataclass(frozen=True)
-class MetricChoice:
-    """A metric the survey declares: how `analysis` estimates it from one answer key's histogram."""
-
-    label: str
-    metric: str  # nps, csat, ces or mean
-    key: str
-    scale: tuple[int, int]
-    unit: str = ""
-
-
-def metric_choices(definition) -> list[MetricChoice]:
-    """NPS, CSAT, CES and every rating (index items and matrix rows too) as a mean, as declared."""
-    choices = []
-    for question in definition.metric_questions("nps"):
-        choices.append(MetricChoice(f"NPS ({question.key})", "nps", question.key, (0, 10)))
-    for question in definition.metric_questions("csat"):
-        scale = (question.scale.min, question.scale.max)
-        choices.append(MetricChoice(f"CSAT, top two boxes % ({question.key})", "csat", question.key, scale, "%"))
-    for question in definition.metric_questions("ces"):
-        scale = (question.scale.min, question.scale.max)
-        choices.append(MetricChoice(f"Effort score, mean {scale[0]}-{scale[1]} ({question.key})", "ces",
-                                    question.key, scale))
-    for question in (*definition.metric_questions("index"), *definition.metric_questions("rating")):
-        scale = (question.scale.min, question.scale.max)
-        for key in question.answer_keys:
-            choices.append(MetricChoice(f"Mean rating {scale[0]}-{scale[1]} ({key})", "mean", key, scale))
-    return choices
 
 
 def period_starts(labels: pd.Series, alias: str) -> pd.Series:

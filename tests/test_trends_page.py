@@ -42,7 +42,7 @@ def test_trends_draws_the_metric_and_its_control_chart_for_each_period(demo_url,
     app.radio(key="trends_period").set_value(period).run()
     assert not app.exception, app.exception
     assert len(app.get("vega_lite_chart")) == 2
-    assert [s.value for s in app.subheader] == [f"NPS (recommend) by {period}", "Control chart of the unhappy share",
+    assert [s.value for s in app.subheader] == [f"NPS: How likely are you to recommend us to a friend or colleague? by {period}", "Control chart of the unhappy share",
                                                 "Table"]
     table = app.dataframe[-1].value
     assert table["n"].sum() > 15000 and table["period"].is_monotonic_increasing
@@ -89,11 +89,11 @@ def test_a_target_is_drawn_as_a_rule_and_out_of_control_points_in_red(demo_url, 
 def test_every_declared_metric_can_be_followed(demo_url, monkeypatch):
     app = page(demo_url, monkeypatch, TRENDS)
     labels = app.selectbox(key="trends_metric").options
-    assert labels[0] == "NPS (recommend)"
-    assert "Mean rating 1-10 (drivers.support)" in labels and "Mean rating 1-10 (satisfaction)" in labels
-    app.selectbox(key="trends_metric").select_index(labels.index("Mean rating 1-10 (drivers.support)")).run()
+    assert labels[0] == "NPS: How likely are you to recommend us to a friend or colleague?"
+    assert "Mean 1-10: How do you rate us on each of the following? Customer support" in labels and "Mean 1-10: Overall, how satisfied are you with us?" in labels
+    app.selectbox(key="trends_metric").select_index(labels.index("Mean 1-10: How do you rate us on each of the following? Customer support")).run()
     assert not app.exception, app.exception
-    assert app.subheader[0].value == "Mean rating 1-10 (drivers.support) by month"
+    assert app.subheader[0].value == "Mean 1-10: How do you rate us on each of the following? Customer support by month"
 
 
 def test_trends_report_is_self_contained_and_lists_the_flagged_region(demo_url, monkeypatch):
