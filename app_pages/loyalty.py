@@ -117,6 +117,8 @@ def render() -> None:
         report.download_chart(chart, f"{filters.survey}-value-grid", key="loyalty_chart")
     quadrants = quadrant_table(grid)
     right.dataframe(quadrants, hide_index=True, width="stretch")
+    with right:
+        report.download_table(quadrants, f"{filters.survey}-value-quadrants.csv", key="loyalty_quadrants_csv")
     right.caption(f"High value: annual value of {HIGH_VALUE_FROM:,} or more. Satisfied: latest answer 7-10; "
                   "dissatisfied: 0-6 (detractor).")
 

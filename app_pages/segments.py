@@ -213,6 +213,8 @@ def render() -> None:
             "change p (BH-adjusted)": recent["change_p_adjusted"].round(4).to_numpy(),
         })
         st.dataframe(recent_shown, hide_index=True, width="stretch")
+        report.download_table(recent_shown, f"{filters.survey}-{choice.key}-{dimension}-recent-change.csv",
+                              key="segments_recent_csv")
 
     heat_months = months[-HEATMAP_MONTHS:]
     data = monthly_heatmap_data(histogram, dimension, choice, min_n, heat_months)

@@ -113,3 +113,9 @@ def test_table_csv_never_starts_a_cell_with_a_formula():
 def test_the_chart_downloads_as_svg_and_png(page):
     labels = [button.label for button in page.get("download_button")]
     assert "Download chart (SVG)" in labels and "Download chart (PNG)" in labels
+
+
+def test_every_table_on_the_page_downloads_as_csv(page):
+    labels = [button.label for button in page.get("download_button")]
+    assert len(page.dataframe) == 2 and labels.count("Download table (CSV)") + labels.count(
+        "Download the table (CSV)") == 2
