@@ -12,8 +12,11 @@ leaves it at head):
 
 Reference in the same run: the same tables exported to Parquet (pyarrow) and the same aggregates
 computed with DuckDB; ours / DuckDB's is printed. Last, `streamlit run app.py` is started on the
-file and the Overview is loaded in Chromium (Playwright): seconds to the first render after start,
-to a re-render, and the server's peak resident memory (VmHWM). Figures only: no pass/fail.
+file and the real Overview is driven in Chromium (Playwright): the first render after start (cold),
+a new page on the same view and a rerun (warm), a filter change (Region = North, then Tier = Gold,
+combinations not cached before), and the server's peak resident memory (VmHWM). `--browser-only`
+skips the query section; `--app-root DIR` runs another checkout's app.py for a before/after.
+Figures only: no pass/fail.
 The issue's targets: Overview under 1.5 s warm and 5 s cold, a filter change under 1 s, the app
 under 1.5 GB resident. "Cold" here means a new process: the OS file cache stays warm.
 
