@@ -78,3 +78,29 @@ def sqlite_engine(tmp_path):
     db.upgrade(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_database_url(tmp_path_factory) -> str:
+    """Demo data shared read-only by the dashboard page tests: 600 customers, 12,000 responses, seed 7
+    (the smallest round size at which the planted North fall is significant)."""
+    from survey import demo
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
+    engine = db.make_engine(url)
+    demo.generate(engine, customers=600, responses=12_000, seed=7)
+    engine.dispose()
+    return url
+
+
+def run_page(name: str, url: str, monkeypatch):
+    """Run one page of app_pages/ on the database at `url` (fresh caches); it must not raise."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("SURVEY_DATABASE_URL", url)
+    st.cache_data.clear()
+    app = AppTest.from_file(str(ROOT / "app_pages" / f"{name}.py"), default_timeout=60)
+    app.run()
+    assert not app.exception, app.exception
+    return app

@@ -6,14 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-import streamlit as st
 from sqlalchemy import select
-from streamlit.testing.v1 import AppTest
 
 from analysis import key_drivers
 from survey import db, demo, models, queries
 from survey.filters import Filters
-from tests.conftest import ROOT
+from tests.conftest import run_page
 
 DRIVERS = ["drivers.product_quality", "drivers.delivery", "drivers.support", "drivers.billing",
            "drivers.value_for_money"]
@@ -58,23 +56,14 @@ def test_driver_moments_refuse_a_key_named_twice(engine):
         queries.driver_moments(engine, Filters("relationship-nps"), "satisfaction", ["satisfaction"])
 
 
-@pytest.fixture(scope="module")
-def demo_url(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('drivers') / 'demo.db'}"
-    engine = db.make_engine(url)
-    demo.generate(engine, customers=600, responses=12_000, seed=7)
-    engine.dispose()
-    return url
+@pytest.fixture
+def demo_url(demo_database_url):
+    return demo_database_url
 
 
 @pytest.fixture
 def page(demo_url, monkeypatch):
-    monkeypatch.setenv("SURVEY_DATABASE_URL", demo_url)
-    st.cache_data.clear()
-    app = AppTest.from_file(str(ROOT / "app_pages" / "drivers.py"), default_timeout=60)
-    app.run()
-    assert not app.exception, app.exception
-    return app
+    return run_page("drivers", demo_url, monkeypatch)
 
 
 def test_support_tops_the_ranking_with_the_figures_of_key_drivers_on_raw_rows(page, demo_url):

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from analysis import value_weighted_nps
 from survey import db, demo, models, queries
 from survey.filters import Filters
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_page
 
 COMMENT_KEYS = ("why_low", "comment")
 
@@ -75,23 +75,14 @@ def test_silent_list_leaves_out_customers_who_wrote_anything(engine):
                                                             & (latest["tenure_start"] <= old)]["ref"])
 
 
-@pytest.fixture(scope="module")
-def demo_url(tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('loyalty') / 'demo.db'}"
-    engine = db.make_engine(url)
-    demo.generate(engine, customers=600, responses=12_000, seed=7)
-    engine.dispose()
-    return url
+@pytest.fixture
+def demo_url(demo_database_url):
+    return demo_database_url
 
 
 @pytest.fixture
 def page(demo_url, monkeypatch):
-    monkeypatch.setenv("SURVEY_DATABASE_URL", demo_url)
-    st.cache_data.clear()
-    app = AppTest.from_file(str(ROOT / "app_pages" / "loyalty.py"), default_timeout=60)
-    app.run()
-    assert not app.exception, app.exception
-    return app
+    return run_page("loyalty", demo_url, monkeypatch)
 
 
 def test_plain_and_value_weighted_nps_are_those_of_the_customers_latest_answers(page, demo_url):

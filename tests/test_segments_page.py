@@ -8,14 +8,12 @@ import io
 import numpy as np
 import pandas as pd
 import pytest
-import streamlit as st
 from sqlalchemy import text
-from streamlit.testing.v1 import AppTest
 
 from analysis import by_segment
 from app_pages.common import table_csv
-from survey import db, demo
-from tests.conftest import ROOT
+from survey import db
+from tests.conftest import run_page
 
 REGION_NPS_COUNTS = """
 select c.region as region, cast(a.numeric_value as integer) as score, count(*) as count
@@ -26,24 +24,14 @@ group by 1, 2
 """
 
 
-@pytest.fixture(scope="module")
-def demo_url(tmp_path_factory):
-    # 600 customers and 12,000 responses: the smallest round size at which North's fall is significant
-    url = f"sqlite:///{tmp_path_factory.mktemp('segments') / 'demo.db'}"
-    engine = db.make_engine(url)
-    demo.generate(engine, customers=600, responses=12_000, seed=7)
-    engine.dispose()
-    return url
+@pytest.fixture
+def demo_url(demo_database_url):
+    return demo_database_url
 
 
 @pytest.fixture
 def page(demo_url, monkeypatch):
-    monkeypatch.setenv("SURVEY_DATABASE_URL", demo_url)
-    st.cache_data.clear()
-    app = AppTest.from_file(str(ROOT / "app_pages" / "segments.py"), default_timeout=60)
-    app.run()
-    assert not app.exception, app.exception
-    return app
+    return run_page("segments", demo_url, monkeypatch)
 
 
 def region_histogram(url: str, where: str = "") -> pd.DataFrame:
