@@ -237,6 +237,21 @@ def cmd_apikey_create(args) -> None:
     print(created.key)
 
 
+def cmd_apikey_revoke(args) -> None:
+    """Revoke an API key by its prefix (as `apikey create` printed it); requests with it get 401.
+
+    A running server may accept the key for a few more seconds (verified keys are cached briefly).
+
+    Example:
+        python -m survey apikey revoke sk_Ab3dEf9h
+    """
+    from survey.apikeys import revoke_key
+
+    with db.session_scope(_engine()) as session:
+        revoke_key(session, args.prefix)
+    print(f"API key {args.prefix} revoked")
+
+
 def _existing_file(value: str) -> str:
     if not Path(value).is_file():
         raise argparse.ArgumentTypeError(f"no such file: {value}")
@@ -298,6 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     apikey = groups.add_parser("apikey", help="keys for the JSON API").add_subparsers(dest="command", required=True)
     command(apikey, "create", cmd_apikey_create).add_argument("name", help="who uses the key, e.g. 'kiosk in Lyon'")
+    command(apikey, "revoke", cmd_apikey_revoke).add_argument("prefix", help="the key's prefix, e.g. sk_Ab3dEf9h")
     return parser
 
 

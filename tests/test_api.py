@@ -186,6 +186,19 @@ def test_cli_apikey_create_prints_a_key_that_the_api_accepts(client, database_ur
     assert "needs a name" in capsys.readouterr().err
 
 
+def test_cli_apikey_revoke_refuses_the_key_from_then_on(client, database_url, monkeypatch, capsys):
+    monkeypatch.setenv("SURVEY_DATABASE_URL", database_url)
+    assert cli.main(["apikey", "create", "tablet"]) == 0
+    key = capsys.readouterr().out.strip().splitlines()[-1]
+    prefix = apikeys.key_prefix(key)
+    assert cli.main(["apikey", "revoke", prefix]) == 0
+    assert capsys.readouterr().out.strip() == f"API key {prefix} revoked"
+    with db.session_scope(client.engine) as session:
+        assert apikeys.verify_key(session, key) is None
+    assert cli.main(["apikey", "revoke", "sk_nothere"]) == 1
+    assert capsys.readouterr().err.startswith("error: ")
+
+
 # -- bodies ---------------------------------------------------------------------------------------
 
 def test_body_over_64_kib_is_413_and_stores_nothing(client):

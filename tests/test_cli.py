@@ -79,7 +79,9 @@ def test_customers_import_reports_created_then_updated(database):
 
 def test_every_command_has_help_with_an_example(database):
     for command in (["db", "upgrade"], ["demo"], ["survey", "publish"], ["survey", "import-xlsform"],
-                    ["survey", "list"], ["customers", "import"]):
+                    ["survey", "list"], ["customers", "import"], ["responses", "import"],
+                    ["invitations", "create"], ["invitations", "export"], ["invitations", "send"],
+                    ["apikey", "create"], ["apikey", "revoke"]):
         result = run(*command, "--help", database=database)
         assert result.returncode == 0
         assert "Example:" in result.stdout, command
