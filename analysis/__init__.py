@@ -33,6 +33,7 @@ Sufficient statistics counted by the database (no answer rows needed):
 Over periods and groups:
 
 - ``p_chart(events, totals, sigma=3) -> DataFrame``
+- ``adjust_p_values(p_values) -> Series`` (Benjamini-Hochberg, as `by_segment` applies it)
 - ``trend(histograms, period="M", metric="nps", scale=None, top=None, by=None,
   period_column="period", confidence=0.95, sigma=3) -> DataFrame``
 - ``by_segment(histograms, by, metric="nps", scale=None, top=None, min_n=30,
@@ -70,7 +71,7 @@ from analysis.control import p_chart
 from analysis.correlations import key_drivers_from_moments, moments_to_correlations
 from analysis.drivers import key_drivers
 from analysis.estimates import Comparison, Estimate, Reliability, ValueWeightedNPS
-from analysis.groups import by_segment, trend
+from analysis.groups import adjust_p_values, by_segment, trend
 from analysis.index import cronbach_alpha, satisfaction_index
 from analysis.moments import compare_means, mean_from_moments
 from analysis.nps import compare_nps, nps, nps_from_counts, value_weighted_nps
@@ -80,7 +81,7 @@ from analysis.weighting import rake
 
 __all__ = [
     "Comparison", "Estimate", "Reliability", "ValueWeightedNPS",
-    "agree_share", "by_segment", "ces", "compare_means", "compare_nps", "cronbach_alpha", "csat",
+    "adjust_p_values", "agree_share", "by_segment", "ces", "compare_means", "compare_nps", "cronbach_alpha", "csat",
     "key_drivers", "key_drivers_from_moments", "mean_from_moments", "mean_score", "moments_to_correlations",
     "nps", "nps_from_counts", "p_chart", "rake", "satisfaction_index", "trend", "value_weighted_nps",
     "value_weighted_nps_from_sums",

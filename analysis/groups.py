@@ -244,10 +244,41 @@ def by_segment(histograms: pd.DataFrame, by: str | Sequence[str], metric: str = 
     table["p_value"] = difference["p_value"]
     hidden = ["value", "low", "high", "se", "spread", "difference", "difference_low", "difference_high", "p_value"]
     table.loc[suppressed, hidden] = np.nan
-    p_values = table["p_value"].to_numpy()
-    tested = np.isfinite(p_values)
-    adjusted = np.full(len(table), np.nan)
-    if tested.any():
-        adjusted[tested] = multipletests(p_values[tested], method="fdr_bh")[1]
-    table["p_adjusted"] = adjusted
+    table["p_adjusted"] = adjust_p_values(table["p_value"])
     return table
+
+
+def adjust_p_values(p_values: pd.Series) -> pd.Series:
+    """Benjamini-Hochberg adjusted p-values; missing ones stay missing and are not counted.
+
+    Parameters
+    ----------
+    p_values : Series or array-like
+        p-values of the tests made together (e.g. one per segment); NaN for groups not tested.
+
+    Returns
+    -------
+    Series
+        The adjusted p-values, on the same index.
+
+    Notes
+    -----
+    With the m finite p-values sorted, p_(i) becomes min over j >= i of m p_(j) / j, capped at 1:
+    the false discovery rate among the results called significant is then at most the level.
+
+    References
+    ----------
+    Benjamini, Y., & Hochberg, Y. (1995). Controlling the false discovery rate. Journal of the
+    Royal Statistical Society B, 57(1), 289-300.
+
+    Examples
+    --------
+    >>> adjust_p_values(pd.Series([0.01, 0.04, None, 0.03], index=list("abcd"))).round(3).tolist()
+    [0.03, 0.04, nan, 0.04]
+    """
+    p_values = pd.Series(p_values, dtype=float)
+    tested = np.isfinite(p_values.to_numpy())
+    adjusted = pd.Series(np.nan, index=p_values.index)
+    if tested.any():
+        adjusted[tested] = multipletests(p_values[tested].to_numpy(), method="fdr_bh")[1]
+    return adjusted

@@ -12,9 +12,8 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 import streamlit as st
-from scipy.stats import false_discovery_control
 
-from analysis import by_segment, trend
+from analysis import adjust_p_values, by_segment, trend
 from app_pages import common, report
 from app_pages.metrics import MetricChoice, metric_choices
 from app_pages.text import plain
@@ -98,10 +97,7 @@ def recent_change(histogram: pd.DataFrame, dimension: str, choice: MetricChoice,
     small = table["suppressed"] | (table["before_n"] < min_n)
     table.loc[small, ["before", "change", "change_low", "change_high", "change_p_value"]] = float("nan")
     # Against its own past, adjusted across segments like the difference from the rest.
-    tested = table["change_p_value"].notna()
-    table["change_p_adjusted"] = float("nan")
-    if tested.any():
-        table.loc[tested, "change_p_adjusted"] = false_discovery_control(table.loc[tested, "change_p_value"])
+    table["change_p_adjusted"] = adjust_p_values(table["change_p_value"])
     return table
 
 

@@ -12,9 +12,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
-from statsmodels.stats.multitest import multipletests
 
-from analysis import trend
+from analysis import adjust_p_values, trend
 from app_pages import common, report
 from app_pages.metrics import MetricChoice, metric_choices
 from survey.filters import DIMENSIONS, Filters
@@ -63,8 +62,8 @@ def flag_falling_segments(histogram: pd.DataFrame, table: pd.DataFrame, split: s
     rows["recent_value"] = shift["value"]
     rows["recent_n"] = shift["n"]
     rows["recent_vs_earlier"] = shift["change"]
-    rows["recent_p_adjusted"] = _adjusted(shift["change_p_value"]).reindex(rows.index)
-    rows["latest_change_p_adjusted"] = _adjusted(latest["change_p_value"].dropna()).reindex(rows.index)
+    rows["recent_p_adjusted"] = adjust_p_values(shift["change_p_value"]).reindex(rows.index)
+    rows["latest_change_p_adjusted"] = adjust_p_values(latest["change_p_value"].dropna()).reindex(rows.index)
     above = (latest["bottom_share"] > latest["control_upper"]).reindex(rows.index, fill_value=False)
     reasons = []
     for segment, row in rows.iterrows():
@@ -79,12 +78,6 @@ def flag_falling_segments(histogram: pd.DataFrame, table: pd.DataFrame, split: s
     rows["reasons"] = reasons
     flagged = rows[rows["reasons"] != ""].reset_index()
     return flagged.sort_values("recent_vs_earlier").reset_index(drop=True)
-
-
-def _adjusted(p_values: pd.Series) -> pd.Series:
-    if p_values.empty:
-        return p_values.astype(float)
-    return pd.Series(multipletests(p_values.to_numpy(dtype=float), method="fdr_bh")[1], index=p_values.index)
 
 
 def trend_chart(frame: pd.DataFrame, choice: MetricChoice, split: str | None, target: float | None,
