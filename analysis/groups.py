@@ -39,7 +39,7 @@ def _key_list(by: str | Sequence[str] | None, what: str = "by") -> list[str]:
     return keys
 
 
-def _period_starts(labels: pd.Series, period: str, column: str) -> np.ndarray:
+def period_starts(labels: pd.Series, period: str, column: str = "period") -> np.ndarray:
     """The start of the calendar period each label falls in; parses each distinct label once."""
     codes, uniques = pd.factorize(labels)
     try:
@@ -127,7 +127,7 @@ def trend(histograms: pd.DataFrame, period: str | None = "M", metric: str = "nps
     if not (np.isfinite(sigma) and sigma > 0):
         raise ValueError(f"sigma must be a positive number, got {sigma!r}")
     if period is not None:
-        starts = _period_starts(histograms[period_column], period, period_column)
+        starts = period_starts(histograms[period_column], period, period_column)
         histograms = histograms.assign(**{period_column: starts})
     statistics = group_statistics(histograms, [*keys, period_column], spec)
     n = statistics["n"].to_numpy()

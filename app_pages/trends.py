@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis import adjust_p_values, trend
+from analysis.groups import period_starts
 from app_pages import common, report
 from app_pages.metrics import MetricChoice, metric_choices
 from survey.filters import DIMENSIONS, Filters
@@ -25,11 +26,6 @@ RECENT_PERIODS = {"week": 13, "month": 3, "quarter": 1}
 SIGNIFICANCE = 0.05
 NO_SPLIT = "none"
 OUT_OF_CONTROL_COLOUR = "#d62728"
-
-
-def period_starts(labels: pd.Series, alias: str) -> pd.Series:
-    """The start of the calendar period (as `analysis.trend` labels it) of each day or month label."""
-    return pd.to_datetime(labels).dt.to_period(alias).dt.start_time
 
 
 def flag_falling_segments(histogram: pd.DataFrame, table: pd.DataFrame, split: str, choice: MetricChoice,
