@@ -7,8 +7,6 @@ database). Comments are shown as plain text in a table, never as Markdown or HTM
 
 from __future__ import annotations
 
-import hashlib
-import math
 
 import streamlit as st
 
@@ -43,13 +41,7 @@ def render() -> None:
     words = tuple(dict.fromkeys(word.lower() for word in search.split()))
 
     total = common.comment_count(filters, band, words)
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    # a new selection starts again at page 1 (the widget key follows the selection)
-    selection = hashlib.sha1(repr((filters, band, words)).encode()).hexdigest()[:12]
-    page = st.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, value=1, step=1,
-                           key=f"comments_page_{selection}")
-    first = (page - 1) * PAGE_SIZE
-    st.caption(f"{total:,} comments · showing {min(first + 1, total):,}-{min(first + PAGE_SIZE, total):,}, newest first")
+    page = common.pager(total, PAGE_SIZE, (filters, band, words), "comments")
     if total == 0:
         st.info("No comment matches these filters.")
         return

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import math
+
 import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
@@ -344,3 +347,15 @@ def _follow_up_counts(url: str, survey_slug: str) -> dict[str, int]:
 def follow_up_counts(survey_slug: str) -> dict[str, int]:
     """Open and overdue follow-up cases of the survey (cached for 30 s: overdue depends on the clock)."""
     return _follow_up_counts(db.database_url(), survey_slug)
+
+
+def pager(total: int, page_size: int, selection: object, name: str) -> int:
+    """A page-number input over `total` rows, newest first; a new `selection` starts again at page 1
+    (the widget key follows it). Shows what is on the page and returns the page number."""
+    pages = max(1, math.ceil(total / page_size))
+    digest = hashlib.sha1(repr(selection).encode()).hexdigest()[:12]
+    page = st.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, value=1, step=1,
+                           key=f"{name}_page_{digest}")
+    first = (page - 1) * page_size
+    st.caption(f"{total:,} {name} · showing {min(first + 1, total):,}-{min(first + page_size, total):,}, newest first")
+    return page

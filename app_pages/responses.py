@@ -6,8 +6,6 @@ Customers appear by reference, region and tier only: no names or contact details
 
 from __future__ import annotations
 
-import hashlib
-import math
 
 import streamlit as st
 
@@ -22,12 +20,7 @@ def render() -> None:
     if filters is None:
         return
     total = common.response_count(filters)
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    selection = hashlib.sha1(repr(filters).encode()).hexdigest()[:12]  # new filters start at page 1
-    page = st.number_input(f"Page (of {pages:,})", min_value=1, max_value=pages, value=1, step=1,
-                           key=f"responses_page_{selection}")
-    first = (page - 1) * PAGE_SIZE
-    st.caption(f"{total:,} responses · showing {min(first + 1, total):,}-{min(first + PAGE_SIZE, total):,}, newest first")
+    page = common.pager(total, PAGE_SIZE, filters, "responses")
     if total == 0:
         st.info("No response matches these filters.")
         return
