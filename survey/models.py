@@ -58,9 +58,13 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))  # admin | manager | field_manager
     region: Mapped[str | None] = mapped_column(String(100))
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # escalation target
-    password_hash: Mapped[str | None] = mapped_column(String(300))
+    password_hash: Mapped[str | None] = mapped_column(String(300))  # None: signs in by SSO only
     is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)  # since the last success
+    locked_until: Mapped[datetime | None] = mapped_column()
+    last_sign_in_at: Mapped[datetime | None] = mapped_column()
+    disabled_at: Mapped[datetime | None] = mapped_column()  # a disabled user cannot sign in
 
 
 class Customer(Base):
@@ -82,6 +86,7 @@ class Customer(Base):
     field_manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    erased_at: Mapped[datetime | None] = mapped_column()  # personal data removed; the row stays for its cases
 
     field_manager: Mapped[User | None] = relationship()
 
@@ -237,6 +242,20 @@ class CaseEvent(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
 
+class AuditEvent(Base):
+    """Who did what with personal data or accounts: append-only, and never holds personal data itself."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utc_now, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the command line
+    actor: Mapped[str] = mapped_column(String(320))  # the user's email, or "command line"
+    action: Mapped[str] = mapped_column(String(50))  # export | erase | retention | user.add | ...
+    subject: Mapped[str] = mapped_column(String(300), default="")  # what, without personal data
+    rows: Mapped[int | None] = mapped_column(Integer)  # how many rows were exported or changed
+
+
 class ImmutableRowError(RuntimeError):
     """Raised when code tries to change a row that must never change."""
 
@@ -245,6 +264,6 @@ class ImmutableRowError(RuntimeError):
 def _refuse_changes_to_immutable_rows(session: Session, flush_context: Any, instances: Any) -> None:
     """Published versions and case events are append-only: refuse updates and deletes in the ORM."""
     for obj in list(session.dirty) + list(session.deleted):
-        if isinstance(obj, (SurveyVersion, CaseEvent)) and (obj in session.deleted or session.is_modified(obj)):
+        if isinstance(obj, (SurveyVersion, CaseEvent, AuditEvent)) and (obj in session.deleted or session.is_modified(obj)):
             raise ImmutableRowError(
                 f"{type(obj).__name__} {obj.id} is immutable; publish a new version or add a new event")
