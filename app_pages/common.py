@@ -9,7 +9,8 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from survey import db, queries
+from survey import access, db, queries
+from survey.access import Actor
 from survey.filters import DIMENSIONS, Filters
 from survey.bootstrap import prepare_database
 from survey.publishing import SurveySummary, latest_version, list_surveys, version_definition
@@ -21,6 +22,7 @@ FILTER_DATES = "filter_dates"
 FILTER_CHANNELS = "filter_channels"
 FILTER_SEGMENT = "filter_segment_{}"
 SIDEBAR_SEGMENTS = ("region", "tier", "industry")
+ACTOR = "actor"  # the signed-in Actor, set by the sign-in page (or from the SSO identity) in app.py
 MIN_N_DEFAULT = 30
 
 
@@ -36,7 +38,26 @@ def engine() -> Engine:
     return _engine_for(db.database_url())
 
 
-# Cached loaders take the database URL so that a value is never served from another database.
+# Cached loaders take the database URL so that a value is never served from another database,
+# and those returning people's rows take the Actor, so that a value is never served to another user.
+
+
+def current_actor() -> Actor | None:
+    """The signed-in user of this session, or None."""
+    return st.session_state.get(ACTOR)
+
+
+def page_actor(action: str) -> Actor:
+    """The signed-in user when their role allows `action`; otherwise the page says why and stops.
+
+    Every page calls this first, so a page reached by URL refuses as firmly as a hidden one.
+    """
+    try:
+        return access.require(current_actor(), action)
+    except access.AccessDenied as refusal:
+        st.error(str(refusal))
+        st.stop()
+        raise  # st.stop() raises; this line is for readers and type checkers
 
 
 @st.cache_data(ttl=60)

@@ -93,14 +93,38 @@ def demo_database_url(tmp_path_factory) -> str:
     return url
 
 
-def run_page(name: str, url: str, monkeypatch):
-    """Run one page of app_pages/ on the database at `url` (fresh caches); it must not raise."""
+def actor_for(url: str, role: str = "admin", email: str | None = None):
+    """The Actor of the first stored user with `role` (or `email`) at `url`; a stand-in when there is none."""
+    from sqlalchemy import select
+
+    from survey import models
+    from survey.access import Actor
+
+    engine = db.make_engine(url)
+    try:
+        with engine.connect() as connection:
+            condition = models.User.email == email if email else models.User.role == role
+            row = connection.execute(select(models.User.id, models.User.email, models.User.role)
+                                     .where(condition).order_by(models.User.id).limit(1)).first()
+    finally:
+        engine.dispose()
+    return Actor(*row) if row else Actor(user_id=None, email=f"test-{role}@example.com", role=role)
+
+
+def run_page(name: str, url: str, monkeypatch, actor=None, run: bool = True):
+    """Run one page of app_pages/ on the database at `url` (fresh caches), signed in as `actor`
+    (default: the database's first admin); it must not raise."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
+
+    from app_pages.common import ACTOR
 
     monkeypatch.setenv("SURVEY_DATABASE_URL", url)
     st.cache_data.clear()
     app = AppTest.from_file(str(ROOT / "app_pages" / f"{name}.py"), default_timeout=60)
+    app.session_state[ACTOR] = actor or actor_for(url)
+    if not run:
+        return app
     app.run()
     assert not app.exception, app.exception
     return app
