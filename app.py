@@ -1,29 +1,49 @@
 """The app's entry point: declares the pages and API routes and runs navigation, nothing else.
 
 Start it with `streamlit run app.py`. Respondents arrive with `/?t=<token>` (personal invitation)
-or `/?s=<survey-slug>` (open link) and see only the survey form.
+or `/?s=<survey-slug>` (open link) and see only the survey form, without signing in. Everyone else
+signs in first and sees the pages their role allows (each page checks again when it runs).
 """
 
 import streamlit as st
 
+from survey import access
 from survey.api import routes
 
 app = st.App(__file__, routes=routes())
 
+# (page file, title, the action a role needs to see it)
+DASHBOARD_PAGES = (
+    ("app_pages/overview.py", "Overview", access.READ_AGGREGATES),
+    ("app_pages/trends.py", "Trends", access.READ_AGGREGATES),
+    ("app_pages/segments.py", "Segments", access.READ_AGGREGATES),
+    ("app_pages/drivers.py", "Drivers", access.READ_AGGREGATES),
+    ("app_pages/loyalty.py", "Loyalty and value", access.READ_AGGREGATES),
+    ("app_pages/comments.py", "Comments", access.READ_RESPONSES),
+    ("app_pages/responses.py", "Responses", access.READ_RESPONSES),
+    ("app_pages/import_answers.py", "Import answers", access.IMPORT_RESPONSES),
+    ("app_pages/users.py", "Users", access.MANAGE_USERS),
+    ("app_pages/audit_log.py", "Audit log", access.READ_AUDIT_LOG),
+)
+
+
+def pages_for(actor: access.Actor) -> list:
+    """The navigation of `actor`'s role: the pages it may open, Overview first."""
+    return [st.Page(path, title=title, default=(path == DASHBOARD_PAGES[0][0]))
+            for path, title, action in DASHBOARD_PAGES if actor.may(action)]
+
+
 if st.runtime.exists():
+    from app_pages import common, identity
+
     st.set_page_config(page_title="Satisfaction", layout="wide")
+    common.engine()  # the first start migrates, adds demo data and creates the first admin, before anything else
     if "t" in st.query_params or "s" in st.query_params:
         # Respondents (personal or open link) see the survey form only, never a dashboard page.
         navigation = st.navigation([st.Page("app_pages/respond.py", title="Survey")], position="hidden")
+    elif (actor := identity.signed_in_actor()) is None:
+        navigation = st.navigation([st.Page(identity.sign_in_page, title="Sign in")], position="hidden")
     else:
-        navigation = st.navigation([
-            st.Page("app_pages/overview.py", title="Overview", default=True),
-            st.Page("app_pages/trends.py", title="Trends"),
-            st.Page("app_pages/segments.py", title="Segments"),
-            st.Page("app_pages/drivers.py", title="Drivers"),
-            st.Page("app_pages/loyalty.py", title="Loyalty and value"),
-            st.Page("app_pages/comments.py", title="Comments"),
-            st.Page("app_pages/responses.py", title="Responses"),
-            st.Page("app_pages/import_answers.py", title="Import answers"),
-        ])
+        identity.sidebar_account(actor)
+        navigation = st.navigation(pages_for(actor))
     navigation.run()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import common
+from survey import access
 from survey.queries import score_bands
 
 PAGE_SIZE = 50
@@ -23,6 +24,7 @@ def band_label(name: str, bounds: tuple[float, float]) -> str:
 
 
 def render() -> None:
+    actor = common.page_actor(access.READ_RESPONSES)
     filters = common.global_filters()
     st.title("Comments")
     if filters is None:
@@ -40,12 +42,12 @@ def render() -> None:
     search = right.text_input("Search words (every word must appear)", key="comments_search")
     words = tuple(dict.fromkeys(word.lower() for word in search.split()))
 
-    total = common.comment_count(filters, band, words)
+    total = common.comment_count(actor, filters, band, words)
     page = common.pager(total, PAGE_SIZE, (filters, band, words), "comments")
     if total == 0:
         st.info("No comment matches these filters.")
         return
-    frame = common.comments(filters, band, words, PAGE_SIZE, page)
+    frame = common.comments(actor, filters, band, words, PAGE_SIZE, page)
     st.dataframe(frame, hide_index=True, width="stretch", column_config={
         "response_id": st.column_config.NumberColumn("Response", format="%d"),
         "submitted_at": st.column_config.DatetimeColumn("Date", format="YYYY-MM-DD HH:mm"),
@@ -54,7 +56,7 @@ def render() -> None:
         "score": st.column_config.NumberColumn(columns.score_key or "Score", format="%d"),
         "region": "Region", "tier": "Tier", "channel": "Channel",
     })
-    st.download_button("Download all matching comments (CSV)", data=lambda: common.comments_csv(filters, band, words),
+    st.download_button("Download all matching comments (CSV)", data=lambda: common.comments_csv(actor, filters, band, words),
                        file_name=f"{filters.survey}-comments.csv", mime="text/csv", on_click="ignore")
 
 

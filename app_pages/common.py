@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from survey import access, db, queries
+from survey import access, db, privacy, queries
 from survey.access import Actor
 from survey.filters import DIMENSIONS, Filters
 from survey.bootstrap import prepare_database
@@ -149,16 +149,33 @@ def _histogram(url: str, filters: Filters, question_key: str, period: str | None
     return queries.histogram(_engine_for(url), filters, question_key, period, by)
 
 
+def anonymous(survey_slug: str) -> bool:
+    """Whether `survey_slug` is anonymous (then no group under 5 responses is shown)."""
+    return any(s.anonymous for s in surveys() if s.slug == survey_slug)
+
+
+def small_groups_hidden(frame: pd.DataFrame, filters: Filters, groups: list[str], count_column: str) -> pd.DataFrame:
+    """For an anonymous survey, `frame` without groups under 5 responses (nor one that could be
+    worked out from the total; see `survey.privacy.hidden_groups`); other surveys' frames unchanged.
+    With a period and segments, the rule applies per period."""
+    if not groups or not anonymous(filters.survey):
+        return frame
+    within = ["period"] if "period" in groups and len(groups) > 1 else []
+    return privacy.without_small_groups(frame, groups, count_column, within)
+
+
 def histogram(filters: Filters, question_key: str, period: str | None = None, by: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Score counts for the filtered responses, grouped by `by` and `period` (aggregate counts only)."""
-    return _histogram(db.database_url(), filters, question_key, period, tuple(by))
+    """Score counts for the filtered responses, grouped by `by` and `period` (aggregate counts only;
+    small groups of anonymous surveys hidden)."""
+    frame = _histogram(db.database_url(), filters, question_key, period, tuple(by))
+    return small_groups_hidden(frame, filters, [*by, *(["period"] if period else [])], "count")
 
 
 def histogram_total(filters: Filters, question_key: str) -> pd.DataFrame:
     """Score counts over the whole filtered period (columns `score`, `count`), summed from the monthly
     histogram: the Overview draws that one anyway, so one query (and one cache entry) serves both, and
     its plan starts from the responses in the date range instead of every answer to the question."""
-    monthly = histogram(filters, question_key, "month")
+    monthly = _histogram(db.database_url(), filters, question_key, "month", ())  # the total is not a group
     return (monthly.groupby("score", as_index=False)["count"].sum()
             .astype({"score": int, "count": int})[["score", "count"]])
 
@@ -198,48 +215,51 @@ def survey_columns(filters: Filters) -> queries.SurveyColumns:
 
 
 @st.cache_data(ttl=60)
-def _comment_count(url: str, filters: Filters, band: tuple[float, float] | None, words: tuple[str, ...]) -> int:
-    return queries.count_comments(_engine_for(url), filters, _survey_columns(url, filters.survey, filters.versions),
-                                  band, words)
+def _comment_count(url: str, actor: Actor, filters: Filters, band: tuple[float, float] | None,
+                   words: tuple[str, ...]) -> int:
+    return queries.count_comments(_engine_for(url), actor, filters,
+                                  _survey_columns(url, filters.survey, filters.versions), band, words)
 
 
-def comment_count(filters: Filters, band: tuple[float, float] | None = None, words: tuple[str, ...] = ()) -> int:
-    """How many free-text answers match the filters, the score band and every search word."""
-    return _comment_count(db.database_url(), filters, band, tuple(words))
+def comment_count(actor: Actor, filters: Filters, band: tuple[float, float] | None = None,
+                  words: tuple[str, ...] = ()) -> int:
+    """How many free-text answers `actor` may read match the filters, the score band and every search word."""
+    return _comment_count(db.database_url(), actor, filters, band, tuple(words))
 
 
 @st.cache_data(ttl=60, max_entries=200)
-def _comments(url: str, filters: Filters, band: tuple[float, float] | None, words: tuple[str, ...],
+def _comments(url: str, actor: Actor, filters: Filters, band: tuple[float, float] | None, words: tuple[str, ...],
               page_size: int, page: int) -> pd.DataFrame:
-    return queries.comments(_engine_for(url), filters, _survey_columns(url, filters.survey, filters.versions),
+    return queries.comments(_engine_for(url), actor, filters, _survey_columns(url, filters.survey, filters.versions),
                             band, words, limit=page_size, offset=(page - 1) * page_size)
 
 
-def comments(filters: Filters, band: tuple[float, float] | None = None, words: tuple[str, ...] = (),
+def comments(actor: Actor, filters: Filters, band: tuple[float, float] | None = None, words: tuple[str, ...] = (),
              page_size: int = 50, page: int = 1) -> pd.DataFrame:
-    """Page `page` (from 1) of the matching free-text answers, newest first."""
-    return _comments(db.database_url(), filters, band, tuple(words), page_size, page)
+    """Page `page` (from 1) of the matching free-text answers `actor` may read, newest first."""
+    return _comments(db.database_url(), actor, filters, band, tuple(words), page_size, page)
 
 
 @st.cache_data(ttl=60)
-def _response_count(url: str, filters: Filters) -> int:
-    return queries.count_responses(_engine_for(url), filters)
+def _response_count(url: str, actor: Actor, filters: Filters) -> int:
+    return queries.count_responses(_engine_for(url), actor, filters)
 
 
-def response_count(filters: Filters) -> int:
-    """How many responses the filters select."""
-    return _response_count(db.database_url(), filters)
+def response_count(actor: Actor, filters: Filters) -> int:
+    """How many responses the filters select that `actor` may read."""
+    return _response_count(db.database_url(), actor, filters)
 
 
 @st.cache_data(ttl=60, max_entries=200)
-def _responses_page(url: str, filters: Filters, page_size: int, page: int) -> pd.DataFrame:
+def _responses_page(url: str, actor: Actor, filters: Filters, page_size: int, page: int) -> pd.DataFrame:
     keys = _survey_columns(url, filters.survey, filters.versions).answer_keys
-    return queries.responses_page(_engine_for(url), filters, keys, limit=page_size, offset=(page - 1) * page_size)
+    return queries.responses_page(_engine_for(url), actor, filters, keys, limit=page_size,
+                                  offset=(page - 1) * page_size)
 
 
-def responses_page(filters: Filters, page_size: int = 100, page: int = 1) -> pd.DataFrame:
-    """Page `page` (from 1) of the filtered responses with one column per answer key."""
-    return _responses_page(db.database_url(), filters, page_size, page)
+def responses_page(actor: Actor, filters: Filters, page_size: int = 100, page: int = 1) -> pd.DataFrame:
+    """Page `page` (from 1) of the filtered responses `actor` may read, one column per answer key."""
+    return _responses_page(db.database_url(), actor, filters, page_size, page)
 
 
 def csv_bytes(columns, rows) -> bytes:
@@ -255,18 +275,42 @@ def csv_bytes(columns, rows) -> bytes:
         return path.read_bytes()
 
 
-def comments_csv(filters: Filters, band: tuple[float, float] | None = None, words: tuple[str, ...] = ()) -> bytes:
-    """Every matching comment (not just the page shown) as a formula-safe CSV."""
+def audited_export(actor: Actor, subject: str, columns, rows) -> bytes:
+    """`csv_bytes` of `rows`, recorded in the audit log (who, what, how many rows) as it is made.
+
+    For downloads of personal data; call it from the download button's data callable, so the event
+    is written when someone actually downloads, not each time the page is drawn.
+    """
+    from survey import audit
+
+    counted = [0]
+
+    def counting(source):
+        for row in source:
+            counted[0] += 1
+            yield row
+
+    data = csv_bytes(columns, counting(rows))
+    with db.session_scope(engine()) as session:
+        audit.record(session, access.require(actor, access.EXPORT_PERSONAL), "export", subject, rows=counted[0])
+    return data
+
+
+def comments_csv(actor: Actor, filters: Filters, band: tuple[float, float] | None = None,
+                 words: tuple[str, ...] = ()) -> bytes:
+    """Every matching comment `actor` may read (not just the page shown) as a formula-safe CSV; audited."""
     url = db.database_url()
     columns = _survey_columns(url, filters.survey, filters.versions)
-    return csv_bytes(queries.COMMENT_COLUMNS, queries.iter_comments(_engine_for(url), filters, columns, band, tuple(words)))
+    return audited_export(actor, f"comments of survey {filters.survey}", queries.COMMENT_COLUMNS,
+                          queries.iter_comments(_engine_for(url), actor, filters, columns, band, tuple(words)))
 
 
-def responses_csv(filters: Filters) -> bytes:
-    """Every filtered response with its answers as a formula-safe CSV, read in chunks."""
+def responses_csv(actor: Actor, filters: Filters) -> bytes:
+    """Every filtered response `actor` may read, with its answers, as a formula-safe CSV; audited."""
     url = db.database_url()
     keys = _survey_columns(url, filters.survey, filters.versions).answer_keys
-    return csv_bytes([*queries.RESPONSE_COLUMNS, *keys], queries.iter_responses(_engine_for(url), filters, keys))
+    return audited_export(actor, f"responses of survey {filters.survey}", [*queries.RESPONSE_COLUMNS, *keys],
+                          queries.iter_responses(_engine_for(url), actor, filters, keys))
 
 
 # Segments, Drivers, Loyalty and value: aggregates counted in the database, keyed by URL + Filters.
@@ -293,21 +337,25 @@ def value_nps_grid(filters: Filters, question_key: str) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=60, max_entries=100)
-def _low_scoring_customers(url: str, filters: Filters, question_key: str, max_score: float,
+def _low_scoring_customers(url: str, actor: Actor, filters: Filters, question_key: str, max_score: float,
                            comment_keys: tuple[str, ...], min_value: float | None, tenure_before,
                            silent: bool, limit: int) -> pd.DataFrame:
-    return queries.low_scoring_customers(_engine_for(url), filters, question_key, max_score, comment_keys,
+    return queries.low_scoring_customers(_engine_for(url), actor, filters, question_key, max_score, comment_keys,
                                          min_value=min_value, tenure_before=tenure_before, silent=silent,
                                          limit=limit)
 
 
-def low_scoring_customers(filters: Filters, question_key: str, max_score: float, comment_keys: tuple[str, ...] = (),
-                          min_value: float | None = None, tenure_before=None, silent: bool = False,
-                          limit: int = 500) -> pd.DataFrame:
-    """Customers whose latest score is at most `max_score` (no contact details). Not yet user-scoped:
-    when accounts arrive, the user must join this cache key."""
-    return _low_scoring_customers(db.database_url(), filters, question_key, max_score, tuple(comment_keys),
+def low_scoring_customers(actor: Actor, filters: Filters, question_key: str, max_score: float,
+                          comment_keys: tuple[str, ...] = (), min_value: float | None = None, tenure_before=None,
+                          silent: bool = False, limit: int = 500) -> pd.DataFrame:
+    """Customers `actor` may see whose latest score is at most `max_score` (no contact details)."""
+    return _low_scoring_customers(db.database_url(), actor, filters, question_key, max_score, tuple(comment_keys),
                                   min_value, tenure_before, silent, limit)
+
+
+def audited_table_csv(actor: Actor, frame: pd.DataFrame, subject: str) -> bytes:
+    """A table of personal data (e.g. customers by name) as formula-safe CSV, recorded in the audit log."""
+    return audited_export(actor, subject, list(frame.columns), frame.itertuples(index=False, name=None))
 
 
 def table_csv(frame: pd.DataFrame) -> bytes:
@@ -336,8 +384,10 @@ def _index_moments(url: str, filters: Filters, items: tuple[tuple[str, float, fl
 
 def index_moments(filters: Filters, items: tuple[tuple[str, float, float], ...], period: str | None = None,
                   by: tuple[str, ...] = ()) -> pd.DataFrame:
-    """n, sum and sum of squares of the 0-100 satisfaction index per group (counted in the database)."""
-    return _index_moments(db.database_url(), filters, tuple(items), period, tuple(by))
+    """n, sum and sum of squares of the 0-100 satisfaction index per group (counted in the database;
+    small groups of anonymous surveys hidden)."""
+    frame = _index_moments(db.database_url(), filters, tuple(items), period, tuple(by))
+    return small_groups_hidden(frame, filters, [*by, *(["period"] if period else [])], "n")
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -346,8 +396,10 @@ def _response_counts(url: str, filters: Filters, period: str) -> pd.DataFrame:
 
 
 def response_counts(filters: Filters, period: str = "month") -> pd.DataFrame:
-    """Filtered responses per period and channel (counted in the database)."""
-    return _response_counts(db.database_url(), filters, period)
+    """Filtered responses per period and channel (counted in the database; small groups of anonymous
+    surveys hidden)."""
+    return small_groups_hidden(_response_counts(db.database_url(), filters, period), filters,
+                               ["period", "channel"], "responses")
 
 
 @st.cache_data(ttl=60, show_spinner=False)

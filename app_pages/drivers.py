@@ -14,6 +14,7 @@ import streamlit as st
 
 from analysis import key_drivers_from_moments
 from app_pages import common, report
+from survey import access
 
 QUADRANT_ORDER = ["concentrate here", "keep up the good work", "low priority", "possible overkill"]
 
@@ -70,6 +71,7 @@ def importance_chart(table: pd.DataFrame) -> alt.LayerChart:
 
 
 def render() -> None:
+    common.page_actor(access.READ_AGGREGATES)
     filters = common.global_filters()
     st.title("Drivers")
     if filters is None:

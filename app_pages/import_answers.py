@@ -10,6 +10,7 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from app_pages import common
+from survey import access
 from survey import db
 from survey.csvfiles import ImportProblem
 from survey.response_import import import_responses
@@ -32,6 +33,7 @@ def fault_table(faults) -> pd.DataFrame:
 
 
 def render() -> None:
+    common.page_actor(access.IMPORT_RESPONSES)
     st.title("Import answers")
     st.write("Answers collected by phone, on paper or at a kiosk, as a CSV file: one row per response, "
              "columns `submitted_at`, `customer_ref` or `token`, `channel`, and one column per question key. "

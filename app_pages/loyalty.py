@@ -16,6 +16,7 @@ import streamlit as st
 
 from analysis import nps_from_counts, value_weighted_nps_from_sums
 from app_pages import common, report
+from survey import access
 from survey.filters import VALUE_BANDS, VALUE_TOP_BAND
 
 CATEGORIES = ["detractor", "passive", "promoter"]
@@ -64,6 +65,7 @@ def customer_list(frame: pd.DataFrame, today: date) -> pd.DataFrame:
 
 
 def render() -> None:
+    actor = common.page_actor(access.READ_AGGREGATES)
     filters = common.global_filters()
     st.title("Loyalty and value")
     if filters is None:
@@ -126,7 +128,7 @@ def render() -> None:
     st.subheader("Silent detractors: high value, low score, no comment")
     min_value = float(st.number_input("High value from (annual value)", min_value=0, value=HIGH_VALUE_FROM,
                                       step=10_000, key="loyalty_min_value"))
-    silent = common.low_scoring_customers(filters, question.key, LOW_SCORE_MAX, comment_keys, min_value=min_value,
+    silent = common.low_scoring_customers(actor, filters, question.key, LOW_SCORE_MAX, comment_keys, min_value=min_value,
                                           silent=True, limit=LIST_LIMIT)
     silent_list = customer_list(silent, today)
     st.caption(f"Latest answer 0-{LOW_SCORE_MAX}, annual value {min_value:,.0f} or more, and no text in "
@@ -134,20 +136,24 @@ def render() -> None:
                f"{len(silent_list):,} customers{' (first ' + str(LIST_LIMIT) + ')' if len(silent_list) == LIST_LIMIT else ''}, "
                "highest value first.")
     st.dataframe(silent_list, hide_index=True, width="stretch")
-    st.download_button("Download silent detractors (CSV)", common.table_csv(silent_list),
-                       file_name=f"{filters.survey}-silent-detractors.csv", mime="text/csv", key="download_silent")
+    st.download_button("Download silent detractors (CSV)",
+                       lambda: common.audited_table_csv(actor, silent_list, f"silent detractors of {filters.survey}"),
+                       file_name=f"{filters.survey}-silent-detractors.csv", mime="text/csv", key="download_silent",
+                       on_click="ignore")
 
     st.subheader(f"Captive, not loyal: customers for {LONG_TENURE_YEARS}+ years with low scores")
     tenure_before = today - timedelta(days=round(365.25 * LONG_TENURE_YEARS))
-    captive = common.low_scoring_customers(filters, question.key, LOW_SCORE_MAX, comment_keys,
+    captive = common.low_scoring_customers(actor, filters, question.key, LOW_SCORE_MAX, comment_keys,
                                            tenure_before=tenure_before, limit=LIST_LIMIT)
     captive_list = customer_list(captive, today)
     st.caption(f"Customers since {tenure_before.isoformat()} or earlier whose latest answer is 0-{LOW_SCORE_MAX}: "
                f"{len(captive_list):,}{' (first ' + str(LIST_LIMIT) + ')' if len(captive_list) == LIST_LIMIT else ''}, "
                "highest value first.")
     st.dataframe(captive_list, hide_index=True, width="stretch")
-    st.download_button("Download captive customers (CSV)", common.table_csv(captive_list),
-                       file_name=f"{filters.survey}-captive-customers.csv", mime="text/csv", key="download_captive")
+    st.download_button("Download captive customers (CSV)",
+                       lambda: common.audited_table_csv(actor, captive_list, f"captive customers of {filters.survey}"),
+                       file_name=f"{filters.survey}-captive-customers.csv", mime="text/csv", key="download_captive",
+                       on_click="ignore")
 
 
 render()

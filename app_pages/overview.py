@@ -16,6 +16,8 @@ import streamlit as st
 
 from analysis import compare_means, mean_from_moments, trend
 from app_pages import common, report
+from survey import access
+from survey.privacy import ANONYMOUS_MIN_GROUP
 from app_pages.text import plain
 from survey.filters import Filters
 
@@ -88,15 +90,17 @@ def tile_for(figure: Figure, min_n: int) -> report.Tile:
     number = f"{{:{'+' if figure.signed else ''}.1f}}"
     show = lambda value: number.format(value) + figure.unit  # noqa: E731
     if figure.n < min_n:
+        # Under 5 not even the count is shown: in an anonymous survey a handful of answers is a person.
         return report.Tile(figure.label, "suppressed", f"too few answers to show a figure (minimum {min_n})",
-                           figure.n)
+                           figure.n if figure.n >= ANONYMOUS_MIN_GROUP or figure.n == 0 else None)
     detail = f"95% interval {show(figure.low)} to {show(figure.high)}"
     if figure.previous_n == 0:
         return report.Tile(figure.label, show(figure.value), detail, figure.n,
                            note="no answers in the previous period to compare with")
     if figure.previous_n < min_n:
         return report.Tile(figure.label, show(figure.value), detail, figure.n,
-                           note=f"too few answers in the previous period to compare (n = {figure.previous_n:,})")
+                           note="too few answers in the previous period to compare"
+                                + (f" (n = {figure.previous_n:,})" if figure.previous_n >= ANONYMOUS_MIN_GROUP else ""))
     change = f"{figure.change:+.1f}{figure.unit}"
     if figure.p_value < SIGNIFICANCE:
         return report.Tile(figure.label, show(figure.value), detail, figure.n, change=change,
@@ -111,7 +115,7 @@ def tile_for(figure: Figure, min_n: int) -> report.Tile:
 def render_tile(column, tile: report.Tile) -> None:
     """A metric tile: value with its interval and n; a delta only for a significant change."""
     column.metric(tile.label, tile.value, delta=tile.change)
-    column.caption(f"{tile.detail} · n = {tile.n:,}" + (f" · {tile.note}" if tile.note else ""))
+    column.caption(f"{tile.detail} · n = {tile.n_text}" + (f" · {tile.note}" if tile.note else ""))
 
 
 def headline_figures(filters: Filters, previous: Filters | None, definition) -> list[Figure]:
@@ -195,7 +199,7 @@ def tiles_table(figures: list[Figure], tiles: list[report.Tile]) -> pd.DataFrame
         shown = tile.value != "suppressed"
         rows.append({"figure": figure.label, "value": round(figure.value, 1) if shown else None,
                      "low": round(figure.low, 1) if shown else None, "high": round(figure.high, 1) if shown else None,
-                     "n": figure.n, "previous_n": figure.previous_n,
+                     "n": tile.n, "previous_n": figure.previous_n if figure.previous_n >= ANONYMOUS_MIN_GROUP else None,
                      "change": round(figure.change, 1) if shown and figure.previous_n else None,
                      "change_p_value": round(figure.p_value, 4) if shown and figure.previous_n else None,
                      "shown_as": tile.value, "note": tile.note})
@@ -203,6 +207,7 @@ def tiles_table(figures: list[Figure], tiles: list[report.Tile]) -> pd.DataFrame
 
 
 def render() -> None:
+    common.page_actor(access.READ_AGGREGATES)
     filters = common.global_filters()
     if filters is None:
         return

@@ -37,9 +37,14 @@ class Tile:
     label: str
     value: str
     detail: str
-    n: int
+    n: int | None  # None: too few to say (under 5, where a count alone could point at a person)
     change: str | None = None  # the change versus the previous period, only when significant
     note: str = ""
+
+    @property
+    def n_text(self) -> str:
+        """n as shown: the count, or "fewer than 5"."""
+        return "fewer than 5" if self.n is None else f"{self.n:,}"
 
 
 @dataclass(frozen=True)
@@ -163,7 +168,7 @@ def build_html(title: str, filters: list[tuple[str, str]], tiles: list[Tile], se
             parts.append(f'<div class="tile"><div class="label">{escape(tile.label)}</div>'
                          f'<div class="value">{escape(tile.value)}</div>'
                          f'<div class="detail">{escape(tile.detail)}</div>'
-                         f'<div class="detail">n = {tile.n:,}</div>')
+                         f'<div class="detail">n = {tile.n_text}</div>')
             if tile.change:
                 parts.append(f'<div class="change">Change: {escape(tile.change)}</div>')
             if tile.note:

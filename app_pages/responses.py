@@ -10,26 +10,28 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import common
+from survey import access
 
 PAGE_SIZE = 100
 
 
 def render() -> None:
+    actor = common.page_actor(access.READ_RESPONSES)
     filters = common.global_filters()
     st.title("Responses")
     if filters is None:
         return
-    total = common.response_count(filters)
+    total = common.response_count(actor, filters)
     page = common.pager(total, PAGE_SIZE, filters, "responses")
     if total == 0:
         st.info("No response matches these filters.")
         return
-    frame = common.responses_page(filters, PAGE_SIZE, page)
+    frame = common.responses_page(actor, filters, PAGE_SIZE, page)
     st.dataframe(frame, hide_index=True, width="stretch", column_config={
         "id": st.column_config.NumberColumn("id", format="%d"),
         "submitted_at": st.column_config.DatetimeColumn("submitted_at", format="YYYY-MM-DD HH:mm:ss"),
     })
-    st.download_button(f"Download all {total:,} responses (CSV)", data=lambda: common.responses_csv(filters),
+    st.download_button(f"Download all {total:,} responses (CSV)", data=lambda: common.responses_csv(actor, filters),
                        file_name=f"{filters.survey}-responses.csv", mime="text/csv", on_click="ignore")
 
 

@@ -15,6 +15,7 @@ import streamlit as st
 
 from analysis import adjust_p_values, by_segment, trend
 from app_pages import common, report
+from survey import access
 from app_pages.metrics import MetricChoice, metric_choices
 from app_pages.text import plain
 from survey.filters import DIMENSIONS
@@ -137,6 +138,7 @@ def heatmap(data: pd.DataFrame, choice: MetricChoice, dimension: str) -> alt.Lay
 
 
 def render() -> None:
+    common.page_actor(access.READ_AGGREGATES)
     filters = common.global_filters()
     st.title("Segments")
     if filters is None:

@@ -16,6 +16,7 @@ import streamlit as st
 from analysis import adjust_p_values, trend
 from analysis.groups import period_starts
 from app_pages import common, report
+from survey import access
 from app_pages.metrics import MetricChoice, metric_choices
 from survey.filters import DIMENSIONS, Filters
 
@@ -129,6 +130,7 @@ def trend_table(filters: Filters, choice: MetricChoice, period: str, split: str 
 
 
 def render() -> None:
+    common.page_actor(access.READ_AGGREGATES)
     filters = common.global_filters()
     if filters is None:
         return

@@ -1,29 +1,47 @@
-"""First start: an up-to-date schema, and demo data when the database holds no survey yet.
+"""First start: an up-to-date schema, demo data when the database holds no survey yet, and an
+admin account (its random password printed once) when the database holds no user.
 
 This is what lets `streamlit run app.py` work on a fresh machine with no other step.
 """
 
 from __future__ import annotations
 
+import sys
+from typing import Callable
+
 from sqlalchemy import Engine, func, select
 
-from survey import db, models
+from survey import accounts, db, models
 
 FIRST_START_CUSTOMERS = 1_500
 FIRST_START_RESPONSES = 30_000
 FIRST_START_SEED = 7
 
 
-def prepare_database(engine: Engine, with_demo_data: bool = True) -> bool:
-    """Migrate to the newest schema; on an empty database, add demo data. True when demo data was added."""
-    db.upgrade(engine)
-    if not with_demo_data:
-        return False
-    with engine.connect() as connection:
-        if connection.execute(select(func.count()).select_from(models.Survey)).scalar_one():
-            return False
-    from survey import demo  # only needed on the very first start
+def _to_console(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
 
-    demo.generate(engine, customers=FIRST_START_CUSTOMERS, responses=FIRST_START_RESPONSES,
-                  seed=FIRST_START_SEED, progress=False)
-    return True
+
+def prepare_database(engine: Engine, with_demo_data: bool = True,
+                     announce: Callable[[str], None] = _to_console) -> bool:
+    """Migrate to the newest schema; on an empty database, add demo data (with its demo users); when
+    there is still no user, create an admin and `announce` its random password, once. True when demo
+    data was added."""
+    db.upgrade(engine)
+    added = False
+    if with_demo_data:
+        with engine.connect() as connection:
+            empty = not connection.execute(select(func.count()).select_from(models.Survey)).scalar_one()
+        if empty:
+            from survey import demo  # only needed on the very first start
+
+            demo.generate(engine, customers=FIRST_START_CUSTOMERS, responses=FIRST_START_RESPONSES,
+                          seed=FIRST_START_SEED, progress=False)
+            added = True
+    first_admin = accounts.ensure_first_admin(engine)
+    if first_admin:
+        email, password = first_admin
+        announce(f"Created the first admin account: {email} with password {password}\n"
+                 "This password is shown only now. Sign in and add your own accounts "
+                 "(python -m survey user add --role admin EMAIL).")
+    return added

@@ -252,6 +252,116 @@ def cmd_apikey_revoke(args) -> None:
     print(f"API key {args.prefix} revoked")
 
 
+def cmd_user_add(args) -> None:
+    """Add a user who signs in to the dashboard; a random password is printed once.
+
+    Roles: admin (everything), manager (dashboard and follow-up overview, all segments),
+    field_manager (their own customers' cases and responses, and the aggregate pages).
+
+    Example:
+        python -m survey user add --role field_manager --name "Ann Lee" --region North ann@example.com
+    """
+    from survey.accounts import add_user
+    from survey.access import Actor
+
+    user, password = add_user(_engine(), Actor.command_line(), args.email, args.role, name=args.name or "",
+                              region=args.region)
+    print(f"added {user.email} as {user.role}; password (shown once, ask them to keep it safe):")
+    print(password)
+
+
+def cmd_user_reset_password(args) -> None:
+    """Give a user a new random password (printed once) and lift any lockout.
+
+    Example:
+        python -m survey user reset-password ann@example.com
+    """
+    from survey.accounts import reset_password
+    from survey.access import Actor
+
+    password = reset_password(_engine(), Actor.command_line(), args.email)
+    print(f"new password for {args.email.strip().lower()} (shown once):")
+    print(password)
+
+
+def cmd_user_list(args) -> None:
+    """List users with their role, region and sign-in state.
+
+    Example:
+        python -m survey user list
+    """
+    from survey.accounts import list_users
+    from survey.access import Actor
+
+    for user in list_users(_engine(), Actor.command_line()):
+        state = ("disabled" if user["disabled_at"] else "locked" if user["locked_until"] else "active")
+        print(f"{user['email']}\t{user['role']}\t{user['region'] or ''}\t{state}"
+              + ("\tdemo" if user["is_demo"] else ""))
+
+
+def cmd_customer_erase(args) -> None:
+    """Erase a customer's personal data; their responses stay as anonymous answers (or go, with
+    --delete-responses), their open cases are closed, and the audit log records that it happened.
+
+    Example:
+        python -m survey customer erase C000042
+        python -m survey customer erase C000042 --delete-responses
+    """
+    from survey.access import Actor
+    from survey.privacy import erase_customer
+
+    done = erase_customer(_engine(), Actor.command_line(), args.ref, delete_responses=args.delete_responses)
+    kept = (f"{done.responses_deleted} response(s) deleted" if args.delete_responses
+            else f"{done.responses_unlinked} response(s) kept as anonymous answers")
+    print(f"customer {args.ref} erased: {kept}, {done.cases_closed} open case(s) closed, "
+          f"{done.texts_redacted} text(s) redacted")
+
+
+def cmd_retention_apply(args) -> None:
+    """Erase the personal data of customers inactive longer than the retention period
+    (SURVEY_RETENTION_DAYS, default 1095 days; or --days). --dry-run only lists them.
+
+    Example:
+        python -m survey retention apply --dry-run
+        SURVEY_RETENTION_DAYS=730 python -m survey retention apply
+    """
+    from tqdm import tqdm
+
+    from survey.access import Actor
+    from survey.privacy import apply_retention
+    from survey.settings import retention_days
+
+    days = args.days if args.days is not None else retention_days()
+    found = apply_retention(_engine(), Actor.command_line(), days, dry_run=args.dry_run,
+                            progress=lambda rows: tqdm(rows, desc="erasing", unit="customer"))
+    if args.dry_run:
+        for inactive in found:
+            print(f"would erase {inactive.external_ref} (last activity {inactive.last_activity:%Y-%m-%d})")
+        print(f"{len(found)} customer(s) inactive for more than {days} days; nothing changed (dry run)")
+    else:
+        print(f"{len(found)} customer(s) inactive for more than {days} days erased")
+
+
+def cmd_audit_list(args) -> None:
+    """Show the newest audit events: exports of personal data, erasures, account changes.
+
+    Example:
+        python -m survey audit list --limit 50
+    """
+    from survey.access import Actor
+    from survey.audit import events
+
+    for row in events(_engine(), Actor.command_line(), limit=args.limit).itertuples(index=False):
+        print(f"{row.at:%Y-%m-%d %H:%M:%S}\t{row.actor}\t{row.action}\t{row.subject}"
+              + (f"\t{int(row.rows)} rows" if row.rows == row.rows and row.rows is not None else ""))
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {value!r}")
+    return int(value)
+
+
 def _existing_file(value: str) -> str:
     if not Path(value).is_file():
         raise argparse.ArgumentTypeError(f"no such file: {value}")
@@ -314,6 +424,33 @@ def build_parser() -> argparse.ArgumentParser:
     apikey = groups.add_parser("apikey", help="keys for the JSON API").add_subparsers(dest="command", required=True)
     command(apikey, "create", cmd_apikey_create).add_argument("name", help="who uses the key, e.g. 'kiosk in Lyon'")
     command(apikey, "revoke", cmd_apikey_revoke).add_argument("prefix", help="the key's prefix, e.g. sk_Ab3dEf9h")
+
+    from survey.access import ROLES
+
+    user = groups.add_parser("user", help="dashboard accounts").add_subparsers(dest="command", required=True)
+    adding = command(user, "add", cmd_user_add)
+    adding.add_argument("email")
+    adding.add_argument("--role", required=True, choices=ROLES)
+    adding.add_argument("--name", help="the name shown in the app (default: from the email)")
+    adding.add_argument("--region", help="a field manager's region")
+    command(user, "reset-password", cmd_user_reset_password).add_argument("email")
+    command(user, "list", cmd_user_list)
+
+    customer = groups.add_parser("customer", help="one customer's personal data").add_subparsers(
+        dest="command", required=True)
+    erasing = command(customer, "erase", cmd_customer_erase)
+    erasing.add_argument("ref", help="the customer's reference (external_ref)")
+    erasing.add_argument("--delete-responses", action="store_true",
+                         help="delete their responses too (default: keep them as anonymous answers)")
+
+    retention = groups.add_parser("retention", help="keeping personal data no longer than needed").add_subparsers(
+        dest="command", required=True)
+    applying = command(retention, "apply", cmd_retention_apply)
+    applying.add_argument("--dry-run", action="store_true", help="list what would be erased, change nothing")
+    applying.add_argument("--days", type=_positive, help="override SURVEY_RETENTION_DAYS")
+
+    audit_group = groups.add_parser("audit", help="the audit log").add_subparsers(dest="command", required=True)
+    command(audit_group, "list", cmd_audit_list).add_argument("--limit", type=_positive, default=100)
     return parser
 
 

@@ -39,7 +39,7 @@ import numpy as np
 from sqlalchemy import Connection, Engine, event, func, select
 from sqlalchemy.orm import Session
 
-from survey import db, models
+from survey import accounts, db, models
 from survey.definition import Survey, load_yaml
 from survey.publishing import publish
 
@@ -394,8 +394,20 @@ def _customer_rows(seed: int, plan: _Customers, field_managers: dict[str, list[i
     return rows
 
 
-def _add_users(session: Session, first_day: date) -> list[models.User]:
-    """One admin, two managers and two field managers per region, all flagged as demo users."""
+DEMO_PASSWORDS = {"admin": "demo-admin", "manager": "demo-manager", "field_manager": "demo-field-manager"}
+
+
+def _demo_passwords(users: list[models.User], seed: int) -> None:
+    # Documented passwords (README, sample_data/README.md); the salt derives from seed and email so
+    # that the same seed still gives byte-identical tables.
+    for user in users:
+        salt = hashlib.sha256(f"demo-{seed}-{user.email}".encode()).digest()[:16]
+        user.password_hash = accounts.hash_password(DEMO_PASSWORDS[user.role], salt=salt)
+
+
+def _add_users(session: Session, first_day: date, seed: int) -> list[models.User]:
+    """One admin, two managers and two field managers per region, all flagged as demo users, with the
+    documented demo passwords (DEMO_PASSWORDS)."""
     created = _at(first_day - timedelta(days=30))
     names = iter(_PEOPLE)
     admin = models.User(email=f"admin@{USER_DOMAIN}", name="Demo Admin", role="admin", is_demo=True,
@@ -408,6 +420,7 @@ def _add_users(session: Session, first_day: date) -> list[models.User]:
         models.User(email=f"fm.{region.lower()}.{k}@{USER_DOMAIN}", name=next(names), role="field_manager",
                     region=region, is_demo=True, created_at=created, manager_id=managers[0 if r < 3 else 1].id)
         for r, region in enumerate(REGIONS) for k in (1, 2)]
+    _demo_passwords([admin, *managers, *field_managers], seed)
     session.add_all(field_managers)
     session.flush()
     return [admin, *managers, *field_managers]
@@ -770,7 +783,7 @@ def generate(engine: Engine, customers: int = 2_000, responses: int = 50_000, se
         _refuse_existing_demo_data(connection, seed, customers)
         _fixed_timestamps(session, _at(first_day - timedelta(days=1)))
         versions = {survey.slug: publish(session, survey) for survey in definitions}
-        users = _add_users(session, first_day)
+        users = _add_users(session, first_day, seed)
         field_managers: dict[str, list[int]] = {}
         for user in users:
             if user.role == "field_manager":

@@ -21,6 +21,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from survey import models
+from survey.access import Actor, customer_scope
 
 # Bands keep small, meaningful groups: value in annual revenue, tenure in years as a customer.
 VALUE_BANDS = ((10_000, "under 10k"), (50_000, "10k-50k"), (200_000, "50k-200k"))
@@ -96,12 +97,17 @@ class Filters:
         return dict(self.segments).get(name, ())
 
 
-def responses_in_scope(query: Select, filters: Filters, dimensions: tuple[str, ...] = ()) -> Select:
+def responses_in_scope(query: Select, filters: Filters, dimensions: tuple[str, ...] = (),
+                       actor: Actor | None = None) -> Select:
     """Join responses (already in `query`'s FROM) to what `filters` and `dimensions` need, and
-    restrict them to the filters."""
+    restrict them to the filters, and, given the acting user, to the customers they may see
+    (a field manager: their own; never an anonymous response)."""
     query = query.join(models.Survey, models.Response.survey_id == models.Survey.id).where(
         models.Survey.slug == filters.survey)
     used = set(dimensions) | {name for name, values in filters.segments if values}
+    if actor is not None and not actor.sees_every_customer:
+        used.add("region")  # any dimension that joins customers
+        query = query.where(customer_scope(actor))
     if filters.versions:
         query = query.join(models.SurveyVersion, models.Response.survey_version_id == models.SurveyVersion.id
                            ).where(models.SurveyVersion.number.in_(filters.versions))

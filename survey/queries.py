@@ -22,6 +22,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from survey import models
+from survey.access import READ_RESPONSES, Actor, customer_scope, require
 from survey.filters import DIMENSIONS, NOT_SET, Filters, responses_in_scope
 
 PERIOD_FORMATS = {"month": ("%Y-%m", "YYYY-MM"), "day": ("%Y-%m-%d", "YYYY-MM-DD"), "year": ("%Y", "YYYY")}
@@ -216,8 +217,9 @@ def like_pattern(word: str) -> str:
     return f"%{escaped}%"
 
 
-def _comments_query(filters: Filters, columns: SurveyColumns, band: tuple[float, float] | None = None,
+def _comments_query(actor: Actor, filters: Filters, columns: SurveyColumns, band: tuple[float, float] | None = None,
                     words: tuple[str, ...] = ()) -> Select:
+    require(actor, READ_RESPONSES)
     score = aliased(models.Answer, name="score_answer")
     text = models.Answer
     score_value = score.numeric_value if columns.score_key else literal(None)
@@ -227,7 +229,7 @@ def _comments_query(filters: Filters, columns: SurveyColumns, band: tuple[float,
     if columns.score_key:
         query = query.outerjoin(score, and_(score.response_id == models.Response.id,
                                             score.question_key == columns.score_key))
-    query = responses_in_scope(query, filters, ("region", "tier")).where(
+    query = responses_in_scope(query, filters, ("region", "tier"), actor).where(
         text.question_key.in_(columns.text_keys), text.text_value.is_not(None), text.text_value != "")
     if band is not None:
         if not columns.score_key:
@@ -238,15 +240,15 @@ def _comments_query(filters: Filters, columns: SurveyColumns, band: tuple[float,
     return query
 
 
-def count_comments(engine: Engine, filters: Filters, columns: SurveyColumns,
+def count_comments(engine: Engine, actor: Actor, filters: Filters, columns: SurveyColumns,
                    band: tuple[float, float] | None = None, words: tuple[str, ...] = ()) -> int:
     """How many free-text answers of the filtered responses match `band` and every one of `words`."""
-    inner = _comments_query(filters, columns, band, words).subquery()
+    inner = _comments_query(actor, filters, columns, band, words).subquery()
     with engine.connect() as connection:
         return connection.execute(select(func.count()).select_from(inner)).scalar_one()
 
 
-def comments(engine: Engine, filters: Filters, columns: SurveyColumns, band: tuple[float, float] | None = None,
+def comments(engine: Engine, actor: Actor, filters: Filters, columns: SurveyColumns, band: tuple[float, float] | None = None,
              words: tuple[str, ...] = (), limit: int = 50, offset: int = 0) -> pd.DataFrame:
     """One page of free-text answers, newest first, with the response's score, region, tier, channel.
 
@@ -254,7 +256,7 @@ def comments(engine: Engine, filters: Filters, columns: SurveyColumns, band: tup
     the text, case-insensitively (matched in the database with escaped LIKE patterns).
     Columns: `COMMENT_COLUMNS`.
     """
-    query = (_comments_query(filters, columns, band, words)
+    query = (_comments_query(actor, filters, columns, band, words)
              .order_by(models.Response.submitted_at.desc(), models.Answer.id.desc()).limit(limit).offset(offset))
     with engine.connect() as connection:
         frame = pd.DataFrame(connection.execute(query).all(), columns=COMMENT_COLUMNS)
@@ -262,10 +264,10 @@ def comments(engine: Engine, filters: Filters, columns: SurveyColumns, band: tup
     return frame
 
 
-def iter_comments(engine: Engine, filters: Filters, columns: SurveyColumns, band: tuple[float, float] | None = None,
+def iter_comments(engine: Engine, actor: Actor, filters: Filters, columns: SurveyColumns, band: tuple[float, float] | None = None,
                   words: tuple[str, ...] = (), chunk_size: int = STREAM_CHUNK):
     """Every matching free-text answer (rows in `COMMENT_COLUMNS` order), newest first, fetched in chunks."""
-    query = (_comments_query(filters, columns, band, words)
+    query = (_comments_query(actor, filters, columns, band, words)
              .order_by(models.Response.submitted_at.desc(), models.Answer.id.desc()))
     with engine.connect() as connection:
         result = connection.execution_options(yield_per=chunk_size).execute(query)
@@ -274,19 +276,21 @@ def iter_comments(engine: Engine, filters: Filters, columns: SurveyColumns, band
                 yield tuple(row[:4]) + (None if row[4] is None else int(row[4]),) + tuple(row[5:])
 
 
-def _responses_query(filters: Filters) -> Select:
+def _responses_query(actor: Actor, filters: Filters) -> Select:
+    require(actor, READ_RESPONSES)
     version = aliased(models.SurveyVersion, name="answered_version")
     query = (select(models.Response.id, models.Response.submitted_at, version.number, models.Response.channel,
                     models.Response.language, models.Customer.external_ref, models.Customer.region,
                     models.Customer.tier)
              .select_from(models.Response)
              .join(version, models.Response.survey_version_id == version.id))
-    return responses_in_scope(query, filters, ("region", "tier"))
+    return responses_in_scope(query, filters, ("region", "tier"), actor)
 
 
-def count_responses(engine: Engine, filters: Filters) -> int:
-    """How many responses `filters` selects (counted in the database)."""
-    query = responses_in_scope(select(func.count()).select_from(models.Response), filters)
+def count_responses(engine: Engine, actor: Actor, filters: Filters) -> int:
+    """How many responses `filters` selects that `actor` may read (counted in the database)."""
+    require(actor, READ_RESPONSES)
+    query = responses_in_scope(select(func.count()).select_from(models.Response), filters, actor=actor)
     with engine.connect() as connection:
         return connection.execute(query).scalar_one()
 
@@ -317,14 +321,14 @@ def _with_answers(connection, rows: list, answer_keys: tuple[str, ...]) -> list[
     return cells
 
 
-def responses_page(engine: Engine, filters: Filters, answer_keys: tuple[str, ...], limit: int = 100,
+def responses_page(engine: Engine, actor: Actor, filters: Filters, answer_keys: tuple[str, ...], limit: int = 100,
                    offset: int = 0) -> pd.DataFrame:
     """One page of the filtered responses, newest first: `RESPONSE_COLUMNS` then one column per
     answer key. Answers are read for the page's responses only and pivoted here.
 
     No contact details: the customer appears by reference only (none for anonymous surveys).
     """
-    query = _responses_query(filters).order_by(models.Response.submitted_at.desc(), models.Response.id.desc())
+    query = _responses_query(actor, filters).order_by(models.Response.submitted_at.desc(), models.Response.id.desc())
     with engine.connect() as connection:
         rows = _with_answers(connection, connection.execute(query.limit(limit).offset(offset)).all(), answer_keys)
     frame = pd.DataFrame(rows, columns=[*RESPONSE_COLUMNS, *answer_keys])
@@ -335,10 +339,10 @@ def responses_page(engine: Engine, filters: Filters, answer_keys: tuple[str, ...
     return frame
 
 
-def iter_responses(engine: Engine, filters: Filters, answer_keys: tuple[str, ...], chunk_size: int = STREAM_CHUNK):
+def iter_responses(engine: Engine, actor: Actor, filters: Filters, answer_keys: tuple[str, ...], chunk_size: int = STREAM_CHUNK):
     """Every filtered response as a row (`RESPONSE_COLUMNS` then one cell per answer key), newest
     first, read and pivoted `chunk_size` responses at a time."""
-    query = _responses_query(filters).order_by(models.Response.submitted_at.desc(), models.Response.id.desc())
+    query = _responses_query(actor, filters).order_by(models.Response.submitted_at.desc(), models.Response.id.desc())
     with engine.connect() as reading, engine.connect() as answers:
         result = reading.execution_options(yield_per=chunk_size).execute(query)
         for partition in result.partitions():
@@ -429,7 +433,7 @@ def value_nps_grid(engine: Engine, filters: Filters, question_key: str) -> pd.Da
     return frame.astype({"customers": int, "value": float, "value_squared": float})
 
 
-def low_scoring_customers(engine: Engine, filters: Filters, question_key: str, max_score: float,
+def low_scoring_customers(engine: Engine, actor: Actor, filters: Filters, question_key: str, max_score: float,
                           comment_keys: tuple[str, ...] = (), min_value: float | None = None,
                           tenure_before: date | None = None,
                           silent: bool = False, limit: int = 500) -> pd.DataFrame:
@@ -441,6 +445,7 @@ def low_scoring_customers(engine: Engine, filters: Filters, question_key: str, m
     Columns (no contact details): `name`, `external_ref`, `region`, `tier`, `industry`,
     `annual_value`, `tenure_start`, `score`, `submitted_at`, `comments`.
     """
+    require(actor, READ_RESPONSES)
     latest = _latest_scores(engine, filters, question_key)
     texts = (select(models.Response.customer_id.label("customer_id"), func.count().label("comments"))
              .select_from(models.Answer).join(models.Response, models.Answer.response_id == models.Response.id))
@@ -454,7 +459,7 @@ def low_scoring_customers(engine: Engine, filters: Filters, question_key: str, m
                     customer.annual_value, customer.tenure_start, latest.c.score, latest.c.submitted_at, comments)
              .select_from(latest).join(customer, customer.id == latest.c.customer_id)
              .outerjoin(texts, texts.c.customer_id == latest.c.customer_id)
-             .where(latest.c.rank == 1, latest.c.score <= max_score))
+             .where(latest.c.rank == 1, latest.c.score <= max_score, customer_scope(actor)))
     if min_value is not None:
         query = query.where(customer.annual_value >= min_value)
     if tenure_before is not None:

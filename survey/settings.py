@@ -11,6 +11,7 @@
 | `SURVEY_SMTP_FROM`             | sender address of invitations                   | (none)                 |
 | `SURVEY_INVITATION_QUIET_DAYS` | no new invitation to a survey within these days | 90                     |
 | `SURVEY_INVITATION_VALID_DAYS` | days a personal link stays valid                | 30                     |
+| `SURVEY_RETENTION_DAYS`        | personal data of customers inactive this long is erased by `retention apply` | 1095 (3 years) |
 
 Example:
     >>> settings = Settings.from_env({"SURVEY_PUBLIC_URL": "https://survey.example.com/"})
@@ -67,6 +68,13 @@ def invitation_quiet_days(environ: Mapping[str, str] | None = None) -> int:
 def invitation_valid_days(environ: Mapping[str, str] | None = None) -> int:
     """Days a personal link stays valid after the invitation is created."""
     return _whole_number(environ, "SURVEY_INVITATION_VALID_DAYS", DEFAULT_VALID_DAYS, minimum=1)
+
+
+def retention_days(environ: Mapping[str, str] | None = None) -> int:
+    """Days of inactivity after which `python -m survey retention apply` erases a customer's personal data."""
+    from survey.privacy import DEFAULT_RETENTION_DAYS
+
+    return _whole_number(environ, "SURVEY_RETENTION_DAYS", DEFAULT_RETENTION_DAYS, minimum=1)
 
 
 def smtp_settings(environ: Mapping[str, str] | None = None) -> SmtpSettings | None:

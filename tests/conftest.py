@@ -111,20 +111,26 @@ def actor_for(url: str, role: str = "admin", email: str | None = None):
     return Actor(*row) if row else Actor(user_id=None, email=f"test-{role}@example.com", role=role)
 
 
-def run_page(name: str, url: str, monkeypatch, actor=None, run: bool = True):
-    """Run one page of app_pages/ on the database at `url` (fresh caches), signed in as `actor`
-    (default: the database's first admin); it must not raise."""
-    import streamlit as st
+def signed_in_page(name: str, actor=None, url: str | None = None, timeout: float = 60):
+    """An AppTest of page `name` of app_pages/ (not yet run), signed in as `actor` (default: the
+    first admin of the database at `url`, else at SURVEY_DATABASE_URL)."""
     from streamlit.testing.v1 import AppTest
 
     from app_pages.common import ACTOR
 
+    app = AppTest.from_file(str(ROOT / "app_pages" / f"{name}.py"), default_timeout=timeout)
+    app.session_state[ACTOR] = actor or actor_for(url or os.environ["SURVEY_DATABASE_URL"])
+    return app
+
+
+def run_page(name: str, url: str, monkeypatch, actor=None):
+    """Run one page of app_pages/ on the database at `url` (fresh caches), signed in as `actor`
+    (default: the database's first admin); it must not raise."""
+    import streamlit as st
+
     monkeypatch.setenv("SURVEY_DATABASE_URL", url)
     st.cache_data.clear()
-    app = AppTest.from_file(str(ROOT / "app_pages" / f"{name}.py"), default_timeout=60)
-    app.session_state[ACTOR] = actor or actor_for(url)
-    if not run:
-        return app
+    app = signed_in_page(name, actor, url)
     app.run()
     assert not app.exception, app.exception
     return app

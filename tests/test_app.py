@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
 from analysis import nps_from_counts
-from survey import db, models
+from survey import db, demo, models
 from tests.conftest import ROOT
 
 
@@ -18,7 +18,15 @@ def fresh_app(tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
     app.run()
+    sign_in(app, "admin@demo.example", demo.DEMO_PASSWORDS["admin"])
     yield app, db.make_engine(url)
+
+
+def sign_in(app: AppTest, email: str, password: str) -> None:
+    """Fill in and submit the sign-in form."""
+    app.text_input(key="sign_in_email").input(email)
+    app.text_input(key="sign_in_password").input(password)
+    app.button[0].click().run()
 
 
 def test_first_start_creates_the_database_and_demo_data(fresh_app):

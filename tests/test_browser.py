@@ -32,16 +32,19 @@ anonymous: true
 questions:
   - {key: csat, kind: csat, required: true, text: "How was your visit today?"}
 """
-# URL path -> the title the page shows (Streamlit derives page URLs from the file names).
+# The navigation link to follow after signing in (None: the Overview, where sign-in lands) -> the
+# title the page shows; the respondent form's URL needs no sign-in.
 PAGES = {
-    "/": "How are we doing?",  # the overview shows the most answered survey's title
-    "/trends": "Trends",
-    "/segments": "Segments",
-    "/drivers": "Drivers",
-    "/loyalty": "Loyalty and value",
-    "/comments": "Comments",
-    "/responses": "Responses",
-    "/import_answers": "Import answers",
+    None: "How are we doing?",  # the overview shows the most answered survey's title
+    "Trends": "Trends",
+    "Segments": "Segments",
+    "Drivers": "Drivers",
+    "Loyalty and value": "Loyalty and value",
+    "Comments": "Comments",
+    "Responses": "Responses",
+    "Import answers": "Import answers",
+    "Users": "Users",
+    "Audit log": "Audit log",
     "/?s=kiosk-feedback": "Quick kiosk feedback",
 }
 ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
@@ -117,20 +120,33 @@ def browser(server):
         found.close()
 
 
-@pytest.mark.parametrize("path", list(PAGES))
-def test_every_page_opens_in_a_browser_without_an_error_box(server, browser, path, tmp_path):
+def sign_in(page, email: str, password: str) -> None:
+    """Fill in and submit the sign-in form, as a person would."""
+    page.get_by_role("textbox", name="Email").fill(email)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+@pytest.mark.parametrize("link", list(PAGES))
+def test_every_page_opens_in_a_browser_without_an_error_box(server, browser, link, tmp_path):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
-        page.goto(server + path)
-        page.locator("h1", has_text=PAGES[path]).first.wait_for(timeout=60_000)
+        if link and link.startswith("/?"):
+            page.goto(server + link)
+        else:
+            page.goto(server)
+            sign_in(page, "admin@demo.example", demo.DEMO_PASSWORDS["admin"])
+            if link:
+                page.get_by_role("link", name=link, exact=True).click()
+        page.locator("h1", has_text=PAGES[link]).first.wait_for(timeout=60_000)
         # the script has finished once the "Running..." status is gone (and stays gone a moment)
         page.wait_for_timeout(500)
         page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=60_000)
         page.wait_for_timeout(1000)
-        name = path.strip("/").replace("?", "").replace("=", "-") or "overview"
+        name = (link or "overview").strip("/").replace("?", "").replace("=", "-").replace(" ", "_").lower()
         page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
         errors = page.locator(ERRORS)
-        assert errors.count() == 0, f"{path} shows an error: {errors.first.inner_text()[:2000]}"
+        assert errors.count() == 0, f"{link} shows an error: {errors.first.inner_text()[:2000]}"
         assert (tmp_path / f"{name}.png").stat().st_size > 10_000
     finally:
         page.close()

@@ -9,11 +9,10 @@ from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import select, text
-from streamlit.testing.v1 import AppTest
 
-from survey import db, demo, models
+from survey import audit, db, demo, models
 from survey.filters import Filters
-from tests.conftest import ROOT
+from tests.conftest import ROOT, actor_for, signed_in_page
 
 MARKUP = "<script>alert(1)</script> **bold** [link](http://x) <b>x</b>"
 FORMULA = '=HYPERLINK("http://x","click") was 100%_done'
@@ -53,7 +52,7 @@ def database(tmp_path_factory):
 
 @pytest.fixture
 def app(database):
-    page = AppTest.from_file(str(ROOT / "app_pages" / "comments.py"), default_timeout=60)
+    page = signed_in_page("comments")
     page.run()
     assert not page.exception, page.exception
     return page
@@ -147,7 +146,10 @@ def test_download_holds_every_match_and_is_formula_safe(app, database):
     from app_pages import common
 
     assert app.get("download_button")[0].label == "Download all matching comments (CSV)"
-    rows = list(csv.DictReader(io.StringIO(common.comments_csv(Filters(SURVEY), (0, 6)).decode("utf-8-sig"))))
+    admin = actor_for(str(database.url))
+    rows = list(csv.DictReader(io.StringIO(common.comments_csv(admin, Filters(SURVEY), (0, 6)).decode("utf-8-sig"))))
     assert len(rows) == count(database, " and score.numeric_value <= 6")
+    logged = audit.events(database, admin, limit=1).iloc[0]  # the export is in the audit log
+    assert (logged["actor"], logged["action"], logged["rows"]) == (admin.email, "export", len(rows))
     assert rows[0]["comment"] == MARKUP and rows[1]["comment"] == "'" + FORMULA  # newest first, no formula
     assert list(rows[0]) == ["response_id", "submitted_at", "question", "comment", "score", "region", "tier", "channel"]

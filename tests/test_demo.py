@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select, text
 
-from survey import collect, db, demo, models
+from survey import accounts, collect, db, demo, models
 from survey.publishing import version_definition
 
 SMALL = {"customers": 300, "responses": 5_000}
@@ -241,7 +241,10 @@ def test_customers_and_users_are_plausible_and_linked_within_their_region(medium
     with db.session_scope(engine) as session:
         users = session.scalars(select(models.User)).all()
         customers = session.scalars(select(models.Customer)).all()
-        assert len(users) == summary.users and all(u.is_demo and u.password_hash is None for u in users)
+        assert len(users) == summary.users and all(u.is_demo for u in users)
+        # each demo user signs in with the documented demo password of their role, and only with it
+        assert all(accounts.verify_password(demo.DEMO_PASSWORDS[u.role], u.password_hash) for u in users)
+        assert not any(accounts.verify_password("demo-admin", u.password_hash) for u in users if u.role != "admin")
         by_id = {u.id: u for u in users}
         field_managers = [u for u in users if u.role == "field_manager"]
         assert {u.region for u in field_managers} == set(demo.REGIONS)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
-from streamlit.testing.v1 import AppTest
 
 from survey import db, models
 from survey.customers import import_customers
 from survey.definition import load_yaml
 from survey.publishing import publish
-from tests.conftest import ROOT, SAMPLE_SURVEYS
+from tests.conftest import ROOT, SAMPLE_SURVEYS, signed_in_page
 
 SHIPPED = ROOT / "sample_data" / "csv"
 
@@ -25,7 +24,7 @@ def page(tmp_path, monkeypatch):
         for name in ("relationship_nps.yaml", "post_support.yaml"):
             publish(session, load_yaml(SAMPLE_SURVEYS / name))
         import_customers(session, SHIPPED / "customers.csv")
-    app = AppTest.from_file(str(ROOT / "app_pages" / "import_answers.py"), default_timeout=60)
+    app = signed_in_page("import_answers")
     app.run()
     return app, engine
 

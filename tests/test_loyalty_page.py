@@ -11,14 +11,16 @@ import pandas as pd
 import pytest
 import streamlit as st
 from sqlalchemy import select, text
-from streamlit.testing.v1 import AppTest
 
 from analysis import value_weighted_nps
 from survey import db, demo, models, queries
+from survey.access import Actor
 from survey.filters import Filters
-from tests.conftest import ROOT, run_page
+from tests.conftest import ROOT, run_page, signed_in_page
 
 COMMENT_KEYS = ("why_low", "comment")
+
+ADMIN = Actor(user_id=None, email="admin@example.com", role="admin")
 
 
 def latest_per_customer(engine, start: date | None = None) -> pd.DataFrame:
@@ -60,16 +62,16 @@ def test_grid_counts_each_customer_once_with_their_latest_answer(engine):
 def test_silent_list_leaves_out_customers_who_wrote_anything(engine):
     demo.generate(engine, customers=200, responses=2000, seed=3)
     latest = latest_per_customer(engine)
-    found = queries.low_scoring_customers(engine, Filters("relationship-nps"), "recommend", 6, COMMENT_KEYS,
+    found = queries.low_scoring_customers(engine, ADMIN, Filters("relationship-nps"), "recommend", 6, COMMENT_KEYS,
                                           silent=True)
     expected = latest[(latest["score"] <= 6) & ~latest["commented"]]
     assert sorted(found["external_ref"]) == sorted(expected["ref"]) and len(found) > 0
-    everyone = queries.low_scoring_customers(engine, Filters("relationship-nps"), "recommend", 6, COMMENT_KEYS)
+    everyone = queries.low_scoring_customers(engine, ADMIN, Filters("relationship-nps"), "recommend", 6, COMMENT_KEYS)
     assert len(everyone) == (latest["score"] <= 6).sum() > len(found)
     assert (everyone["comments"] > 0).any()
     assert not {"email", "phone"} & set(everyone.columns)
     old = date.today() - timedelta(days=round(365.25 * 5))
-    captive = queries.low_scoring_customers(engine, Filters("relationship-nps"), "recommend", 6, COMMENT_KEYS,
+    captive = queries.low_scoring_customers(engine, ADMIN, Filters("relationship-nps"), "recommend", 6, COMMENT_KEYS,
                                             tenure_before=old)
     assert sorted(captive["external_ref"]) == sorted(latest[(latest["score"] <= 6)
                                                             & (latest["tenure_start"] <= old)]["ref"])
@@ -135,7 +137,7 @@ def test_customers_without_an_annual_value_show_a_clear_tile_not_an_error(tmp_pa
         connection.execute(text("UPDATE customers SET annual_value = NULL"))
     monkeypatch.setenv("SURVEY_DATABASE_URL", url)
     st.cache_data.clear()
-    app = AppTest.from_file(str(ROOT / "app_pages" / "loyalty.py"), default_timeout=60)
+    app = signed_in_page("loyalty")
     app.run()
     assert not app.exception
     tiles = {m.label: m.value for m in app.metric}

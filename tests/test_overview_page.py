@@ -17,7 +17,8 @@ from analysis import nps_from_counts, satisfaction_index
 from survey import db, demo, models
 from survey.definition import loads_yaml
 from survey.publishing import publish
-from tests.conftest import ROOT
+from app_pages.common import ACTOR
+from tests.conftest import ROOT, actor_for
 
 OVERVIEW = ROOT / "app_pages" / "overview.py"
 EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
@@ -49,6 +50,7 @@ def page(url: str, monkeypatch, path=OVERVIEW, dates: tuple[date, date] | None =
     monkeypatch.setattr(app_test_module, "MediaFileManager", RecordingMediaFileManager)
     st.cache_data.clear()
     app = AppTest.from_file(str(path), default_timeout=120)
+    app.session_state[ACTOR] = actor_for(url)
     app.run()
     if dates is not None:
         app.sidebar.date_input[0].set_value(dates).run()

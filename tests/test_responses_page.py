@@ -10,11 +10,10 @@ from datetime import datetime, timezone
 import pandas as pd
 import pytest
 from sqlalchemy import select, text
-from streamlit.testing.v1 import AppTest
 
 from survey import db, demo, models, queries
 from survey.filters import Filters
-from tests.conftest import ROOT
+from tests.conftest import ROOT, actor_for, signed_in_page
 
 SURVEY = "relationship-nps"
 FORMULA = '=HYPERLINK("http://x","click")'
@@ -50,7 +49,7 @@ def database(tmp_path_factory):
 
 @pytest.fixture
 def app(database):
-    page = AppTest.from_file(str(ROOT / "app_pages" / "responses.py"), default_timeout=60)
+    page = signed_in_page("responses")
     page.run()
     assert not page.exception, page.exception
     return page
@@ -121,13 +120,14 @@ def test_download_holds_every_filtered_response_formula_safe(app, database):
     from app_pages import common
 
     assert app.get("download_button")[0].label == f"Download all {count(database):,} responses (CSV)"
-    content = common.responses_csv(Filters(SURVEY)).decode("utf-8-sig")
+    admin = actor_for(str(database.url))
+    content = common.responses_csv(admin, Filters(SURVEY)).decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(content)))
     assert len(rows) == count(database)
     assert len({row["id"] for row in rows}) == len(rows)
     assert rows[0]["comment"] == "'" + FORMULA and rows[0]["recommend"] == "4"
     assert list(rows[0])[:8] == ["id", "submitted_at", "version", "channel", "language", "customer_ref", "region", "tier"]
-    in_small_chunks = list(queries.iter_responses(database, Filters(SURVEY), tuple(ANSWER_KEYS), chunk_size=700))
+    in_small_chunks = list(queries.iter_responses(database, admin, Filters(SURVEY), tuple(ANSWER_KEYS), chunk_size=700))
     assert [str(row[0]) for row in in_small_chunks] == [row["id"] for row in rows]
-    north = common.responses_csv(Filters(SURVEY, segments=(("region", ("North",)),))).decode("utf-8-sig")
+    north = common.responses_csv(admin, Filters(SURVEY, segments=(("region", ("North",)),))).decode("utf-8-sig")
     assert len(list(csv.DictReader(io.StringIO(north)))) == count(database, " and c.region = 'North'")

@@ -1,0 +1,237 @@
+"""Local accounts: scrypt password hashes, sign-in with slow-down and lockout, and user management.
+
+Passwords are hashed with scrypt (RFC 7914) and a random 16-byte salt per user; the stored text
+names its parameters, so they can be raised later without invalidating older hashes. A wrong
+password costs the caller a growing pause, and after `LOCK_AFTER` failures in a row the account is
+locked for `LOCK_MINUTES`: a guessing attack gets a handful of tries an hour, a person who
+mistyped is barely slowed.
+
+Example:
+    >>> stored = hash_password("correct horse")
+    >>> verify_password("correct horse", stored), verify_password("wrong", stored)
+    (True, False)
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from survey import audit, db, models
+from survey.access import MANAGE_USERS, ROLES, Actor, require
+
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1  # OWASP's scrypt minimum: N=2^17 is stronger, 2^14 keeps sign-in fast
+MIN_PASSWORD_LENGTH = 10
+LOCK_AFTER = 5  # failures in a row
+LOCK_MINUTES = 15
+SLOW_DOWN_SECONDS = 0.5  # per earlier failure, before answering a failed attempt
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+SIGN_IN_FAILED = "The email or password is wrong."  # the same text whether the email exists or not
+
+
+class AccountError(ValueError):
+    """Bad input for an account operation; the message names the field."""
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of a sign-in attempt: the actor on success, else a message for the person."""
+
+    actor: Actor | None
+    message: str = ""
+
+
+def hash_password(password: str, salt: bytes | None = None) -> str:
+    """The scrypt hash of `password` with a fresh random salt (or `salt`: only the demo data passes
+    one, so that its tables are reproducible), as `scrypt$N$r$p$salt$hash` (base64)."""
+    salt = salt if salt is not None else secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=32)
+    encode = lambda raw: base64.b64encode(raw).decode()  # noqa: E731
+    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${encode(salt)}${encode(digest)}"
+
+
+def verify_password(password: str, stored: str | None) -> bool:
+    """Whether `password` matches the stored hash (compared in constant time)."""
+    if not stored:
+        return False
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        expected = base64.b64decode(digest)
+        found = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p),
+                               dklen=len(expected))
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(found, expected)
+
+
+def random_password() -> str:
+    """A new password of 20 URL-safe characters (about 120 bits), for first starts and resets."""
+    return secrets.token_urlsafe(15)
+
+
+def check_password(password: str) -> None:
+    """AccountError when `password` is too weak to store."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"password: at least {MIN_PASSWORD_LENGTH} characters, please")
+
+
+def normal_email(email: str) -> str:
+    """`email` trimmed and lower-cased; AccountError naming the field when it is not an address."""
+    email = (email or "").strip().lower()
+    if not EMAIL.match(email):
+        raise AccountError(f"email: {email!r} is not an email address")
+    return email
+
+
+def sign_in(engine: Engine, email: str, password: str, now: datetime | None = None,
+            sleep: Callable[[float], None] = time.sleep) -> SignIn:
+    """Check a local sign-in. A wrong password pauses (longer after each failure) and, after
+    LOCK_AFTER failures in a row, locks the account for LOCK_MINUTES; a success resets the count."""
+    now = now or models.utc_now()
+    try:
+        email = normal_email(email)
+    except AccountError:
+        return SignIn(None, SIGN_IN_FAILED)
+    with db.session_scope(engine) as session:
+        user = session.scalars(select(models.User).where(models.User.email == email)).first()
+        if user is None or user.disabled_at is not None:
+            verify_password(password, _DUMMY_HASH)  # the same work, so timing does not tell who exists
+            sleep(SLOW_DOWN_SECONDS)
+            return SignIn(None, SIGN_IN_FAILED)
+        if user.locked_until is not None and _aware(user.locked_until) > now:
+            minutes = max(1, round((_aware(user.locked_until) - now).total_seconds() / 60))
+            return SignIn(None, f"Too many failed attempts: this account is locked for {minutes} more "
+                                f"minute(s). An admin can unlock it sooner.")
+        if not verify_password(password, user.password_hash):
+            user.failed_sign_ins += 1
+            pause = SLOW_DOWN_SECONDS * user.failed_sign_ins
+            if user.failed_sign_ins >= LOCK_AFTER:
+                user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
+                user.failed_sign_ins = 0
+                audit.record(session, Actor.of(user), "sign_in.locked", f"user {user.id}")
+                message = (f"Too many failed attempts: this account is locked for {LOCK_MINUTES} minutes. "
+                           "An admin can unlock it sooner.")
+            else:
+                message = SIGN_IN_FAILED
+            session.commit()  # the count is stored before the pause, so parallel guesses see it
+            sleep(pause)
+            return SignIn(None, message)
+        user.failed_sign_ins, user.locked_until, user.last_sign_in_at = 0, None, now
+        return SignIn(Actor.of(user))
+
+
+def actor_for_email(engine: Engine, email: str | None) -> Actor | None:
+    """The actor for an identity verified elsewhere (single sign-on); None for an unknown or disabled user."""
+    if not email:
+        return None
+    with engine.connect() as connection:
+        row = connection.execute(select(models.User.id, models.User.email, models.User.role)
+                                 .where(models.User.email == email.strip().lower(),
+                                        models.User.disabled_at.is_(None))).first()
+    return Actor(*row) if row else None
+
+
+def add_user(engine: Engine, actor: Actor, email: str, role: str, name: str = "", region: str | None = None,
+             password: str | None = None) -> tuple[models.User, str]:
+    """Create a user; returns it with its password (a random one when none is given: show it once)."""
+    require(actor, MANAGE_USERS)
+    email = normal_email(email)
+    if role not in ROLES:
+        raise AccountError(f"role: {role!r} is not a role (expected one of: {', '.join(ROLES)})")
+    password = password if password is not None else random_password()
+    check_password(password)
+    with db.session_scope(engine) as session:
+        if session.scalar(select(func.count()).select_from(models.User).where(models.User.email == email)):
+            raise AccountError(f"email: a user {email} already exists")
+        user = models.User(email=email, name=name.strip() or email.split("@")[0], role=role, region=region,
+                           password_hash=hash_password(password))
+        session.add(user)
+        session.flush()
+        audit.record(session, actor, "user.add", f"user {user.id} as {role}")
+        session.expunge(user)
+    return user, password
+
+
+def _user(session: Session, email: str) -> models.User:
+    user = session.scalars(select(models.User).where(models.User.email == normal_email(email))).first()
+    if user is None:
+        raise AccountError(f"email: no user {email}")
+    return user
+
+
+def reset_password(engine: Engine, actor: Actor, email: str, password: str | None = None) -> str:
+    """Set a new password (random when none is given) and unlock the account; returns the password."""
+    require(actor, MANAGE_USERS)
+    password = password if password is not None else random_password()
+    check_password(password)
+    with db.session_scope(engine) as session:
+        user = _user(session, email)
+        user.password_hash, user.failed_sign_ins, user.locked_until = hash_password(password), 0, None
+        audit.record(session, actor, "user.reset_password", f"user {user.id}")
+    return password
+
+
+def update_user(engine: Engine, actor: Actor, email: str, role: str | None = None, disabled: bool | None = None,
+                unlock: bool = False) -> None:
+    """Change a user's role, disable or enable them, or lift a lockout. An admin cannot demote or
+    disable themselves (so there is always someone who can undo a mistake)."""
+    require(actor, MANAGE_USERS)
+    if role is not None and role not in ROLES:
+        raise AccountError(f"role: {role!r} is not a role (expected one of: {', '.join(ROLES)})")
+    with db.session_scope(engine) as session:
+        user = _user(session, email)
+        if user.id == actor.user_id and (disabled or (role is not None and role != user.role)):
+            raise AccountError("email: you cannot demote or disable your own account")
+        changes = []
+        if role is not None and role != user.role:
+            user.role = role
+            changes.append(f"role {role}")
+        if disabled is not None and disabled != (user.disabled_at is not None):
+            user.disabled_at = models.utc_now() if disabled else None
+            changes.append("disabled" if disabled else "enabled")
+        if unlock:
+            user.failed_sign_ins, user.locked_until = 0, None
+            changes.append("unlocked")
+        if changes:
+            audit.record(session, actor, "user.change", f"user {user.id}: {', '.join(changes)}")
+
+
+def list_users(engine: Engine, actor: Actor) -> list[dict]:
+    """Every user with role, region and sign-in state (admins only); never the password hash."""
+    require(actor, MANAGE_USERS)
+    columns = (models.User.id, models.User.email, models.User.name, models.User.role, models.User.region,
+               models.User.is_demo, models.User.last_sign_in_at, models.User.locked_until, models.User.disabled_at)
+    with engine.connect() as connection:
+        rows = connection.execute(select(*columns).order_by(models.User.role, models.User.email)).all()
+    return [row._asdict() for row in rows]
+
+
+def ensure_first_admin(engine: Engine) -> tuple[str, str] | None:
+    """On a database with no users, create an admin with a random password and return (email, password)
+    to be shown once; None when users exist."""
+    with db.session_scope(engine) as session:
+        if session.scalar(select(func.count()).select_from(models.User)):
+            return None
+    email = "admin@localhost.localdomain"
+    _, password = add_user(engine, Actor.command_line(), email, "admin", name="Administrator")
+    return email, password
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; everything is stored as UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+_DUMMY_HASH = hash_password(secrets.token_urlsafe(8))
