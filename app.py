@@ -12,25 +12,13 @@ from survey.api import routes
 
 app = st.App(__file__, routes=routes())
 
-# (page file, title, the action a role needs to see it)
-DASHBOARD_PAGES = (
-    ("app_pages/overview.py", "Overview", access.READ_AGGREGATES),
-    ("app_pages/trends.py", "Trends", access.READ_AGGREGATES),
-    ("app_pages/segments.py", "Segments", access.READ_AGGREGATES),
-    ("app_pages/drivers.py", "Drivers", access.READ_AGGREGATES),
-    ("app_pages/loyalty.py", "Loyalty and value", access.READ_AGGREGATES),
-    ("app_pages/comments.py", "Comments", access.READ_RESPONSES),
-    ("app_pages/responses.py", "Responses", access.READ_RESPONSES),
-    ("app_pages/import_answers.py", "Import answers", access.IMPORT_RESPONSES),
-    ("app_pages/users.py", "Users", access.MANAGE_USERS),
-    ("app_pages/audit_log.py", "Audit log", access.READ_AUDIT_LOG),
-)
-
 
 def pages_for(actor: access.Actor) -> list:
     """The navigation of `actor`'s role: the pages it may open, Overview first."""
-    return [st.Page(path, title=title, default=(path == DASHBOARD_PAGES[0][0]))
-            for path, title, action in DASHBOARD_PAGES if actor.may(action)]
+    from app_pages.navigation import visible_pages
+
+    return [st.Page(path, title=title, default=(index == 0))
+            for index, (path, title) in enumerate(visible_pages(actor))]
 
 
 if st.runtime.exists():

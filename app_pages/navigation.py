@@ -1,0 +1,28 @@
+"""Which dashboard pages each role sees: the page list in one place, filtered by the role's actions.
+
+A page missing from a role's navigation cannot be opened by its URL either (Streamlit only serves
+pages in the navigation), and each page checks the role again when it runs (`common.page_actor`).
+"""
+
+from __future__ import annotations
+
+from survey import access
+
+# (page file, title, the action a role needs to see it); the first is the default page.
+DASHBOARD_PAGES = (
+    ("app_pages/overview.py", "Overview", access.READ_AGGREGATES),
+    ("app_pages/trends.py", "Trends", access.READ_AGGREGATES),
+    ("app_pages/segments.py", "Segments", access.READ_AGGREGATES),
+    ("app_pages/drivers.py", "Drivers", access.READ_AGGREGATES),
+    ("app_pages/loyalty.py", "Loyalty and value", access.READ_AGGREGATES),
+    ("app_pages/comments.py", "Comments", access.READ_RESPONSES),
+    ("app_pages/responses.py", "Responses", access.READ_RESPONSES),
+    ("app_pages/import_answers.py", "Import answers", access.IMPORT_RESPONSES),
+    ("app_pages/users.py", "Users", access.MANAGE_USERS),
+    ("app_pages/audit_log.py", "Audit log", access.READ_AUDIT_LOG),
+)
+
+
+def visible_pages(actor: access.Actor) -> list[tuple[str, str]]:
+    """(page file, title) of every page `actor`'s role may open, in navigation order."""
+    return [(path, title) for path, title, action in DASHBOARD_PAGES if actor.may(action)]
