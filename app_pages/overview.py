@@ -85,14 +85,16 @@ def index_figure(label: str, current: pd.DataFrame, previous: pd.DataFrame | Non
     return figure
 
 
-def tile_for(figure: Figure, min_n: int) -> report.Tile:
-    """The figure as shown: suppressed below `min_n`; the change only when p < 0.05 on both sides' n."""
+def tile_for(figure: Figure, min_n: int, anonymous: bool = False) -> report.Tile:
+    """The figure as shown: suppressed below `min_n`; the change only when p < 0.05 on both sides' n.
+    For an anonymous survey, an n under 5 is not shown either."""
+    small = ANONYMOUS_MIN_GROUP if anonymous else 0
     number = f"{{:{'+' if figure.signed else ''}.1f}}"
     show = lambda value: number.format(value) + figure.unit  # noqa: E731
     if figure.n < min_n:
-        # Under 5 not even the count is shown: in an anonymous survey a handful of answers is a person.
+        # In an anonymous survey not even the count of a handful of answers is shown: it could be a person.
         return report.Tile(figure.label, "suppressed", f"too few answers to show a figure (minimum {min_n})",
-                           figure.n if figure.n >= ANONYMOUS_MIN_GROUP or figure.n == 0 else None)
+                           figure.n if figure.n >= small or figure.n == 0 else None)
     detail = f"95% interval {show(figure.low)} to {show(figure.high)}"
     if figure.previous_n == 0:
         return report.Tile(figure.label, show(figure.value), detail, figure.n,
@@ -100,7 +102,7 @@ def tile_for(figure: Figure, min_n: int) -> report.Tile:
     if figure.previous_n < min_n:
         return report.Tile(figure.label, show(figure.value), detail, figure.n,
                            note="too few answers in the previous period to compare"
-                                + (f" (n = {figure.previous_n:,})" if figure.previous_n >= ANONYMOUS_MIN_GROUP else ""))
+                                + (f" (n = {figure.previous_n:,})" if figure.previous_n >= small else ""))
     change = f"{figure.change:+.1f}{figure.unit}"
     if figure.p_value < SIGNIFICANCE:
         return report.Tile(figure.label, show(figure.value), detail, figure.n, change=change,
@@ -192,14 +194,15 @@ def volume_chart(frame: pd.DataFrame) -> alt.Chart:
         color=alt.Color("channel:N", title="Channel"), tooltip=["period:T", "channel:N", "responses:Q"])
 
 
-def tiles_table(figures: list[Figure], tiles: list[report.Tile]) -> pd.DataFrame:
+def tiles_table(figures: list[Figure], tiles: list[report.Tile], anonymous: bool = False) -> pd.DataFrame:
     """The tiles as a table for download: numbers rounded as shown, suppressed ones left empty."""
     rows = []
     for figure, tile in zip(figures, tiles):
         shown = tile.value != "suppressed"
         rows.append({"figure": figure.label, "value": round(figure.value, 1) if shown else None,
                      "low": round(figure.low, 1) if shown else None, "high": round(figure.high, 1) if shown else None,
-                     "n": tile.n, "previous_n": figure.previous_n if figure.previous_n >= ANONYMOUS_MIN_GROUP else None,
+                     "n": tile.n, "previous_n": (figure.previous_n if not anonymous or figure.previous_n >= ANONYMOUS_MIN_GROUP
+                                                   else None),
                      "change": round(figure.change, 1) if shown and figure.previous_n else None,
                      "change_p_value": round(figure.p_value, 4) if shown and figure.previous_n else None,
                      "shown_as": tile.value, "note": tile.note})
@@ -223,7 +226,8 @@ def render() -> None:
 
     prefetch(filters, previous, definition)
     figures = headline_figures(filters, previous, definition)
-    tiles = [tile_for(figure, min_n) for figure in figures]
+    anonymous = common.anonymous(filters.survey)
+    tiles = [tile_for(figure, min_n, anonymous) for figure in figures]
     columns = st.columns(max(len(tiles), 1))
     for column, tile in zip(columns, tiles):
         render_tile(column, tile)
@@ -241,7 +245,7 @@ def render() -> None:
     right.caption(f"{cases['overdue']:,} overdue (past their due date) · open means not resolved, unreachable "
                   "or declined")
 
-    table = tiles_table(figures, tiles)
+    table = tiles_table(figures, tiles, anonymous)
     report.download_table(table, f"{filters.survey}-overview.csv", key="overview_tiles_csv",
                           label="Download figures (CSV)")
 

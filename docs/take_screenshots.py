@@ -20,8 +20,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-PAGES = {"overview.png": "/", "trends.png": "/trends", "segments.png": "/segments", "drivers.png": "/drivers",
-         "loyalty.png": "/loyalty", "comments.png": "/comments", "respond.png": "/?s=store-visit"}
+# screenshot -> the navigation link to follow after signing in as the demo admin (None: where sign-in lands)
+PAGES = {"overview.png": None, "trends.png": "Trends", "segments.png": "Segments", "drivers.png": "Drivers",
+         "loyalty.png": "Loyalty and value", "comments.png": "Comments", "users.png": "Users"}
+RESPONDENT_PAGES = {"respond.png": "/?s=store-visit"}
 
 
 def free_port() -> int:
@@ -65,14 +67,26 @@ def main() -> None:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
                 page = browser.new_page(viewport={"width": 1400, "height": 1100})
-                for name, path in PAGES.items():
-                    page.goto(f"http://127.0.0.1:{port}{path}")
+                def photograph(name: str) -> None:
                     page.locator("h1").first.wait_for(timeout=120_000)
                     page.wait_for_function("!document.querySelector('[data-testid=stStatusWidget]')",
                                            timeout=120_000)
                     time.sleep(4)  # let the charts draw
                     page.screenshot(path=str(ROOT / "docs" / name), full_page=True)
                     print(f"wrote docs/{name}")
+
+                page.goto(f"http://127.0.0.1:{port}/")
+                photograph("sign_in.png")
+                page.get_by_role("textbox", name="Email").fill("admin@demo.example")
+                page.get_by_role("textbox", name="Password").fill("demo-admin")
+                page.get_by_role("button", name="Sign in").click()
+                for name, link in PAGES.items():
+                    if link:
+                        page.get_by_role("link", name=link, exact=True).click()
+                    photograph(name)
+                for name, path in RESPONDENT_PAGES.items():
+                    page.goto(f"http://127.0.0.1:{port}{path}")
+                    photograph(name)
                 browser.close()
         finally:
             server.terminate()
