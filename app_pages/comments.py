@@ -43,6 +43,8 @@ def render() -> None:
     words = tuple(dict.fromkeys(word.lower() for word in search.split()))
 
     total = common.comment_count(actor, filters, band, words)
+    if common.too_few_to_show(filters, total):
+        return
     page = common.pager(total, PAGE_SIZE, (filters, band, words), "comments")
     if total == 0:
         st.info("No comment matches these filters.")

@@ -164,6 +164,15 @@ def small_groups_hidden(frame: pd.DataFrame, filters: Filters, groups: list[str]
     return privacy.without_small_groups(frame, groups, count_column, within)
 
 
+def too_few_to_show(filters: Filters, rows: int) -> bool:
+    """For an anonymous survey, whether `rows` (1-4) is too few to list; says so on the page."""
+    if 0 < rows < privacy.ANONYMOUS_MIN_GROUP and anonymous(filters.survey):
+        st.info(f"Fewer than {privacy.ANONYMOUS_MIN_GROUP} answers match these filters. This survey is anonymous, "
+                "so so few are not shown: widen the filters.")
+        return True
+    return False
+
+
 def histogram(filters: Filters, question_key: str, period: str | None = None, by: tuple[str, ...] = ()) -> pd.DataFrame:
     """Score counts for the filtered responses, grouped by `by` and `period` (aggregate counts only;
     small groups of anonymous surveys hidden)."""

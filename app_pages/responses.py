@@ -22,6 +22,8 @@ def render() -> None:
     if filters is None:
         return
     total = common.response_count(actor, filters)
+    if common.too_few_to_show(filters, total):
+        return
     page = common.pager(total, PAGE_SIZE, filters, "responses")
     if total == 0:
         st.info("No response matches these filters.")

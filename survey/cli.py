@@ -186,10 +186,13 @@ def cmd_invitations_export(args) -> None:
     Example:
         SURVEY_PUBLIC_URL=https://survey.example.com python -m survey invitations export relationship-nps links.csv
     """
+    from survey import audit
+    from survey.access import Actor
     from survey.invitations import export_invitations
 
     with db.session_scope(_engine()) as session:
         count = export_invitations(session, args.slug, args.out)
+        audit.record(session, Actor.command_line(), "export", f"invitations of survey {args.slug}", rows=count)
     print(f"wrote {count} invitations to {args.out}")
 
 

@@ -297,6 +297,10 @@ def test_cli_creates_and_exports_invitations_and_reports_errors_in_one_line(tmp_
     assert exported.stdout.strip() == f"wrote 1 invitations to {out}"
     assert [row["customer_ref"] for row in read_csv(out)] == ["N1"]
     assert read_csv(out)[0]["personal_link"].startswith("https://survey.example.com/?t=")
+    with engine.connect() as connection:  # the export of personal data is in the audit log
+        logged = connection.execute(select(models.AuditEvent.actor, models.AuditEvent.action,
+                                           models.AuditEvent.subject, models.AuditEvent.rows)).all()
+    assert logged == [("command line", "export", f"invitations of survey {SLUG}", 1)]
 
     for args, message in [
         (("invitations", "create", SLUG, "--channel", "fax"), "error: argument --channel: invalid choice: 'fax'"),

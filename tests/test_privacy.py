@@ -22,7 +22,7 @@ from survey.definition import load_yaml, loads_yaml
 from survey.filters import Filters
 from survey.invitations import create_invitations, export_invitations
 from survey.publishing import publish, version_definition
-from tests.conftest import ROOT, SAMPLE_SURVEYS, run_page
+from tests.conftest import ROOT, SAMPLE_SURVEYS, run_page, signed_in_page
 
 CLI = Actor.command_line()
 NAME, EMAIL, PHONE, REF = "Zebulon Quistgaard", "zq@example.org", "+44 20 7946 0999", "CQ-777"
@@ -225,6 +225,10 @@ def test_anonymous_survey_pages_hide_small_groups(tmp_path, monkeypatch):
     assert common.histogram(filtered, "csat", "month").empty
     rows = common.histogram(Filters("kiosk"), "csat", by=("channel",))
     assert rows.empty  # kiosk (3) hidden, and web (62) as its complement
+    listing = signed_in_page("responses", url=url)
+    listing.session_state[common.FILTER_CHANNELS] = ["kiosk"]
+    listing.run()
+    assert not listing.dataframe and "Fewer than 5 answers match" in listing.info[0].value
 
 
 def test_no_page_renders_raw_html_and_xsrf_protection_stays_on():
