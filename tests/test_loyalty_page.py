@@ -16,7 +16,7 @@ from analysis import value_weighted_nps
 from survey import db, demo, models, queries
 from survey.access import Actor
 from survey.filters import Filters
-from tests.conftest import ROOT, run_page, signed_in_page
+from tests.conftest import run_page, signed_in_page
 
 COMMENT_KEYS = ("why_low", "comment")
 

@@ -4,15 +4,13 @@ page renders raw HTML."""
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import func, inspect, select, text, update
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from app_pages import common
