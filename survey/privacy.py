@@ -80,24 +80,13 @@ def _erase(session: Session, customer: models.Customer, delete_responses: bool) 
     cases = session.scalars(select(models.FollowUpCase).where(models.FollowUpCase.customer_id == customer.id)).all()
     case_ids = [case.id for case in cases]
 
-    redacted = 0
-    texts = session.execute(select(models.Answer.id, models.Answer.text_value)
-                            .where(models.Answer.response_id.in_(response_ids),
-                                   models.Answer.text_value.is_not(None))).all()
-    for answer_id, text in texts:
-        if (clean := redact(text, identifiers)) != text:
-            session.execute(update(models.Answer).where(models.Answer.id == answer_id).values(text_value=clean))
-            redacted += 1
+    # Core UPDATEs: the ORM refuses any change to a case event; the database allows this one (only
+    # the note, only to a text carrying the marker). See migration 0004.
+    redacted = _redact_column(session, models.Answer.text_value, models.Answer.response_id.in_(response_ids),
+                              identifiers)
     if case_ids:
-        notes = session.execute(select(models.CaseEvent.id, models.CaseEvent.note)
-                                .where(models.CaseEvent.case_id.in_(case_ids),
-                                       models.CaseEvent.note.is_not(None))).all()
-        for event_id, note in notes:
-            if (clean := redact(note, identifiers)) != note:
-                # Core UPDATE: the ORM refuses any change to an event; the database allows this one
-                # (only the note, only to a text carrying the marker). See migration 0004.
-                session.execute(update(models.CaseEvent).where(models.CaseEvent.id == event_id).values(note=clean))
-                redacted += 1
+        redacted += _redact_column(session, models.CaseEvent.note, models.CaseEvent.case_id.in_(case_ids),
+                                   identifiers)
 
     closed = 0
     now = models.utc_now()
@@ -133,6 +122,17 @@ def _erase(session: Session, customer: models.Customer, delete_responses: bool) 
     customer.attributes = {}
     customer.erased_at = now
     return Erasure(customer.id, 0 if delete_responses else count, count if delete_responses else 0, closed, redacted)
+
+
+def _redact_column(session: Session, column, condition, identifiers: list[str]) -> int:
+    """Redact `identifiers` in the text `column` of the rows matching `condition`; how many changed."""
+    table = column.class_
+    changed = 0
+    for row_id, text in session.execute(select(table.id, column).where(condition, column.is_not(None))).all():
+        if (clean := redact(text, identifiers)) != text:
+            session.execute(update(table).where(table.id == row_id).values({column.key: clean}))
+            changed += 1
+    return changed
 
 
 # Retention
