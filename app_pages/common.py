@@ -168,7 +168,7 @@ def too_few_to_show(filters: Filters, rows: int) -> bool:
     """For an anonymous survey, whether `rows` (1-4) is too few to list; says so on the page."""
     if 0 < rows < privacy.ANONYMOUS_MIN_GROUP and anonymous(filters.survey):
         st.info(f"Fewer than {privacy.ANONYMOUS_MIN_GROUP} answers match these filters. This survey is anonymous, "
-                "so so few are not shown: widen the filters.")
+                "so groups this small are not shown: widen the filters.")
         return True
     return False
 
