@@ -25,5 +25,7 @@ if st.runtime.exists():
             st.Page("app_pages/comments.py", title="Comments"),
             st.Page("app_pages/responses.py", title="Responses"),
             st.Page("app_pages/import_answers.py", title="Import answers"),
+            st.Page("app_pages/my_followups.py", title="My follow-ups"),
+            st.Page("app_pages/follow_up.py", title="Follow-up"),
         ])
     navigation.run()
