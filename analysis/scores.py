@@ -159,6 +159,30 @@ def share_from_counts(successes: int, n: int, confidence: float = 0.95) -> Estim
     Used for shares that are counted rather than scored, such as the share of follow-up cases
     contacted in time or of customers who recovered.
 
+    Parameters
+    ----------
+    successes : int
+        Number of events counted (0 to `n`).
+    n : int
+        Number of cases judged.
+    confidence : float, default 0.95
+        Coverage of the interval.
+
+    Returns
+    -------
+    Estimate
+        value, low and high in percent; se = 100 sqrt(p(1-p)/n); n.
+
+    Notes
+    -----
+    p = k/n; Wilson interval: centre (p + z^2/(2n)) / (1 + z^2/n),
+    half-width z / (1 + z^2/n) * sqrt(p(1-p)/n + z^2/(4n^2)).
+
+    References
+    ----------
+    Wilson, E. B. (1927). Probable inference, the law of succession, and statistical inference.
+    Journal of the American Statistical Association, 22(158), 209-212.
+
     Examples
     --------
     >>> estimate = share_from_counts(3, 4)
