@@ -14,6 +14,7 @@ else off the declared scale raises ValueError naming the value):
 - ``agree_share(scores, scale=(1, 7), top=3, confidence=0.95) -> Estimate``
 - ``ces(scores, scale=(1, 7), confidence=0.95) -> Estimate``
 - ``mean_score(scores, scale, confidence=0.95) -> Estimate``
+- ``share_from_counts(successes, n, confidence=0.95) -> Estimate`` (Wilson)
 - ``mean_from_moments(n, total, total_squares, scale=None, confidence=0.95) -> Estimate``
 - ``compare_means(first, second, confidence=0.95) -> Comparison``
 
@@ -75,7 +76,7 @@ from analysis.groups import adjust_p_values, by_segment, trend
 from analysis.index import cronbach_alpha, satisfaction_index
 from analysis.moments import compare_means, mean_from_moments
 from analysis.nps import compare_nps, nps, nps_from_counts, value_weighted_nps
-from analysis.scores import agree_share, ces, csat, mean_score
+from analysis.scores import agree_share, ces, csat, mean_score, share_from_counts
 from analysis.value_weighted import value_weighted_nps_from_sums
 from analysis.weighting import rake
 
@@ -83,6 +84,6 @@ __all__ = [
     "Comparison", "Estimate", "Reliability", "ValueWeightedNPS",
     "adjust_p_values", "agree_share", "by_segment", "ces", "compare_means", "compare_nps", "cronbach_alpha", "csat",
     "key_drivers", "key_drivers_from_moments", "mean_from_moments", "mean_score", "moments_to_correlations",
-    "nps", "nps_from_counts", "p_chart", "rake", "satisfaction_index", "trend", "value_weighted_nps",
+    "nps", "nps_from_counts", "p_chart", "rake", "satisfaction_index", "share_from_counts", "trend", "value_weighted_nps",
     "value_weighted_nps_from_sums",
 ]

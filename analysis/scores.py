@@ -151,3 +151,47 @@ def ces(scores: Sequence[float], scale: tuple[float, float] = (1, 7), confidence
     (5.0, 4)
     """
     return mean_score(scores, scale=scale, confidence=confidence)
+
+
+def share_from_counts(successes: int, n: int, confidence: float = 0.95) -> Estimate:
+    """A share in percent of `n` events with its Wilson interval (NaN when `n` is 0).
+
+    Used for shares that are counted rather than scored, such as the share of follow-up cases
+    contacted in time or of customers who recovered.
+
+    Parameters
+    ----------
+    successes : int
+        Number of events counted (0 to `n`).
+    n : int
+        Number of cases judged.
+    confidence : float, default 0.95
+        Coverage of the interval.
+
+    Returns
+    -------
+    Estimate
+        value, low and high in percent; se = 100 sqrt(p(1-p)/n); n.
+
+    Notes
+    -----
+    p = k/n; Wilson interval: centre (p + z^2/(2n)) / (1 + z^2/n),
+    half-width z / (1 + z^2/n) * sqrt(p(1-p)/n + z^2/(4n^2)).
+
+    References
+    ----------
+    Wilson, E. B. (1927). Probable inference, the law of succession, and statistical inference.
+    Journal of the American Statistical Association, 22(158), 209-212.
+
+    Examples
+    --------
+    >>> estimate = share_from_counts(3, 4)
+    >>> estimate.value, round(estimate.low, 1), round(estimate.high, 1), estimate.n
+    (75.0, 30.1, 95.4, 4)
+    """
+    check_confidence(confidence)
+    if isinstance(successes, bool) or isinstance(n, bool) or not 0 <= int(successes) <= int(n):
+        raise ValueError(f"successes must be between 0 and n, got {successes!r} of {n!r}")
+    if n == 0:
+        return Estimate(float("nan"), float("nan"), float("nan"), float("nan"), 0)
+    return _estimate(share_arrays(np.array(float(successes)), np.array(float(n)), confidence), n)

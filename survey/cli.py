@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from survey import db
 from survey.csvfiles import ImportProblem
 from survey.definition import DefinitionError, dumps_yaml, load_yaml
+from survey.followup.settings import FollowUpSettingsError
 
 EXIT_BAD_INPUT = 1
 EXIT_USAGE = 2
@@ -365,6 +366,125 @@ def _positive(value: str) -> int:
     return int(value)
 
 
+def cmd_followup_flag(args) -> None:
+    """Evaluate the follow-up rules on stored responses and open or join cases (idempotent).
+
+    Submissions and imports are flagged as they are stored; run this after changing the rules file
+    or when flagging failed (the log says so). Responses flagged before are left as they are.
+
+    Example:
+        python -m survey followup flag --survey relationship-nps --since 2026-10-01
+    """
+    from survey.followup.cases import flag_survey
+    from survey.followup.settings import load_settings
+
+    settings = load_settings()
+    since = _date_argument("--since", args.since) if args.since else None
+    with db.session_scope(_engine()) as session:
+        summary = flag_survey(session, args.survey, since=since, settings=settings, progress=True)
+    print(f"{summary.evaluated} responses evaluated, {summary.flagged} flagged: "
+          f"{summary.opened} cases opened, {summary.joined} added to open cases")
+
+
+def cmd_followup_digest(args) -> None:
+    """Write each field manager's open follow-up cases as CSV and XLSX; with --send, mail them.
+
+    Files are named followups-<email>.csv/.xlsx and readable by their owner only; every cell is
+    formula-safe. Mail uses the SMTP settings (see 'invitations send'). Each digest is audited.
+
+    Example:
+        python -m survey followup digest --out digests/
+        SURVEY_SMTP_HOST=smtp.example.com SURVEY_SMTP_FROM=survey@example.com \\
+            python -m survey followup digest --out digests/ --send
+    """
+    from survey.access import Actor
+    from survey.followup.digest import send_digests, write_digests
+    from survey.mail import MailError
+    from survey.settings import smtp_settings
+
+    smtp = smtp_settings() if args.send else None
+    if args.send and smtp is None:
+        raise CommandError("--send: SMTP is not configured (set SURVEY_SMTP_HOST and SURVEY_SMTP_FROM)")
+    engine = _engine()
+    actor = Actor.command_line()
+    digests = write_digests(engine, actor, args.out, progress=True)
+    for digest in digests:
+        print(f"{digest.owner_email}: {digest.rows} open cases -> {digest.csv_path.name}, {digest.xlsx_path.name}")
+    print(f"{len(digests)} digests written to {args.out}")
+    if smtp is not None and digests:
+        try:
+            refused = send_digests(engine, actor, digests, smtp)
+        except MailError as error:
+            raise CommandError(str(error)) from None
+        for email, reason in refused:
+            print(f"refused: {email}: {reason}", file=sys.stderr)
+        print(f"{len(digests) - len(refused)} digests mailed, {len(refused)} refused")
+
+
+def cmd_followup_escalate(args) -> None:
+    """Escalate open cases overdue by more than escalate_after_hours to the owner's manager (once each).
+
+    Example:
+        python -m survey followup escalate
+    """
+    from survey.access import Actor
+    from survey.followup.workflow import escalate_overdue
+
+    with db.session_scope(_engine()) as session:
+        done = escalate_overdue(session, Actor.command_line())
+    for escalation in done:
+        print(f"case {escalation.case_id}: {escalation.hours_overdue:.0f} hours overdue -> "
+              f"{escalation.manager_email or 'no manager on record'}")
+    print(f"{len(done)} cases escalated")
+
+
+def cmd_followup_reinvite(args) -> None:
+    """Invite customers whose case was resolved reinvite_after_days ago to the same survey again.
+
+    The new invitations are sent like any other ('invitations send SLUG'); each case once.
+
+    Example:
+        python -m survey followup reinvite && python -m survey invitations send relationship-nps
+    """
+    from survey.access import Actor
+    from survey.followup.workflow import reinvite_recovered
+
+    with db.session_scope(_engine()) as session:
+        count = reinvite_recovered(session, Actor.command_line())
+    print(f"{count} customers re-invited")
+
+
+def cmd_followup_check_settings(args) -> None:
+    """Check a follow-up rules file (default: the one in use) and say what it sets.
+
+    Example:
+        python -m survey followup check-settings my-rules.yaml
+        SURVEY_FOLLOWUP_SETTINGS=my-rules.yaml python -m survey followup check-settings
+    """
+    from survey.followup.settings import load_settings, settings_path
+
+    path = args.file or settings_path()
+    settings = load_settings(path)
+    print(f"{path}: valid; rules on: {', '.join(sorted(settings.enabled)) or 'none'}; "
+          f"{len(settings.root_causes)} root causes; {len(settings.region_owners)} region owners")
+
+
+def _date_argument(name: str, value: str):
+    from datetime import datetime, timezone
+
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise CommandError(f"{name}: {value!r} is not a date (YYYY-MM-DD)") from None
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+
+
+def _directory(value: str) -> str:
+    if not Path(value).is_dir():
+        raise argparse.ArgumentTypeError(f"no such directory: {value}")
+    return value
+
+
 def _existing_file(value: str) -> str:
     if not Path(value).is_file():
         raise argparse.ArgumentTypeError(f"no such file: {value}")
@@ -454,6 +574,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit_group = groups.add_parser("audit", help="the audit log").add_subparsers(dest="command", required=True)
     command(audit_group, "list", cmd_audit_list).add_argument("--limit", type=_positive, default=100)
+
+    followup = groups.add_parser("followup", help="follow-up cases").add_subparsers(dest="command", required=True)
+    flagging = command(followup, "flag", cmd_followup_flag)
+    flagging.add_argument("--survey", metavar="SLUG", help="only this survey's responses")
+    flagging.add_argument("--since", metavar="DATE", help="only responses submitted on or after DATE (YYYY-MM-DD)")
+    digest = command(followup, "digest", cmd_followup_digest)
+    digest.add_argument("--out", metavar="DIR", type=_directory, default=".", help="folder for the files (default .)")
+    digest.add_argument("--send", action="store_true", help="also mail each digest to its field manager")
+    command(followup, "escalate", cmd_followup_escalate)
+    command(followup, "reinvite", cmd_followup_reinvite)
+    command(followup, "check-settings", cmd_followup_check_settings).add_argument(
+        "file", nargs="?", type=_existing_file, help="the rules file (default: the one in use)")
     return parser
 
 
@@ -462,7 +594,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.handler(args)
-    except (DefinitionError, ImportProblem) as error:
+    except (DefinitionError, ImportProblem, FollowUpSettingsError) as error:
         for problem in error.problems:
             print(f"error: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -298,6 +298,8 @@ def submit(session: Session, version: models.SurveyVersion, survey: Survey, answ
         session.execute(insert(models.Answer), [
             {"response_id": response_id, "question_key": key, "numeric_value": number, "text_value": text}
             for key, number, text in rows])
+    from survey.followup.cases import flag_safely  # in a savepoint: a flagging error never fails the submission
+    flag_safely(session, response_ids=[response_id])
     return Submission(response_id, created=True)
 
 

@@ -70,3 +70,44 @@ def write_csv(path: str | Path, columns: Sequence[str], rows: Iterable[Sequence[
         temporary.unlink(missing_ok=True)
         raise
     return count
+
+
+def xlsx_cell(value: Any) -> Any:
+    """One XLSX cell: numbers stay numbers (they can never be formulas); everything else, text
+    included, goes through `safe_cell`, so no cell ever starts with `=`, `+`, `-`, `@`, tab or CR."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value if value == value else None  # NaN: an empty cell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return ILLEGAL_CHARACTERS_RE.sub("", safe_cell(value))
+
+
+def write_xlsx(path: str | Path, columns: Sequence[str], rows: Iterable[Sequence[Any]], *,
+               sheet: str = "export", private: bool = False) -> int:
+    """Write `columns` and `rows` to a formula-safe XLSX workbook at `path`; return the number of data rows.
+
+    Headers and text go through `safe_cell` (see `xlsx_cell`); the file is written to a temporary
+    name and renamed, and is readable by its owner only with `private=True`.
+    """
+    from openpyxl import Workbook
+
+    path = Path(path)
+    book = Workbook(write_only=True)
+    worksheet = book.create_sheet(sheet[:31])
+    worksheet.append([xlsx_cell(str(name)) for name in columns])
+    count = 0
+    for row in rows:
+        if len(row) != len(columns):
+            raise ValueError(f"row {count + 2} has {len(row)} cells, expected {len(columns)}")
+        worksheet.append([xlsx_cell(cell) for cell in row])
+        count += 1
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if private else 0o666)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            book.save(stream)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return count

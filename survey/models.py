@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
@@ -207,18 +208,30 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column()
 
 
+OPEN_CASE_STATUSES = ("open", "contacted")  # a customer has at most one such case per survey
+
+
 class FollowUpCase(Base):
-    """A dissatisfied customer to call back (rules and workflow come with the follow-up module)."""
+    """A dissatisfied customer to call back: flagged by `survey.followup.rules`, worked by its owner.
+
+    At most one open case (status open or contacted) per customer and survey, in the database itself:
+    a new low response adds a `CaseFlag` to the open case instead of opening another.
+    """
 
     __tablename__ = "follow_up_cases"
+    __table_args__ = (
+        Index("uq_follow_up_cases_one_open_per_customer_survey", "customer_id", "survey_id", unique=True,
+              sqlite_where=text("status IN ('open', 'contacted')"),
+              postgresql_where=text("status IN ('open', 'contacted')")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id"))
-    response_id: Mapped[int | None] = mapped_column(ForeignKey("responses.id"))
+    response_id: Mapped[int | None] = mapped_column(ForeignKey("responses.id"))  # the response that opened it
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), default="open")
-    priority: Mapped[int] = mapped_column(Integer, default=3)
+    priority: Mapped[int] = mapped_column(Integer, default=3)  # 1 is the most urgent
     reasons: Mapped[dict[str, Any]] = mapped_column(default=dict)
     due_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
@@ -226,6 +239,32 @@ class FollowUpCase(Base):
     root_cause: Mapped[str | None] = mapped_column(String(100))
     resolution_note: Mapped[str | None] = mapped_column(Text)
     compensation: Mapped[float | None] = mapped_column(Float)
+    first_contacted_at: Mapped[datetime | None] = mapped_column()
+    last_flagged_at: Mapped[datetime | None] = mapped_column()  # the newest low response added
+    flagged_question: Mapped[str | None] = mapped_column(String(200))  # the score recovery is measured on
+    flagged_score: Mapped[float | None] = mapped_column(Float)
+    escalated_at: Mapped[datetime | None] = mapped_column()
+    escalated_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reinvited_at: Mapped[datetime | None] = mapped_column()  # re-invited to measure the recovery
+
+
+class CaseFlag(Base):
+    """Why a response was flagged: one row per rule that fired on it, linked to the case it opened or joined.
+
+    Unique per (response, rule, question), so evaluating a response again never adds it twice.
+    """
+
+    __tablename__ = "case_flags"
+    __table_args__ = (UniqueConstraint("response_id", "rule", "question_key", name="uq_case_flags_response_rule"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("follow_up_cases.id"), index=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id"), index=True)
+    rule: Mapped[str] = mapped_column(String(40))
+    question_key: Mapped[str] = mapped_column(String(200))
+    score: Mapped[float | None] = mapped_column(Float)
+    detail: Mapped[str] = mapped_column(String(300), default="")
+    flagged_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
 class CaseEvent(Base):

@@ -541,15 +541,6 @@ CLOSED_CASE_STATUSES = ("resolved", "unreachable", "declined")
 def follow_up_counts(engine: Engine, survey_slug: str, now=None) -> dict[str, int]:
     """Open follow-up cases of a survey (status not resolved, unreachable or declined) and, of those,
     the overdue ones (due before `now`, default the current UTC time): {"open": n, "overdue": m}."""
-    from datetime import datetime, timezone
+    from survey.followup.queries import counts
 
-    now = now or datetime.now(timezone.utc)
-    is_open = models.FollowUpCase.status.not_in(CLOSED_CASE_STATUSES)
-    overdue = is_open & models.FollowUpCase.due_at.is_not(None) & (models.FollowUpCase.due_at < now)
-    query = (select(func.count(case((is_open, 1))), func.count(case((overdue, 1))))
-             .select_from(models.FollowUpCase)
-             .join(models.Survey, models.FollowUpCase.survey_id == models.Survey.id)
-             .where(models.Survey.slug == survey_slug))
-    with engine.connect() as connection:
-        open_cases, overdue_cases = connection.execute(query).one()
-    return {"open": int(open_cases), "overdue": int(overdue_cases)}
+    return counts(engine, survey_slug, now)

@@ -234,6 +234,8 @@ def import_responses(session: Session, path: str | Path, survey_slug: str | None
     if parse.problems and not skip_invalid:
         raise ImportProblem(parse.problems, parse.faults)
     _write(session, fresh, lookups.definitions, progress)
+    from survey.followup.cases import flag_safely  # in a savepoint: a flagging error never fails the import
+    flag_safely(session, idempotency_keys=[row.key for row in fresh], progress=progress)
     bad_rows = len({fault.row for fault in parse.faults})
     return ResponseImportSummary(len(fresh), before, skipped=bad_rows, problems=tuple(parse.problems),
                                  faults=tuple(parse.faults))

@@ -81,7 +81,8 @@ def test_every_command_has_help_with_an_example(database):
     for command in (["db", "upgrade"], ["demo"], ["survey", "publish"], ["survey", "import-xlsform"],
                     ["survey", "list"], ["customers", "import"], ["responses", "import"],
                     ["invitations", "create"], ["invitations", "export"], ["invitations", "send"],
-                    ["apikey", "create"], ["apikey", "revoke"]):
+                    ["apikey", "create"], ["apikey", "revoke"], ["followup", "flag"], ["followup", "digest"],
+                    ["followup", "escalate"], ["followup", "reinvite"], ["followup", "check-settings"]):
         result = run(*command, "--help", database=database)
         assert result.returncode == 0
         assert "Example:" in result.stdout, command

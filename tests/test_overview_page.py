@@ -171,10 +171,10 @@ def pulse_database(path, march: list[int], april: list[int], cases=()) -> str:
                 response.answers.append(models.Answer(question_key="recommend", numeric_value=score))
                 session.add(response)
         if cases:
-            customer = models.Customer(external_ref="C1", name="A customer", region="North")
-            session.add(customer)
-            session.flush()
-            for status, due_at in cases:
+            for number, (status, due_at) in enumerate(cases, 1):  # one customer each: one open case per customer
+                customer = models.Customer(external_ref=f"C{number}", name="A customer", region="North")
+                session.add(customer)
+                session.flush()
                 session.add(models.FollowUpCase(customer_id=customer.id, survey_id=version.survey_id, status=status,
                                                 due_at=due_at))
     engine.dispose()

@@ -1,0 +1,355 @@
+"""Opening cases: flagged responses become one open case per customer and survey, with an owner,
+a priority and a due date.
+
+Only identified customers who consented to be contacted get a case: a response to an anonymous
+survey, without a customer, from a customer without consent or an erased one never does. A new
+flagged response of a customer who already has an open case (open or contacted) for that survey
+joins that case (a `CaseFlag` and an event) instead of opening another; the database's partial
+unique index holds this even under concurrent submissions.
+
+Priority (1 most urgent, 4 least; see `priority_for`): a low score starts at `priority.base` (3),
+a case flagged only by a comment or a drop one lower (4); each of these raises it by one: a severe
+score (bottom fifth of its scale, "0 before 6"), a high-value customer (annual value or tier), and
+a low score within `repeat_days` (90) after an earlier low score of the same customer to the same
+survey ("a repeat mistake is rarely forgiven"). A long-tenure customer with a low score is marked
+"captive, not loyal". Due: priority 1 after `due.top_priority_hours` (24), the others after
+`due.other_working_days` (3) working days, Monday to Friday.
+
+Owner: the customer's field manager (unless disabled), else the region's default owner from the
+rules file (`region_owners`), else nobody (admins and managers see it and assign it).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Iterable, Sequence
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from tqdm import tqdm
+
+from survey import models
+from survey.definition import Survey
+from survey.followup import rules
+from survey.followup.settings import FollowUpSettings, load_settings
+from survey.models import OPEN_CASE_STATUSES, utc_now
+from survey.publishing import version_definition
+
+log = logging.getLogger(__name__)
+LOWEST_PRIORITY = 4
+CHUNK = 1_000
+
+
+@dataclass(frozen=True)
+class FlagSummary:
+    """What a flagging run did: responses looked at, flagged, cases opened and cases joined."""
+
+    evaluated: int = 0
+    flagged: int = 0
+    opened: int = 0
+    joined: int = 0
+
+    def __add__(self, other: FlagSummary) -> FlagSummary:
+        return FlagSummary(self.evaluated + other.evaluated, self.flagged + other.flagged,
+                           self.opened + other.opened, self.joined + other.joined)
+
+
+def priority_for(settings: FollowUpSettings, *, low_score: bool, severity: float | None,
+                 annual_value: float | None, tier: str | None, repeat: bool) -> tuple[int, list[str]]:
+    """The priority (1-4) of a flagged response and the reasons that raised it.
+
+    Example:
+        >>> from survey.followup.settings import load_settings
+        >>> priority_for(load_settings(), low_score=True, severity=0.0, annual_value=250_000, tier="Gold",
+        ...              repeat=False)
+        (1, ['severe score', 'high-value customer'])
+    """
+    priority = settings.priority_base if low_score else settings.priority_base + 1
+    why = []
+    if severity is not None and severity <= settings.severe_share:
+        priority -= 1
+        why.append("severe score")
+    if (annual_value is not None and annual_value >= settings.high_value) or (tier in settings.high_value_tiers):
+        priority -= 1
+        why.append("high-value customer")
+    if repeat:
+        priority -= 1
+        why.append(f"second low score within {settings.repeat_days} days")
+    return max(1, min(LOWEST_PRIORITY, priority)), why
+
+
+def add_working_days(moment: datetime, days: int) -> datetime:
+    """`moment` plus `days` working days (Monday to Friday), same time of day.
+
+    Example:
+        >>> add_working_days(datetime(2026, 5, 1, 10), 3)  # a Friday: Monday, Tuesday, Wednesday
+        datetime.datetime(2026, 5, 6, 10, 0)
+    """
+    counted = 0
+    while counted < days:
+        moment += timedelta(days=1)
+        if moment.weekday() < 5:
+            counted += 1
+    return moment
+
+
+def due_for(priority: int, opened: datetime, settings: FollowUpSettings) -> datetime:
+    """When a case of `priority` opened at `opened` is due."""
+    if priority == 1:
+        return opened + timedelta(hours=settings.due_hours_top)
+    return add_working_days(opened, settings.due_working_days)
+
+
+def is_captive(tenure_start: date | None, on: datetime, settings: FollowUpSettings) -> bool:
+    """A customer of long tenure ("captive, not loyal" when their score is low)."""
+    return tenure_start is not None and (on.date() - tenure_start).days >= settings.captive_tenure_years * 365.25
+
+
+@dataclass
+class _Candidate:
+    id: int
+    survey_id: int
+    version_id: int
+    customer_id: int
+    language: str
+    submitted_at: datetime
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+
+
+class _Context:
+    """Everything one flagging run reads once: definitions, customers, owners, open cases."""
+
+    def __init__(self, session: Session, settings: FollowUpSettings):
+        self.session = session
+        self.settings = settings
+        self.definitions: dict[int, Survey] = {}
+        self.owner_by_email: dict[str, int] = {}
+        emails = [email for _, email in settings.region_owners]
+        if emails:
+            self.owner_by_email = dict(session.execute(
+                select(models.User.email, models.User.id)
+                .where(models.User.email.in_(emails), models.User.disabled_at.is_(None))).all())
+
+    def definition(self, version_id: int) -> Survey:
+        if version_id not in self.definitions:
+            self.definitions[version_id] = version_definition(self.session.get(models.SurveyVersion, version_id))
+        return self.definitions[version_id]
+
+
+def _candidates(session: Session, ids: Sequence[int]) -> list[_Candidate]:
+    """The responses among `ids` that may open a case: identified, consenting, not anonymous, not erased,
+    and not flagged before (evaluating a response again changes nothing)."""
+    r, c, s = models.Response, models.Customer, models.Survey
+    already = select(models.CaseFlag.response_id).where(models.CaseFlag.response_id == r.id).exists()
+    query = (select(r.id, r.survey_id, r.survey_version_id, r.customer_id, r.language, r.submitted_at)
+             .join(c, c.id == r.customer_id).join(s, s.id == r.survey_id)
+             .where(r.id.in_(ids), c.consent_to_contact.is_(True), c.erased_at.is_(None), s.anonymous.is_(False),
+                    ~already))
+    return [_Candidate(row.id, row.survey_id, row.survey_version_id, row.customer_id, row.language,
+                       _utc(row.submitted_at)) for row in session.execute(query)]
+
+
+def _history(session: Session, candidates: list[_Candidate]) -> dict[tuple[int, int], list[tuple]]:
+    """Rated answers of the candidates' customers to the candidates' surveys, per (customer, survey):
+    [(submitted_at, response_id, version_id, {answer key: value}), ...] oldest first."""
+    r, a = models.Response, models.Answer
+    customers = sorted({c.customer_id for c in candidates})
+    surveys = sorted({c.survey_id for c in candidates})
+    latest = max(c.submitted_at for c in candidates)
+    found: dict[int, tuple] = {}
+    scores: dict[int, dict[str, float]] = defaultdict(dict)
+    for start in range(0, len(customers), CHUNK):
+        query = (select(r.id, r.customer_id, r.survey_id, r.survey_version_id, r.submitted_at, a.question_key,
+                        a.numeric_value)
+                 .join(a, a.response_id == r.id)
+                 .where(r.customer_id.in_(customers[start:start + CHUNK]), r.survey_id.in_(surveys),
+                        r.submitted_at <= latest, a.numeric_value.is_not(None)))
+        for row in session.execute(query):
+            found[row.id] = (row.customer_id, row.survey_id, row.survey_version_id, _utc(row.submitted_at))
+            scores[row.id][row.question_key] = row.numeric_value
+    history: dict[tuple[int, int], list[tuple]] = defaultdict(list)
+    for response_id, (customer_id, survey_id, version_id, at) in found.items():
+        history[(customer_id, survey_id)].append((at, response_id, version_id, scores[response_id]))
+    for entries in history.values():
+        entries.sort(key=lambda e: (e[0], e[1]))
+    return history
+
+
+def _texts(session: Session, ids: list[int]) -> dict[int, dict[str, str]]:
+    texts: dict[int, dict[str, str]] = defaultdict(dict)
+    for start in range(0, len(ids), CHUNK):
+        for response_id, key, value in session.execute(
+                select(models.Answer.response_id, models.Answer.question_key, models.Answer.text_value)
+                .where(models.Answer.response_id.in_(ids[start:start + CHUNK]), models.Answer.text_value.is_not(None))):
+            texts[response_id][key] = texts[response_id].get(key, "") + (" " if key in texts[response_id] else "") + value
+    return texts
+
+
+def _open_cases(session: Session, candidates: list[_Candidate]) -> dict[tuple[int, int], models.FollowUpCase]:
+    pairs = {(c.customer_id, c.survey_id) for c in candidates}
+    customers = sorted({p[0] for p in pairs})
+    cases = {}
+    for start in range(0, len(customers), CHUNK):
+        for case in session.scalars(select(models.FollowUpCase).where(
+                models.FollowUpCase.customer_id.in_(customers[start:start + CHUNK]),
+                models.FollowUpCase.status.in_(OPEN_CASE_STATUSES))):
+            if (case.customer_id, case.survey_id) in pairs:
+                cases[(case.customer_id, case.survey_id)] = case
+    return cases
+
+
+def _owner(context: _Context, customer: models.Customer) -> int | None:
+    manager = customer.field_manager
+    if manager is not None and manager.disabled_at is None:
+        return manager.id
+    email = context.settings.owner_email(customer.region)
+    return context.owner_by_email.get(email) if email else None
+
+
+def flag_responses(session: Session, response_ids: Iterable[int], settings: FollowUpSettings | None = None, *,
+                   now: datetime | None = None, opened_at_submission: bool = False,
+                   progress: bool = False) -> FlagSummary:
+    """Evaluate the rules on stored responses and open or join cases; idempotent per response.
+
+    Cases open at `now` (default: the current time), or at each response's submission time with
+    `opened_at_submission` (for replaying history, as the demo does). Writes into `session`; the
+    caller commits.
+    """
+    settings = settings or load_settings()
+    ids = sorted(set(response_ids))
+    context = _Context(session, settings)
+    summary = FlagSummary()
+    with tqdm(total=len(ids), desc="flagging", unit="response", disable=not progress) as bar:
+        for start in range(0, len(ids), CHUNK * 5):
+            chunk = ids[start:start + CHUNK * 5]
+            summary += _flag_chunk(context, chunk, now, opened_at_submission)
+            bar.update(len(chunk))
+    return summary
+
+
+def _flag_chunk(context: _Context, ids: list[int], now: datetime | None, opened_at_submission: bool) -> FlagSummary:
+    session, settings = context.session, context.settings
+    candidates = _candidates(session, ids)
+    if not candidates:
+        return FlagSummary()
+    candidates.sort(key=lambda c: (c.submitted_at, c.id))
+    history = _history(session, candidates)
+    texts = _texts(session, [c.id for c in candidates])
+    open_cases = _open_cases(session, candidates)
+    customers = {c.id: c for c in session.scalars(
+        select(models.Customer).where(models.Customer.id.in_({c.customer_id for c in candidates})))}
+    flagged = opened = joined = 0
+    for candidate in candidates:
+        survey = context.definition(candidate.version_id)
+        entries = history.get((candidate.customer_id, candidate.survey_id), [])
+        mine = next((e for e in entries if e[1] == candidate.id), None)
+        numeric = mine[3] if mine else {}
+        earlier = [e for e in entries if (e[0], e[1]) < (candidate.submitted_at, candidate.id)]
+        previous: dict[str, float] = {}
+        for entry in earlier:
+            previous.update(entry[3])  # the newest earlier answer to each question wins
+        flags = rules.evaluate(survey, numeric, texts.get(candidate.id, {}), previous, candidate.language, settings)
+        if not flags:
+            continue
+        flagged += 1
+        low = any(f.is_low_score for f in flags)
+        window = candidate.submitted_at - timedelta(days=settings.repeat_days)
+        repeat = low and any(window <= e[0] and rules.low_scores(context.definition(e[2]), e[3], settings)
+                             for e in earlier)
+        customer = customers[candidate.customer_id]
+        priority, why = priority_for(settings, low_score=low, severity=rules.severity(survey, flags),
+                                     annual_value=customer.annual_value, tier=customer.tier, repeat=repeat)
+        moment = candidate.submitted_at if opened_at_submission else (now or utc_now())
+        headline = rules.headline(survey, numeric, flags)
+        captive = low and is_captive(customer.tenure_start, candidate.submitted_at, settings)
+        case = open_cases.get((candidate.customer_id, candidate.survey_id))
+        names = sorted({f.rule for f in flags})
+        if case is None:
+            case = models.FollowUpCase(
+                customer_id=candidate.customer_id, survey_id=candidate.survey_id, response_id=candidate.id,
+                owner_id=_owner(context, customer), status="open", priority=priority,
+                due_at=due_for(priority, moment, settings), created_at=moment, last_flagged_at=candidate.submitted_at,
+                reasons={"rules": names, "priority": why, "captive_not_loyal": captive, "repeat": repeat})
+            if headline:
+                case.flagged_question, case.flagged_score = headline
+            session.add(case)
+            session.flush()
+            open_cases[(candidate.customer_id, candidate.survey_id)] = case
+            note = f"opened for response {candidate.id}: {', '.join(names)}"
+            session.add(models.CaseEvent(case_id=case.id, actor_id=None, at=moment, from_status=None,
+                                         to_status="open", note=note))
+            opened += 1
+        else:
+            reasons = dict(case.reasons or {})
+            reasons["rules"] = sorted(set(reasons.get("rules", [])) | set(names))
+            reasons["priority"] = sorted(set(reasons.get("priority", [])) | set(why))
+            reasons["captive_not_loyal"] = bool(reasons.get("captive_not_loyal")) or captive
+            reasons["repeat"] = bool(reasons.get("repeat")) or repeat
+            case.reasons = reasons
+            if priority < case.priority:
+                case.priority = priority
+                due = due_for(priority, moment, settings)
+                case.due_at = min(_utc(case.due_at), due) if case.due_at else due
+            case.last_flagged_at = candidate.submitted_at
+            if headline:
+                case.flagged_question, case.flagged_score = headline
+            session.add(models.CaseEvent(case_id=case.id, actor_id=None, at=moment, from_status=case.status,
+                                         to_status=case.status,
+                                         note=f"response {candidate.id} added: {', '.join(names)}"))
+            joined += 1
+        session.execute(insert(models.CaseFlag), [
+            {"case_id": case.id, "response_id": candidate.id, "rule": f.rule, "question_key": f.question_key,
+             "score": f.score, "detail": f.detail[:300], "flagged_at": moment} for f in flags])
+    session.flush()
+    return FlagSummary(len(candidates), flagged, opened, joined)
+
+
+def flag_safely(session: Session, *, response_ids: Sequence[int] = (), idempotency_keys: Sequence[str] = (),
+                progress: bool = False) -> FlagSummary | None:
+    """Flag just-stored responses without ever failing their storage.
+
+    Runs in a savepoint of the caller's transaction, so the response and its case commit together;
+    when flagging fails (a bad rules file, a concurrent case for the same customer, a bug), the
+    savepoint is rolled back, the error is logged and the response is stored all the same: running
+    `python -m survey followup flag` later flags it (flagging is idempotent). Returns None then.
+    """
+    for attempt in (1, 2):
+        try:
+            with session.begin_nested():
+                ids = list(response_ids)
+                keys = list(idempotency_keys)
+                for start in range(0, len(keys), CHUNK):
+                    ids += session.scalars(select(models.Response.id).where(
+                        models.Response.idempotency_key.in_(keys[start:start + CHUNK]))).all()
+                return flag_responses(session, ids, progress=progress)
+        except IntegrityError:
+            # another transaction opened this customer's case first: once more, joining it
+            if attempt == 2:
+                log.exception("follow-up flagging failed twice for responses %s; run 'followup flag'",
+                              list(response_ids)[:10] or "by key")
+        except Exception:  # noqa: BLE001 - the response is stored; never fail the submission
+            log.exception("follow-up flagging failed for responses %s; run 'followup flag'",
+                          list(response_ids)[:10] or "by key")
+            return None
+    return None
+
+
+def flag_survey(session: Session, survey_slug: str | None = None, since: datetime | None = None,
+                settings: FollowUpSettings | None = None, progress: bool = False) -> FlagSummary:
+    """(Re)evaluate stored responses of a survey (all surveys without a slug), optionally since a moment."""
+    query = select(models.Response.id)
+    if survey_slug is not None:
+        survey_id = session.scalar(select(models.Survey.id).where(models.Survey.slug == survey_slug))
+        if survey_id is None:
+            raise LookupError(f"survey: no survey {survey_slug!r}")
+        query = query.where(models.Response.survey_id == survey_id)
+    if since is not None:
+        query = query.where(models.Response.submitted_at >= since)
+    return flag_responses(session, session.scalars(query).all(), settings, progress=progress)
