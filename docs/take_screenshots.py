@@ -22,7 +22,8 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 # screenshot -> the navigation link to follow after signing in as the demo admin (None: where sign-in lands)
 PAGES = {"overview.png": None, "trends.png": "Trends", "segments.png": "Segments", "drivers.png": "Drivers",
-         "loyalty.png": "Loyalty and value", "comments.png": "Comments", "users.png": "Users"}
+         "loyalty.png": "Loyalty and value", "comments.png": "Comments", "my_followups.png": "My follow-ups", "follow_up.png": "Follow-up",
+         "users.png": "Users"}
 RESPONDENT_PAGES = {"respond.png": "/?s=store-visit"}
 
 

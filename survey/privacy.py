@@ -87,6 +87,8 @@ def _erase(session: Session, customer: models.Customer, delete_responses: bool) 
     if case_ids:
         redacted += _redact_column(session, models.CaseEvent.note, models.CaseEvent.case_id.in_(case_ids),
                                    identifiers)
+        redacted += _redact_column(session, models.CaseFlag.detail, models.CaseFlag.case_id.in_(case_ids),
+                                   identifiers)
 
     closed = 0
     now = models.utc_now()
@@ -104,6 +106,7 @@ def _erase(session: Session, customer: models.Customer, delete_responses: bool) 
     count = session.scalar(select(func.count()).select_from(models.Response)
                            .where(models.Response.customer_id == customer.id)) or 0
     if delete_responses:
+        session.execute(delete(models.CaseFlag).where(models.CaseFlag.response_id.in_(response_ids)))
         session.execute(delete(models.Answer).where(models.Answer.response_id.in_(response_ids)))
         session.execute(delete(models.Response).where(models.Response.customer_id == customer.id))
     else:

@@ -21,6 +21,9 @@ EXPECTED = {
     "read aggregates": {"admin": True, "manager": True, "field_manager": True},
     "read responses": {"admin": True, "manager": True, "field_manager": "own"},
     "export": {"admin": True, "manager": True, "field_manager": "own"},
+    "read own follow-up list": {"admin": True, "manager": True, "field_manager": True},
+    "read another's follow-up case": {"admin": True, "manager": True, "field_manager": False},
+    "follow-up overview": {"admin": True, "manager": True, "field_manager": False},
     "edit surveys": {"admin": True, "manager": False, "field_manager": False},
     "import answers": {"admin": True, "manager": False, "field_manager": False},
     "manage users": {"admin": True, "manager": False, "field_manager": False},
@@ -28,10 +31,13 @@ EXPECTED = {
     "read audit log": {"admin": True, "manager": False, "field_manager": False},
 }
 ACTION_OF = {"read aggregates": access.READ_AGGREGATES, "read responses": access.READ_RESPONSES,
+             "read own follow-up list": access.READ_FOLLOW_UP_LIST, "read another's follow-up case": access.WORK_CASES,
+             "follow-up overview": access.FOLLOW_UP_OVERVIEW,
              "export": access.EXPORT_PERSONAL, "edit surveys": access.EDIT_SURVEYS,
              "import answers": access.IMPORT_RESPONSES, "manage users": access.MANAGE_USERS,
              "erase": access.ERASE_CUSTOMERS, "read audit log": access.READ_AUDIT_LOG}
-PAGE_OF = {"read aggregates": "overview", "read responses": "responses", "import answers": "import_answers",
+PAGE_OF = {"read aggregates": "overview", "read responses": "responses", "read own follow-up list": "my_followups",
+           "follow-up overview": "follow_up", "import answers": "import_answers",
            "manage users": "users", "read audit log": "audit_log"}
 
 
@@ -57,6 +63,9 @@ def refs_in(frame_or_rows) -> set[str]:
 @pytest.mark.parametrize("action", list(EXPECTED))
 def test_the_role_model_allows_exactly_the_matrix(action, role):
     actor = Actor(user_id=1, email="x@example.com", role=role)
+    if action == "read another's follow-up case":  # the role may work cases; the row scope decides
+        assert actor.may(ACTION_OF[action]) and actor.sees_every_customer == EXPECTED[action][role]
+        return
     assert actor.may(ACTION_OF[action]) == bool(EXPECTED[action][role])
 
 
@@ -77,6 +86,21 @@ def test_functions_enforce_the_matrix(demo_url, role, monkeypatch):
     # export: allowed, within the same scope, and recorded in the audit log
     exported = common.responses_csv(actor, filters).decode("utf-8-sig").splitlines()
     assert len(exported) - 1 == len(seen)
+    # follow-up cases: a field manager's own list holds only their cases; another's case is refused
+    from survey.followup import queries as cases
+
+    listed = cases.open_cases(engine, actor)
+    assert len(listed) > 0
+    with engine.connect() as connection:
+        owners = dict(connection.execute(select(models.FollowUpCase.id, models.FollowUpCase.owner_id)).all())
+    if role == "field_manager":
+        assert {owners[case] for case in listed["case"]} == {actor.user_id}
+    others = sorted(case for case, owner in owners.items() if owner != actor.user_id)
+    if EXPECTED["read another's follow-up case"][role]:
+        assert cases.case_detail(engine, actor, others[0]) is not None
+    else:
+        with pytest.raises(AccessDenied):
+            cases.case_detail(engine, actor, others[0])
     # manage users, erase, read the audit log: admins only
     for action, call in [
         ("manage users", lambda: accounts.add_user(engine, actor, f"new.{role}@example.com", "manager")),

@@ -42,6 +42,8 @@ PAGES = {
     "Loyalty and value": "Loyalty and value",
     "Comments": "Comments",
     "Responses": "Responses",
+    "My follow-ups": "My follow-ups",
+    "Follow-up": "Follow-up",
     "Import answers": "Import answers",
     "Users": "Users",
     "Audit log": "Audit log",

@@ -52,10 +52,8 @@ def history(engine):
         session.add(models.ResponseDraft(invitation_id=invitation.id, answers={"why_low": f"draft by {NAME}"}))
         stored = collect.submit(session, version, version_definition(version), ANSWERS, idempotency_key="k-1",
                                 channel="web", customer_id=customer.id, invitation_id=invitation.id)
-        case = models.FollowUpCase(customer_id=customer.id, survey_id=version.survey_id, response_id=stored.response_id,
-                                   status="contacted", resolution_note=None)
-        session.add(case)
-        session.flush()
+        # the low score opened a follow-up case (flagged on submission); a field manager's note names them
+        case = session.scalars(select(models.FollowUpCase).where(models.FollowUpCase.customer_id == customer.id)).one()
         session.add(models.CaseEvent(case_id=case.id, from_status="open", to_status="contacted",
                                      note=f"Called {NAME} on {PHONE}; will call back"))
     return engine
@@ -89,8 +87,8 @@ def test_erasure_leaves_no_trace_in_any_table_or_export(history, delete_response
         answers = session.scalar(select(func.count()).select_from(models.Response))
         case = session.scalars(select(models.FollowUpCase)).one()
         assert case.status == "declined" and case.closed_at is not None
-        assert session.scalars(select(models.CaseEvent).order_by(models.CaseEvent.id)).all()[0].note \
-            == "Called [erased] on [erased]; will call back"
+        notes = [event.note for event in session.scalars(select(models.CaseEvent).order_by(models.CaseEvent.id))]
+        assert "Called [erased] on [erased]; will call back" in notes
         other = session.scalars(select(models.Customer).where(models.Customer.external_ref == "C-OTHER")).one()
         assert other.name == "Other Person"  # only the erased customer changed
         export_invitations(session, "relationship-nps", tmp_path / "invitations.csv")
@@ -126,8 +124,8 @@ def test_case_events_allow_only_the_erasure_redaction_and_audit_events_nothing(h
                 with connection.begin():
                     connection.execute(text(statement))
         with connection.begin():  # the one change allowed: a note redacted to the marker
-            connection.execute(text("update case_events set note = 'Called [erased]'"))
-        assert connection.execute(text("select note from case_events")).scalar_one() == "Called [erased]"
+            connection.execute(text("update case_events set note = 'Called [erased]' where note like 'Called %'"))
+        assert "Called [erased]" in connection.execute(text("select note from case_events")).scalars().all()
 
 
 def test_retention_erases_only_customers_inactive_for_longer_than_the_period(engine, capsys, monkeypatch):
