@@ -17,6 +17,7 @@ DASHBOARD_PAGES = (
     ("app_pages/loyalty.py", "Loyalty and value", access.READ_AGGREGATES),
     ("app_pages/comments.py", "Comments", access.READ_RESPONSES),
     ("app_pages/responses.py", "Responses", access.READ_RESPONSES),
+    ("app_pages/designer.py", "Designer", access.EDIT_SURVEYS),
     ("app_pages/import_answers.py", "Import answers", access.IMPORT_RESPONSES),
     ("app_pages/users.py", "Users", access.MANAGE_USERS),
     ("app_pages/audit_log.py", "Audit log", access.READ_AUDIT_LOG),
