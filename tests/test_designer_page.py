@@ -264,3 +264,18 @@ def test_display_condition_is_picked_from_earlier_questions_and_open_link_is_sho
     with engine.connect() as connection:
         status = connection.execute(select(models.Survey.status).where(models.Survey.slug == "post-interaction")).scalar_one()
     assert status == "closed"
+
+
+def test_set_status_opens_and_closes_and_refuses_other_states(engine):
+    from survey.publishing import response_count, set_status
+
+    with db.session_scope(engine) as session:
+        publish(session, load_yaml(SAMPLE_SURVEYS / "post_support.yaml"))
+        assert set_status(session, "post-support", "closed").status == "closed"
+        assert response_count(session, "post-support") == 0
+        with pytest.raises(ValueError, match="not one of open, closed"):
+            set_status(session, "post-support", "paused")
+        with pytest.raises(LookupError, match="no survey with slug 'nope'"):
+            set_status(session, "nope", "open")
+    with engine.connect() as connection:
+        assert connection.execute(select(models.Survey.status)).scalar_one() == "closed"
