@@ -25,7 +25,7 @@ from app_pages.text import plain
 from survey import access, audit, db, models, settings
 from survey.changes import compare, trend_notes
 from survey.definition import (
-    CHOICE_KINDS, FIXED_SCALES, KINDS, OPERATORS, RATED_KINDS, ROLES, Choice, Condition, DefinitionError, Question,
+    CHOICE_KINDS, DEFAULT_SCALES, FIXED_SCALES, KINDS, OPERATORS, RATED_KINDS, ROLES, Choice, Condition, DefinitionError, Question,
     Scale, Survey, dumps_yaml, validate,
 )
 from survey.definition_files import read_upload
@@ -197,7 +197,7 @@ def edit_question(survey: Survey, question: Question) -> None:
                                key=wkey(f"role.{k}"))
         scale = question.scale
         if kind in RATED_KINDS:
-            low, high = (scale.min, scale.max) if scale is not None else FIXED_SCALES.get(kind, (1, 5))
+            low, high = (scale.min, scale.max) if scale is not None else DEFAULT_SCALES.get(kind, (1, 5))
             if kind in FIXED_SCALES:
                 low, high = FIXED_SCALES[kind]
                 st.caption(f"A {kind} question is always on the {low}-{high} scale.")

@@ -279,3 +279,27 @@ def test_set_status_opens_and_closes_and_refuses_other_states(engine):
             set_status(session, "nope", "open")
     with engine.connect() as connection:
         assert connection.execute(select(models.Survey.status)).scalar_one() == "closed"
+
+
+def test_wording_warnings_show_beside_the_question_which_can_be_moved_and_deleted(database):
+    url, _ = database
+    app = designer(url)
+    app.selectbox(key="designer.template").set_value("satisfaction_index")
+    click(app, "designer.use_template")
+    widget(app, "selectbox", "add_kind").set_value("csat")
+    widget(app, "text_input", "add_key").set_value("prices")
+    widget(app, "text_input", "add_text").set_value("Don't you agree our prices and delivery are great?")
+    click(app, "designer.add")
+    warnings = [w.value for w in app.warning]
+    assert any("leading wording" in w for w in warnings)
+    assert any("'and' in a rated question" in w for w in warnings)
+    assert not any("leading wording" in w for w in warnings if "satisfied" in w)
+
+    def order():
+        return [q.key for q in app.session_state["designer.draft"].questions]
+
+    click(app, next(b.key for b in app.button if b.key and b.key.endswith(".up.prices")))
+    assert order() == ["satisfaction", "expectations", "prices", "ideal"]
+    click(app, next(b.key for b in app.button if b.key and b.key.endswith(".delete.prices")))
+    assert order() == ["satisfaction", "expectations", "ideal"]
+    assert not any("leading wording" in w.value for w in app.warning)
