@@ -18,9 +18,9 @@ compared:
 
 Example:
     >>> from survey.definition import loads_yaml
-    >>> old = loads_yaml("slug: s\\ntitle: S\\nquestions:\\n- {key: a, kind: csat, text: Happy?}")
+    >>> old = loads_yaml("slug: s\\ntitle: S\\nquestions:\\n- {key: a, kind: csat, text: Happy}")
     >>> new = loads_yaml("slug: s\\ntitle: S\\nquestions:\\n"
-    ...                  "- {key: a, kind: csat, text: Happy?, scale: {min: 1, max: 7, labels: [No, Yes]}}")
+    ...                  "- {key: a, kind: csat, text: Happy, scale: {min: 1, max: 7, labels: [No, Yes]}}")
     >>> [c.kind for c in compare(old, new)]
     ['scale', 'end_labels']
 """

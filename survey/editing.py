@@ -11,8 +11,8 @@ Texts are addressed by a path, so that translations can be listed and set side b
 
 Example:
     >>> from survey.definition import loads_yaml
-    >>> s = loads_yaml("slug: s\\ntitle: S\\nquestions:\\n- {key: a, kind: nps, text: Recommend?}")
-    >>> s = add_question(s, new_question("text", "why", "Why?", s.languages))
+    >>> s = loads_yaml("slug: s\\ntitle: S\\nquestions:\\n- {key: a, kind: nps, text: Recommend}")
+    >>> s = add_question(s, new_question("text", "why", "Why", s.languages))
     >>> [q.key for q in move_question(s, "why", -1).questions]
     ['why', 'a']
 """

@@ -22,7 +22,7 @@ duplicates and end labels only.
 Example:
     >>> from survey.definition import loads_yaml
     >>> s = loads_yaml("slug: s\\ntitle: S\\nquestions:\\n"
-    ...                "- {key: a, kind: csat, text: How satisfied are you with price and speed?}")
+    ...                "- {key: a, kind: csat, text: How satisfied are you with price and speed}")
     >>> [w.check for w in check_wording(s)["a"]]
     ['double_barrelled']
 """

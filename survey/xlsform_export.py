@@ -20,7 +20,7 @@ integer questions).
 
 Example:
     >>> from survey.definition import loads_yaml
-    >>> s = loads_yaml("slug: s\\ntitle: S\\nquestions:\\n- {key: a, kind: nps, text: Recommend?}")
+    >>> s = loads_yaml("slug: s\\ntitle: S\\nquestions:\\n- {key: a, kind: nps, text: Recommend}")
     >>> xlsform_bytes(s)[:2]
     b'PK'
 """
