@@ -19,6 +19,7 @@ DASHBOARD_PAGES = (
     ("app_pages/responses.py", "Responses", access.READ_RESPONSES),
     ("app_pages/my_followups.py", "My follow-ups", access.WORK_CASES),
     ("app_pages/follow_up.py", "Follow-up", access.FOLLOW_UP_OVERVIEW),
+    ("app_pages/designer.py", "Designer", access.EDIT_SURVEYS),
     ("app_pages/import_answers.py", "Import answers", access.IMPORT_RESPONSES),
     ("app_pages/users.py", "Users", access.MANAGE_USERS),
     ("app_pages/audit_log.py", "Audit log", access.READ_AUDIT_LOG),

@@ -39,9 +39,11 @@ LANGUAGE_NAMES = {"en": "English", "fr": "Français", "de": "Deutsch", "es": "Es
                   "nl": "Nederlands", "pt": "Português"}
 
 
-def widget_key(answer_key: str) -> str:
-    """The widget key of an answer key (`recommend`, or `drivers.support` for a matrix row)."""
-    return f"{PREFIX}q.{answer_key}"
+def widget_key(answer_key: str, prefix: str = PREFIX) -> str:
+    """The widget key of an answer key (`recommend`, or `drivers.support` for a matrix row).
+
+    Another `prefix` gives another set of widgets (the designer's preview), apart from the form's."""
+    return f"{prefix}q.{answer_key}"
 
 
 def query_param(name: str) -> str | None:
@@ -172,18 +174,22 @@ def scale_ends(question: Question, survey: Survey, language: str) -> str | None:
                              high_point=question.scale.max, high=plain(pair[1]))
 
 
-def render_question(question: Question, survey: Survey, language: str, answers: dict[str, Any]) -> None:
-    """One question's widget(s), restored from `answers` when the widget has no state yet."""
+def render_question(question: Question, survey: Survey, language: str, answers: dict[str, Any],
+                    prefix: str = PREFIX) -> None:
+    """One question's widget(s), restored from `answers` when the widget has no state yet.
+
+    Widget keys start with `prefix`; the designer's preview passes its own, so that it never touches
+    a respondent's session keys."""
     label = label_for(question, survey, language)
     help_text = plain(respondent.localized(question.help, language, survey)) or None
     for answer_key in question.answer_keys:
-        key = widget_key(answer_key)
+        key = widget_key(answer_key, prefix)
         if key not in st.session_state:
             head, _, attribute = answer_key.partition(".")
             value = (answers.get(head) or {}).get(attribute) if attribute else answers.get(head)
             if value is not None:
                 st.session_state[key] = value
-    key = widget_key(question.key)
+    key = widget_key(question.key, prefix)
     if question.kind == "matrix":
         st.markdown(f"**{label}**")  # the rows' common question; each row is a labelled radio group
         if help_text:
@@ -193,7 +199,7 @@ def render_question(question: Question, survey: Survey, language: str, answers: 
             st.caption(ends)
         for attribute in question.attributes:
             row_label = plain(respondent.localized(attribute.label, language, survey))
-            render_scale_row(row_label, question, widget_key(f"{question.key}.{attribute.value}"), None)
+            render_scale_row(row_label, question, widget_key(f"{question.key}.{attribute.value}", prefix), None)
     elif question.scale is not None:  # nps, csat, ces, rating, index_item
         render_scale_row(label, question, key, help_text)
         ends = scale_ends(question, survey, language)
@@ -292,5 +298,6 @@ def main() -> None:
         st.info(respondent.phrase("unavailable", fallback_language(link.survey, link)))
 
 
-st.set_page_config(layout="centered", initial_sidebar_state="collapsed")
-main()
+if __name__ == "__main__":  # run as a page (Streamlit runs pages as __main__); importable for its renderer
+    st.set_page_config(layout="centered", initial_sidebar_state="collapsed")
+    main()

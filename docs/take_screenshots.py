@@ -23,7 +23,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 # screenshot -> the navigation link to follow after signing in as the demo admin (None: where sign-in lands)
 PAGES = {"overview.png": None, "trends.png": "Trends", "segments.png": "Segments", "drivers.png": "Drivers",
          "loyalty.png": "Loyalty and value", "comments.png": "Comments", "my_followups.png": "My follow-ups", "follow_up.png": "Follow-up",
-         "users.png": "Users"}
+         "designer.png": "Designer", "users.png": "Users"}
 RESPONDENT_PAGES = {"respond.png": "/?s=store-visit"}
 
 

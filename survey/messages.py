@@ -38,6 +38,43 @@ ATTRIBUTES_REQUIRED = "{where}: a matrix question needs a list of attributes"
 DUPLICATE_CHOICE = "{where}: duplicate {what} value {value!r}"
 BAD_MAX_LENGTH = "{where}: max_length must be a positive whole number, got {value!r}"
 
+# Wording checks (survey/wording.py): warnings shown beside a question, never blocking publishing
+WORDING_TOO_LONG = "[{language}] {words} words: questions over {limit} words are hard to read; shorten it"
+WORDING_DOUBLE_BARRELLED = ("[{language}] {word!r} in a rated question ({text!r}) may ask two things at once; "
+                            "one rating cannot say which it rates: ask one question per thing")
+WORDING_LEADING = "[{language}] leading wording ({phrase!r}) pushes towards an answer; ask neutrally"
+WORDING_DUPLICATE = "the same question as {other!r}"
+WORDING_NEAR_DUPLICATE = "nearly the same question as {other!r} (similarity {ratio:.2f})"
+WORDING_NO_END_LABELS = ("the {low}-{high} scale has no end labels: respondents must guess which end is good; "
+                         "label both ends")
+
+# Changes between two definitions (survey/changes.py): what changed, and what it means for trends
+CHANGE_ADDED = "question {key!r} added"
+CHANGE_REMOVED = "question {key!r} removed"
+CHANGE_REWORDED = "question {key!r} reworded [{language}]: {old!r} -> {new!r}"
+CHANGE_HELP = "help text of {key!r} changed"
+CHANGE_KIND = "question {key!r} changed from {old} to {new}"
+CHANGE_SCALE = "scale of {key!r} changed from {old} to {new}"
+CHANGE_END_LABELS = "end labels of {key!r} changed"
+CHANGE_CHOICES = "{what} of {key!r} changed (added: {added}; removed: {removed})"
+CHANGE_CONDITION = "display condition of {key!r} changed from {old} to {new}"
+CHANGE_REQUIRED = "question {key!r} is now {state}"
+CHANGE_ORDER = "question order changed"
+CHANGE_SURVEY_FIELD = "survey {field} changed"
+TREND_ADDED = "{key!r} has no trend before the new version: its series starts there"
+TREND_REMOVED = "the trend of {key!r} ends with the current version; its earlier answers stay"
+TREND_REWORDED = ("{key!r} is reworded: answers before and after may not be comparable; read its trend across "
+                  "the version change with care")
+TREND_SCALE = "a changed scale breaks the trend of {key!r}: versions are shown separately"
+TREND_KIND = "{key!r} now feeds a different metric: its trend breaks at the new version"
+TREND_CHOICES = "changed {what} break the trend of {key!r}: shares before and after are not comparable"
+TREND_CONDITION = "{key!r} is now asked of other respondents: its trend compares different groups"
+TREND_END_LABELS = "relabelled scale ends can shift answers to {key!r}: read its trend with care"
+TREND_ORDER = "a new question order can shift answers slightly (order effects)"
+
+# Designer page uploads
+UPLOAD_UNKNOWN_TYPE = "{source}: upload a .yaml/.yml definition or an .xlsx XLSForm"
+
 # Publishing and storage
 UNKNOWN_SURVEY = "no survey with slug {slug!r}"
 ANONYMITY_FIXED = ("survey {slug!r} has responses: whether it is anonymous cannot change any more "

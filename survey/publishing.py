@@ -118,3 +118,26 @@ def get_survey(session: Session, slug: str) -> models.Survey:
     if stored is None:
         raise LookupError(messages.UNKNOWN_SURVEY.format(slug=slug))
     return stored
+
+
+SURVEY_STATUSES = ("open", "closed")
+
+
+def set_status(session: Session, slug: str, status: str) -> models.Survey:
+    """Open or close the survey with `slug`: a closed survey takes no answers and no new invitations.
+
+    Raises LookupError for an unknown survey and ValueError for a status other than open/closed.
+    """
+    if status not in SURVEY_STATUSES:
+        raise ValueError(f"survey status {status!r} is not one of {', '.join(SURVEY_STATUSES)}")
+    stored = get_survey(session, slug)
+    stored.status = status
+    session.flush()
+    return stored
+
+
+def response_count(session: Session, slug: str) -> int:
+    """How many responses the survey with `slug` has, over all its versions (0 for an unknown one)."""
+    return session.scalar(select(func.count(models.Response.id)).select_from(models.Response)
+                          .join(models.Survey, models.Survey.id == models.Response.survey_id)
+                          .where(models.Survey.slug == slug)) or 0

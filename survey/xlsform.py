@@ -58,6 +58,14 @@ Groups
     ``begin group``/``end group`` (also ``begin_group``) are flattened: their questions become top
     level. A group's ``relevant`` applies to each of its questions; a question that would carry
     two conditions (its own and its group's, or two groups') is an error.
+Matrices (an extension, written by ``survey.xlsform_export``)
+    A ``begin group`` row with ``metric`` = ``matrix`` is one matrix question: the group row holds
+    its key, text, hint, required, relevant, role and scale columns; each row inside is one
+    attribute (its name and label; its type is not read); ``end group`` closes it.
+Extension columns
+    ``role`` (overall, driver) on any question; ``max_length`` on a text question (default
+    2000); on the settings sheet ``anonymous`` (yes/no), ``touchpoint``, ``intro::<language>`` and
+    ``thank_you::<language>``. Other XLSForm tools ignore them.
 Fields
     ``name`` -> key; ``label`` -> text; ``hint`` -> help; ``required`` yes/true/true()/1 -> True
     (no/false/false()/0/blank -> False); ``relevant`` of the form ``${q} <op> value`` (op one of
@@ -96,7 +104,9 @@ COLUMN_ALIASES = {"list_name": "list_name", "list name": "list_name", "caption":
                   "default language": "default_language"}
 USED_COLUMNS = {"type", "name", "label", "hint", "required", "relevant", "metric", "scale_min",
                 "scale_max", "min_label", "max_label", "choice_filter", "constraint", "list_name",
-                "form_id", "form_title", "default_language"}
+                "form_id", "form_title", "default_language", "role", "max_length", "anonymous",
+                "touchpoint", "intro", "thank_you"}
+MATRIX_METRIC = "matrix"  # on a `begin group` row: the group's rows are the rows of one matrix question
 TRUE_WORDS = {"yes", "true", "true()", "1"}
 FALSE_WORDS = {"no", "false", "false()", "0"}
 
@@ -305,6 +315,7 @@ class _Frame:
     name: str
     row: int
     condition: str | None = None
+    matrix: dict[str, Any] | None = None  # a matrix question being read (its rows are its attributes)
 
 
 @dataclass
@@ -365,10 +376,13 @@ class _Normaliser:
             "slug": self.slug(settings, settings_row),
             "title": self.title(settings),
             "languages": list(self.languages),
-            "anonymous": False,
-            "touchpoint": "",
+            "anonymous": settings.get(("anonymous", None), "no").lower() in TRUE_WORDS,
+            "touchpoint": settings.get(("touchpoint", None), ""),
             "questions": questions,
         }
+        for name in ("intro", "thank_you"):
+            if self.texts(settings, name):
+                data[name] = self.texts(settings, name)
         return Normalised(data, lines, tuple(self.problems), tuple(self.warnings))
 
     def settings(self) -> tuple[int, Cells]:
@@ -457,8 +471,19 @@ class _Normaliser:
             type_text = " ".join(type_text.split())
             lowered = type_text.lower()
             control = _CONTROL.match(lowered)
+            if control and control.groups() == ("end", "group") and stack and stack[-1].matrix is not None:
+                lines[len(questions)] = stack[-1].row
+                questions.append(stack.pop().matrix)
+                continue
+            if control and control.groups() == ("begin", "group") and _is_matrix(cells):
+                matrix = self.matrix(name, row, cells, stack, references)
+                stack.append(_Frame("group", name, row, matrix=matrix))
+                continue
             if control:
                 self.control(control.group(1), control.group(2), type_text, name, row, cells, stack, references)
+                continue
+            if stack and stack[-1].matrix is not None:  # a row of the matrix: one attribute
+                stack[-1].matrix["attributes"].append({"value": name, "label": self.texts(cells, "label")})
                 continue
             select = _SELECT.match(type_text)
             if select is None and (lowered in NOT_QUESTION_TYPES or lowered.startswith("uri:")):
@@ -544,6 +569,32 @@ class _Normaliser:
             return None
         return conditions[0][0] if conditions else None
 
+    def matrix(self, name: str, row: int, cells: Cells, stack: list[_Frame],
+               references: list[tuple[int, str]]) -> dict[str, Any]:
+        """The plain data of a matrix from its `begin group` row (its attributes follow, row by row)."""
+        where = self.where("survey", row)
+        question: dict[str, Any] = {"key": name, "kind": "matrix", "text": self.texts(cells, "label"),
+                                    "scale": self.scale("matrix", cells, where), "attributes": []}
+        self.common_fields(question, cells, where)
+        condition = self.condition(question, row, cells, stack, references)
+        if condition:
+            question["show_if"] = condition
+        return question
+
+    def common_fields(self, question: dict[str, Any], cells: Cells, where: str) -> None:
+        """required, hint and role, which every kind of question may carry."""
+        required = cells.get(("required", None))
+        if required is not None:
+            if required.lower() in TRUE_WORDS:
+                question["required"] = True
+            elif required.lower() not in FALSE_WORDS:
+                self.problems.append(messages.XLSFORM_BAD_REQUIRED.format(where=where, value=required))
+        help_text = self.texts(cells, "hint")
+        if help_text:
+            question["help"] = help_text
+        if cells.get(("role", None)):
+            question["role"] = cells[("role", None)].lower()
+
     def question(self, select: re.Match | None, lowered: str, type_text: str, name: str, row: int,
                  cells: Cells, skipped: dict[str, int]) -> dict[str, Any] | None:
         """The plain data of one question row; None when it is skipped or wrong (already reported)."""
@@ -577,7 +628,9 @@ class _Normaliser:
                     choices.append({"value": "other", "label": {lang: "Other" for lang in self.languages}})
             question.update(kind=kind, text=self.texts(cells, "label"), choices=choices)
         elif lowered in TEXT_TYPES:
-            question.update(kind="text", text=self.texts(cells, "label"), max_length=DEFAULT_TEXT_LIMIT)
+            limit = cells.get(("max_length", None), DEFAULT_TEXT_LIMIT)
+            limit = int(limit) if re.fullmatch(r"[-+]?\d+", str(limit)) else limit
+            question.update(kind="text", text=self.texts(cells, "label"), max_length=limit)
         elif lowered in INTEGER_TYPES:
             scale_columns = {"scale_min", "scale_max", "min_label", "max_label"}
             has_scale = any(column in scale_columns for column, _ in cells)
@@ -594,15 +647,7 @@ class _Normaliser:
         else:
             self.problems.append(messages.XLSFORM_UNKNOWN_TYPE.format(where=where, type=type_text))
             return None
-        required = cells.get(("required", None))
-        if required is not None:
-            if required.lower() in TRUE_WORDS:
-                question["required"] = True
-            elif required.lower() not in FALSE_WORDS:
-                self.problems.append(messages.XLSFORM_BAD_REQUIRED.format(where=where, value=required))
-        help_text = self.texts(cells, "hint")
-        if help_text:
-            question["help"] = help_text
+        self.common_fields(question, cells, where)
         if cells.get(("constraint", None)):
             self.warnings.append(messages.XLSFORM_CONSTRAINT_IGNORED.format(
                 where=where, expression=cells[("constraint", None)], name=name))
@@ -648,6 +693,10 @@ class _Normaliser:
                     labels[lang] = choice.name  # reported above; keeps from_dict from reporting it again
             choices.append({"value": choice.name, "label": labels})
         return choices
+
+
+def _is_matrix(cells: Cells) -> bool:
+    return (cells.get(("metric", None)) or "").lower() == MATRIX_METRIC
 
 
 def _slugify(text: str) -> str:

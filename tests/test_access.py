@@ -37,7 +37,7 @@ ACTION_OF = {"read aggregates": access.READ_AGGREGATES, "read responses": access
              "import answers": access.IMPORT_RESPONSES, "manage users": access.MANAGE_USERS,
              "erase": access.ERASE_CUSTOMERS, "read audit log": access.READ_AUDIT_LOG}
 PAGE_OF = {"read aggregates": "overview", "read responses": "responses", "read own follow-up list": "my_followups",
-           "follow-up overview": "follow_up", "import answers": "import_answers",
+           "follow-up overview": "follow_up", "import answers": "import_answers", "edit surveys": "designer",
            "manage users": "users", "read audit log": "audit_log"}
 
 

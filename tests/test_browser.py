@@ -44,6 +44,7 @@ PAGES = {
     "Responses": "Responses",
     "My follow-ups": "My follow-ups",
     "Follow-up": "Follow-up",
+    "Designer": "Designer",
     "Import answers": "Import answers",
     "Users": "Users",
     "Audit log": "Audit log",

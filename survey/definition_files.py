@@ -1,0 +1,44 @@
+"""Reading an uploaded definition file (YAML or XLSForm) from its name and bytes.
+
+Both formats go through their one reader (`definition.loads_yaml`, `xlsform.read_xlsform`), so an
+upload is checked exactly as the command line checks a file: a DefinitionError lists every
+problem, by question key and line (YAML) or by sheet and row (XLSForm).
+
+Example:
+    >>> read_upload("s.yaml", b"slug: s\\ntitle: S\\nquestions:\\n- {key: a, kind: nps, text: Q}")[0].slug
+    's'
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from survey import messages
+from survey.definition import DefinitionError, Survey, loads_yaml
+from survey.xlsform import read_xlsform
+
+YAML_SUFFIXES = (".yaml", ".yml")
+XLSFORM_SUFFIXES = (".xlsx",)
+
+
+def read_upload(name: str, data: bytes) -> tuple[Survey, list[str]]:
+    """The survey an uploaded file defines, and the import's warnings (what was not carried over).
+
+    Raises DefinitionError listing every problem; nothing is stored either way.
+    """
+    source = Path(name).name or "upload"
+    suffix = Path(source).suffix.lower()
+    if suffix in YAML_SUFFIXES:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise DefinitionError([messages.NOT_UTF8.format(source=source)]) from None
+        return loads_yaml(text, source=source), []
+    if suffix in XLSFORM_SUFFIXES:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / source
+            path.write_bytes(data)
+            result = read_xlsform(path)
+        return result.survey, list(result.warnings)
+    raise DefinitionError([messages.UPLOAD_UNKNOWN_TYPE.format(source=source)])

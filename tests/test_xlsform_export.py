@@ -1,0 +1,68 @@
+"""XLSForm export: download -> upload gives the same survey through the existing importer."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from survey.definition import DefinitionError, Question, Scale, Survey, load_yaml
+from survey.definition_files import read_upload
+from survey.templates import templates
+from survey.xlsform import read_xlsform
+from survey.xlsform_export import xlsform_bytes
+from tests.conftest import SAMPLE_SURVEYS
+
+SURVEYS = {**{f"template {t.name}": t.survey for t in templates()},
+           **{f"sample {p.name}": load_yaml(p) for p in sorted(SAMPLE_SURVEYS.glob("*.yaml"))}}
+
+
+@pytest.mark.parametrize("name", list(SURVEYS))
+def test_every_template_and_sample_round_trips_through_the_importer(name, tmp_path):
+    survey = SURVEYS[name]
+    path = tmp_path / "form.xlsx"
+    path.write_bytes(xlsform_bytes(survey))
+    result = read_xlsform(path)
+    assert result.survey == survey
+    assert result.warnings == []
+
+
+def test_a_matrix_is_a_group_of_integer_rows_with_the_metric_matrix():
+    survey = load_yaml(SAMPLE_SURVEYS / "relationship_nps.yaml")
+    sheet = load_workbook(io.BytesIO(xlsform_bytes(survey)))["survey"]
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    header = rows[0]
+    types = [(row[header.index("type")], row[header.index("name")], row[header.index("metric")]) for row in rows[1:]]
+    start = types.index(("begin group", "drivers", "matrix"))
+    assert types[start + 1:start + 7] == [("integer", a, None) for a in
+                                          ("product_quality", "delivery", "support", "billing", "value_for_money")] + [
+        ("end group", "drivers", None)]
+    assert "label::fr" in header and "relevant" in header
+    assert rows[1 + [t[1] for t in types].index("why_low")][header.index("relevant")] == "${recommend} <= 6"
+
+
+def test_wording_that_looks_like_a_formula_is_written_as_text(tmp_path):
+    survey = Survey(slug="s", title={"en": "=HYPERLINK(\"http://x\")"}, questions=(
+        Question("q", "rating", {"en": "=1+1"}, scale=Scale(1, 5, {"en": ("=bad", "good")})),))
+    path = tmp_path / "f.xlsx"
+    path.write_bytes(xlsform_bytes(survey))
+    book = load_workbook(path)
+    written = [cell for row in book["survey"].iter_rows(min_row=2) for cell in row if isinstance(cell.value, str)]
+    assert "=1+1" in [cell.value for cell in written] and all(cell.data_type == "s" for cell in written)
+    assert read_xlsform(path).survey == survey
+
+
+def test_uploads_are_read_by_their_format_and_refused_with_every_problem():
+    survey = SURVEYS["template exit"]
+    assert read_upload("exit.xlsx", xlsform_bytes(survey)) == (survey, [])
+    with pytest.raises(DefinitionError) as caught:
+        read_upload("notes.txt", b"hello")
+    assert caught.value.problems == ["notes.txt: upload a .yaml/.yml definition or an .xlsx XLSForm"]
+    with pytest.raises(DefinitionError) as caught:
+        read_upload("bad.yaml", b"slug: s\ntitle: S\nquestions:\n  - {key: a, kind: nps}\n  - {key: b, kind: what, text: B}\n")
+    assert caught.value.problems == ["bad.yaml: question 'a' (line 4) text: missing text for language 'en'",
+                                     "bad.yaml: question 'b' (line 5): unknown kind 'what' (expected one of: "
+                                     "nps, csat, ces, rating, index_item, matrix, single_choice, multi_choice, text)"]
+    with pytest.raises(DefinitionError, match="not a zip archive"):
+        read_upload("bad.xlsx", b"not a workbook")
