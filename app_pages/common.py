@@ -27,7 +27,9 @@ MIN_N_DEFAULT = 30
 
 
 @st.cache_resource(show_spinner="Preparing the database (first start adds demo data)...")
-def _engine_for(url: str) -> Engine:
+def engine_for(url: str) -> Engine:
+    """The engine for `url`, migrated and (on a first start) with demo data; one per URL and process.
+    Cached loaders take the URL and call this, so their cache keys name the database."""
     found = db.make_engine(url)
     prepare_database(found)
     return found
@@ -35,7 +37,7 @@ def _engine_for(url: str) -> Engine:
 
 def engine() -> Engine:
     """The app's engine for the configured URL, migrated, with demo data on a first start; one per process."""
-    return _engine_for(db.database_url())
+    return engine_for(db.database_url())
 
 
 # Cached loaders take the database URL so that a value is never served from another database,
@@ -62,13 +64,19 @@ def page_actor(action: str) -> Actor:
 
 @st.cache_data(ttl=60)
 def _surveys(url: str) -> list[SurveySummary]:
-    with db.session_scope(_engine_for(url)) as session:
+    with db.session_scope(engine_for(url)) as session:
         return list_surveys(session)
 
 
 def surveys() -> list[SurveySummary]:
     """Every survey with its version and response counts (not user-scoped)."""
     return _surveys(db.database_url())
+
+
+def forget_surveys() -> None:
+    """Drop the cached survey list and definitions (after publishing, opening or closing a survey)."""
+    _surveys.clear()
+    _latest_definition.clear()
 
 
 def choose_survey() -> SurveySummary | None:
@@ -88,7 +96,7 @@ def choose_survey() -> SurveySummary | None:
 
 @st.cache_data(ttl=60)
 def _latest_definition(url: str, survey_slug: str):
-    with db.session_scope(_engine_for(url)) as session:
+    with db.session_scope(engine_for(url)) as session:
         return version_definition(latest_version(session, survey_slug))
 
 
@@ -99,7 +107,7 @@ def latest_definition(survey_slug: str):
 
 @st.cache_data(ttl=60)
 def _filter_choices(url: str, survey_slug: str) -> dict:
-    with _engine_for(url).connect() as connection:
+    with engine_for(url).connect() as connection:
         return queries.filter_choices(connection, survey_slug, SIDEBAR_SEGMENTS)
 
 
@@ -146,7 +154,7 @@ def global_filters() -> Filters | None:
 
 @st.cache_data(ttl=60, show_spinner=False)
 def _histogram(url: str, filters: Filters, question_key: str, period: str | None, by: tuple[str, ...]) -> pd.DataFrame:
-    return queries.histogram(_engine_for(url), filters, question_key, period, by)
+    return queries.histogram(engine_for(url), filters, question_key, period, by)
 
 
 def anonymous(survey_slug: str) -> bool:
@@ -215,7 +223,7 @@ def run_concurrently(loads, workers: int = 2) -> None:
 
 @st.cache_data(ttl=60)
 def _survey_columns(url: str, survey_slug: str, versions: tuple[int, ...]) -> queries.SurveyColumns:
-    return queries.survey_columns(_engine_for(url), survey_slug, versions)
+    return queries.survey_columns(engine_for(url), survey_slug, versions)
 
 
 def survey_columns(filters: Filters) -> queries.SurveyColumns:
@@ -226,7 +234,7 @@ def survey_columns(filters: Filters) -> queries.SurveyColumns:
 @st.cache_data(ttl=60)
 def _comment_count(url: str, actor: Actor, filters: Filters, band: tuple[float, float] | None,
                    words: tuple[str, ...]) -> int:
-    return queries.count_comments(_engine_for(url), actor, filters,
+    return queries.count_comments(engine_for(url), actor, filters,
                                   _survey_columns(url, filters.survey, filters.versions), band, words)
 
 
@@ -239,7 +247,7 @@ def comment_count(actor: Actor, filters: Filters, band: tuple[float, float] | No
 @st.cache_data(ttl=60, max_entries=200)
 def _comments(url: str, actor: Actor, filters: Filters, band: tuple[float, float] | None, words: tuple[str, ...],
               page_size: int, page: int) -> pd.DataFrame:
-    return queries.comments(_engine_for(url), actor, filters, _survey_columns(url, filters.survey, filters.versions),
+    return queries.comments(engine_for(url), actor, filters, _survey_columns(url, filters.survey, filters.versions),
                             band, words, limit=page_size, offset=(page - 1) * page_size)
 
 
@@ -251,7 +259,7 @@ def comments(actor: Actor, filters: Filters, band: tuple[float, float] | None = 
 
 @st.cache_data(ttl=60)
 def _response_count(url: str, actor: Actor, filters: Filters) -> int:
-    return queries.count_responses(_engine_for(url), actor, filters)
+    return queries.count_responses(engine_for(url), actor, filters)
 
 
 def response_count(actor: Actor, filters: Filters) -> int:
@@ -262,7 +270,7 @@ def response_count(actor: Actor, filters: Filters) -> int:
 @st.cache_data(ttl=60, max_entries=200)
 def _responses_page(url: str, actor: Actor, filters: Filters, page_size: int, page: int) -> pd.DataFrame:
     keys = _survey_columns(url, filters.survey, filters.versions).answer_keys
-    return queries.responses_page(_engine_for(url), actor, filters, keys, limit=page_size,
+    return queries.responses_page(engine_for(url), actor, filters, keys, limit=page_size,
                                   offset=(page - 1) * page_size)
 
 
@@ -311,7 +319,7 @@ def comments_csv(actor: Actor, filters: Filters, band: tuple[float, float] | Non
     url = db.database_url()
     columns = _survey_columns(url, filters.survey, filters.versions)
     return audited_export(actor, f"comments of survey {filters.survey}", queries.COMMENT_COLUMNS,
-                          queries.iter_comments(_engine_for(url), actor, filters, columns, band, tuple(words)))
+                          queries.iter_comments(engine_for(url), actor, filters, columns, band, tuple(words)))
 
 
 def responses_csv(actor: Actor, filters: Filters) -> bytes:
@@ -319,7 +327,7 @@ def responses_csv(actor: Actor, filters: Filters) -> bytes:
     url = db.database_url()
     keys = _survey_columns(url, filters.survey, filters.versions).answer_keys
     return audited_export(actor, f"responses of survey {filters.survey}", [*queries.RESPONSE_COLUMNS, *keys],
-                          queries.iter_responses(_engine_for(url), actor, filters, keys))
+                          queries.iter_responses(engine_for(url), actor, filters, keys))
 
 
 # Segments, Drivers, Loyalty and value: aggregates counted in the database, keyed by URL + Filters.
@@ -327,7 +335,7 @@ def responses_csv(actor: Actor, filters: Filters) -> bytes:
 
 @st.cache_data(ttl=60)
 def _key_driver_moments(url: str, filters: Filters, outcome: str, drivers: tuple[str, ...]) -> dict:
-    return queries.driver_moments(_engine_for(url), filters, outcome, drivers)
+    return queries.driver_moments(engine_for(url), filters, outcome, drivers)
 
 
 def key_driver_moments(filters: Filters, outcome: str, drivers: tuple[str, ...]) -> dict:
@@ -337,7 +345,7 @@ def key_driver_moments(filters: Filters, outcome: str, drivers: tuple[str, ...])
 
 @st.cache_data(ttl=60)
 def _value_nps_grid(url: str, filters: Filters, question_key: str) -> pd.DataFrame:
-    return queries.value_nps_grid(_engine_for(url), filters, question_key)
+    return queries.value_nps_grid(engine_for(url), filters, question_key)
 
 
 def value_nps_grid(filters: Filters, question_key: str) -> pd.DataFrame:
@@ -349,7 +357,7 @@ def value_nps_grid(filters: Filters, question_key: str) -> pd.DataFrame:
 def _low_scoring_customers(url: str, actor: Actor, filters: Filters, question_key: str, max_score: float,
                            comment_keys: tuple[str, ...], min_value: float | None, tenure_before,
                            silent: bool, limit: int) -> pd.DataFrame:
-    return queries.low_scoring_customers(_engine_for(url), actor, filters, question_key, max_score, comment_keys,
+    return queries.low_scoring_customers(engine_for(url), actor, filters, question_key, max_score, comment_keys,
                                          min_value=min_value, tenure_before=tenure_before, silent=silent,
                                          limit=limit)
 
@@ -388,7 +396,7 @@ def table_csv(frame: pd.DataFrame) -> bytes:
 @st.cache_data(ttl=60, show_spinner=False)
 def _index_moments(url: str, filters: Filters, items: tuple[tuple[str, float, float], ...], period: str | None,
                    by: tuple[str, ...]) -> pd.DataFrame:
-    return queries.index_moments(_engine_for(url), filters, items, period, by)
+    return queries.index_moments(engine_for(url), filters, items, period, by)
 
 
 def index_moments(filters: Filters, items: tuple[tuple[str, float, float], ...], period: str | None = None,
@@ -401,7 +409,7 @@ def index_moments(filters: Filters, items: tuple[tuple[str, float, float], ...],
 
 @st.cache_data(ttl=60, show_spinner=False)
 def _response_counts(url: str, filters: Filters, period: str) -> pd.DataFrame:
-    return queries.response_counts(_engine_for(url), filters, period)
+    return queries.response_counts(engine_for(url), filters, period)
 
 
 def response_counts(filters: Filters, period: str = "month") -> pd.DataFrame:
@@ -413,7 +421,7 @@ def response_counts(filters: Filters, period: str = "month") -> pd.DataFrame:
 
 @st.cache_data(ttl=60, show_spinner=False)
 def _response_rate(url: str, survey_slug: str) -> pd.DataFrame:
-    return queries.response_rate(_engine_for(url), survey_slug)
+    return queries.response_rate(engine_for(url), survey_slug)
 
 
 def response_rate(survey_slug: str) -> pd.DataFrame:
@@ -423,7 +431,7 @@ def response_rate(survey_slug: str) -> pd.DataFrame:
 
 @st.cache_data(ttl=30, show_spinner=False)
 def _follow_up_counts(url: str, survey_slug: str) -> dict[str, int]:
-    return queries.follow_up_counts(_engine_for(url), survey_slug)
+    return queries.follow_up_counts(engine_for(url), survey_slug)
 
 
 def follow_up_counts(survey_slug: str) -> dict[str, int]:

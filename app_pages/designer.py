@@ -398,8 +398,7 @@ def publish_draft(survey: Survey, actor) -> int:
         if before is None or version.number != before.number:
             audit.record(session, actor, "survey.publish", f"survey {survey.slug} version {version.number}")
         number = version.number
-    common._surveys.clear()
-    common._latest_definition.clear()
+    common.forget_surveys()
     return number
 
 
@@ -453,7 +452,7 @@ def status_section(survey: Survey, actor, status: str) -> None:
         with db.session_scope(common.engine()) as session:
             set_status(session, survey.slug, target)
             audit.record(session, actor, f"survey.{'close' if target == 'closed' else 'open'}", f"survey {survey.slug}")
-        common._surveys.clear()
+        common.forget_surveys()
         st.session_state[NOTICE] = ("success", f"{survey.slug} is now {target}.")
         st.rerun()
 

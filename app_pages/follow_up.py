@@ -9,7 +9,6 @@ of Trends). Figures come from `survey.followup.queries.figures`, scoped to the s
 from __future__ import annotations
 
 import altair as alt
-import pandas as pd
 import streamlit as st
 
 from app_pages import common
@@ -23,7 +22,7 @@ ALL = "(all surveys)"
 
 @st.cache_data(ttl=60, show_spinner=False)
 def _figures(url: str, actor: Actor, survey_slug: str | None) -> followup.Figures:
-    return followup.figures(common._engine_for(url), actor, survey_slug)
+    return followup.figures(common.engine_for(url), actor, survey_slug)
 
 
 def _share(estimate) -> tuple[str, str]:

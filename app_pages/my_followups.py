@@ -27,17 +27,17 @@ SHOWN = ["case", "priority", "due_at", "overdue", "status", "customer", "custome
 
 @st.cache_data(ttl=30, show_spinner=False)
 def _open_cases(url: str, actor: Actor) -> pd.DataFrame:
-    return followup.open_cases(common._engine_for(url), actor)
+    return followup.open_cases(common.engine_for(url), actor)
 
 
 @st.cache_data(ttl=30, show_spinner=False)
 def _detail(url: str, actor: Actor, case_id: int) -> followup.CaseDetail:
-    return followup.case_detail(common._engine_for(url), actor, case_id)
+    return followup.case_detail(common.engine_for(url), actor, case_id)
 
 
 @st.cache_data(ttl=300, show_spinner=False)
 def _assignees(url: str) -> list[str]:
-    with common._engine_for(url).connect() as connection:
+    with common.engine_for(url).connect() as connection:
         return list(connection.execute(select(models.User.email).where(
             models.User.role == access.FIELD_MANAGER, models.User.disabled_at.is_(None))
             .order_by(models.User.email)).scalars())

@@ -7,7 +7,6 @@ import pytest
 from sqlalchemy import select
 
 from survey import db, models
-from survey.access import Actor
 from tests.conftest import actor_for, run_page
 from tests.followup_data import GOOD, RELATIONSHIP, answer, build, utc
 

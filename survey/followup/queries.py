@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Engine, and_, case, false, func, select, true
+from sqlalchemy import ColumnElement, Engine, case, false, func, select, true
 from sqlalchemy.orm import aliased
 
 from analysis import Estimate, p_chart, share_from_counts
