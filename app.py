@@ -13,12 +13,14 @@ from survey.api import routes
 app = st.App(__file__, routes=routes())
 
 
-def pages_for(actor: access.Actor) -> list:
-    """The navigation of `actor`'s role: the pages it may open, Overview first."""
-    from app_pages.navigation import visible_pages
+def pages_for(actor: access.Actor) -> dict[str, list]:
+    """The navigation of `actor`'s role by section: the pages it may open, Overview first."""
+    from app_pages.navigation import visible_sections
 
-    return [st.Page(path, title=title, default=(index == 0))
-            for index, (path, title) in enumerate(visible_pages(actor))]
+    sections = visible_sections(actor)
+    first = next(iter(sections.values()))[0][0]
+    return {section: [st.Page(path, title=title, default=(path == first)) for path, title in pages]
+            for section, pages in sections.items()}
 
 
 if st.runtime.exists():
@@ -33,5 +35,5 @@ if st.runtime.exists():
         navigation = st.navigation([st.Page(identity.sign_in_page, title="Sign in")], position="hidden")
     else:
         identity.sidebar_account(actor)
-        navigation = st.navigation(pages_for(actor))
+        navigation = st.navigation(pages_for(actor), expanded=True)
     navigation.run()

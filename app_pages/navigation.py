@@ -8,24 +8,38 @@ from __future__ import annotations
 
 from survey import access
 
-# (page file, title, the action a role needs to see it); the first is the default page.
-DASHBOARD_PAGES = (
-    ("app_pages/overview.py", "Overview", access.READ_AGGREGATES),
-    ("app_pages/trends.py", "Trends", access.READ_AGGREGATES),
-    ("app_pages/segments.py", "Segments", access.READ_AGGREGATES),
-    ("app_pages/drivers.py", "Drivers", access.READ_AGGREGATES),
-    ("app_pages/loyalty.py", "Loyalty and value", access.READ_AGGREGATES),
-    ("app_pages/comments.py", "Comments", access.READ_RESPONSES),
-    ("app_pages/responses.py", "Responses", access.READ_RESPONSES),
-    ("app_pages/my_followups.py", "My follow-ups", access.WORK_CASES),
-    ("app_pages/follow_up.py", "Follow-up", access.FOLLOW_UP_OVERVIEW),
-    ("app_pages/designer.py", "Designer", access.EDIT_SURVEYS),
-    ("app_pages/import_answers.py", "Import answers", access.IMPORT_RESPONSES),
-    ("app_pages/users.py", "Users", access.MANAGE_USERS),
-    ("app_pages/audit_log.py", "Audit log", access.READ_AUDIT_LOG),
-)
+# (page file, title, the action a role needs to see it), by navigation section; the first is the default page.
+SECTIONS = {
+    "Dashboard": (
+        ("app_pages/overview.py", "Overview", access.READ_AGGREGATES),
+        ("app_pages/trends.py", "Trends", access.READ_AGGREGATES),
+        ("app_pages/segments.py", "Segments", access.READ_AGGREGATES),
+        ("app_pages/drivers.py", "Drivers", access.READ_AGGREGATES),
+        ("app_pages/loyalty.py", "Loyalty and value", access.READ_AGGREGATES),
+        ("app_pages/comments.py", "Comments", access.READ_RESPONSES),
+        ("app_pages/responses.py", "Responses", access.READ_RESPONSES),
+    ),
+    "Follow-up": (
+        ("app_pages/my_followups.py", "My follow-ups", access.WORK_CASES),
+        ("app_pages/follow_up.py", "Follow-up", access.FOLLOW_UP_OVERVIEW),
+    ),
+    "Admin": (
+        ("app_pages/designer.py", "Designer", access.EDIT_SURVEYS),
+        ("app_pages/import_answers.py", "Import answers", access.IMPORT_RESPONSES),
+        ("app_pages/users.py", "Users", access.MANAGE_USERS),
+        ("app_pages/audit_log.py", "Audit log", access.READ_AUDIT_LOG),
+    ),
+}
+
+
+def visible_sections(actor: access.Actor) -> dict[str, list[tuple[str, str]]]:
+    """Section -> (page file, title) of every page `actor`'s role may open, in navigation order
+    (sections without such a page are left out)."""
+    found = {section: [(path, title) for path, title, action in pages if actor.may(action)]
+             for section, pages in SECTIONS.items()}
+    return {section: pages for section, pages in found.items() if pages}
 
 
 def visible_pages(actor: access.Actor) -> list[tuple[str, str]]:
     """(page file, title) of every page `actor`'s role may open, in navigation order."""
-    return [(path, title) for path, title, action in DASHBOARD_PAGES if actor.may(action)]
+    return [page for pages in visible_sections(actor).values() for page in pages]
