@@ -13,7 +13,7 @@ leaves it at head):
 Reference in the same run: the same tables exported to Parquet (pyarrow) and the same aggregates
 computed with DuckDB; ours / DuckDB's is printed. Last, `streamlit run app.py` is started on the
 file and the real Overview is driven in Chromium (Playwright): the first render after start (cold),
-a new page on the same view and a rerun (warm), a filter change (Region = North, then Tier = Gold,
+the same view in a new tab and in a new browser profile, and a rerun (warm), a filter change (Region = North, then Tier = Gold,
 combinations not cached before), and the server's peak resident memory (VmHWM). `--browser-only`
 skips the query section; `--app-root DIR` runs another checkout's app.py for a before/after.
 Figures only: no pass/fail.
@@ -194,9 +194,10 @@ def _status(pid: int, field: str) -> int:
 SETTLED_JS = """([metrics, charts]) => {
     const status = document.querySelector('[data-testid="stStatusWidget"]');
     const running = status !== null && status.offsetParent !== null;
+    const stale = document.querySelectorAll('[data-stale="true"]').length > 0;
     const drawn = document.querySelectorAll('[data-testid="stMetric"]').length >= metrics
         && document.querySelectorAll('.vega-embed canvas, .vega-embed svg').length >= charts;
-    return !running && drawn;
+    return !running && !stale && drawn;
 }"""
 
 
@@ -205,18 +206,36 @@ def _first_caption(page) -> str:
     return captions.nth(1).inner_text() if captions.count() > 1 else ""
 
 
-def _settle(page, began: float, metrics: int = 4, charts: int = 2, changed_from: str | None = None) -> float:
-    """Seconds from `began` until the tiles and charts are drawn and the running indicator is gone
-    (and stays gone for 250 ms); with `changed_from`, also until the first tile's caption differs."""
+class _Frames:
+    """Arrival times of the websocket messages the server sends to a page (Streamlit's deltas)."""
+
+    def __init__(self, page):
+        self.times: list[float] = []
+        page.on("websocket", lambda ws: ws.on("framereceived", lambda _: self.times.append(time.perf_counter())))
+
+    def since(self, began: float) -> int:
+        return sum(1 for t in self.times if t >= began)
+
+    def last(self) -> float:
+        return self.times[-1] if self.times else 0.0
+
+
+def _settle(page, frames: _Frames, began: float, metrics: int = 4, charts: int = 2,
+            changed_from: str | None = None) -> float:
+    """Seconds from `began` until the server has sent something, the tiles and charts are drawn, no
+    element is stale (from the run before), the running indicator is gone, and all of that holds
+    for 250 ms with no further message from the server; with `changed_from`, also until the first
+    tile's caption differs. A cached rerun can finish before the running indicator ever shows, so
+    the server's messages, not the indicator, say that a run happened."""
     settled_at = None
     deadline = began + 300
     while time.perf_counter() < deadline:
-        done = page.evaluate(SETTLED_JS, [metrics, charts])
+        done = frames.since(began) > 0 and page.evaluate(SETTLED_JS, [metrics, charts])
         if done and changed_from is not None:
             done = _first_caption(page) != changed_from
         now = time.perf_counter()
         if done:
-            settled_at = settled_at or now
+            settled_at = max(settled_at or now, frames.last())
             if now - settled_at >= 0.25:
                 return settled_at - began
         else:
@@ -235,7 +254,10 @@ def measure_app(url: str, app_root: Path = ROOT) -> dict:
     """`streamlit run app.py` on `url`, the Overview in Chromium: cold, warm, filter changes, peak RSS.
 
     - cold: the first load after the server starts (no cache; the OS file cache may be warm);
-    - warm: the same view in a new browser page (a new session on a warm cache), and a rerun ("r");
+    - warm: the same view in a new tab of the same browser (a new session on the server's warm
+      cache; the browser has Streamlit's scripts cached, as for anyone who opened the app before),
+      in a new browser profile (empty HTTP cache: every script of the frontend is fetched and
+      parsed again), and a rerun ("r") of the new tab;
     - filter change: Region = North in the sidebar, then Tier = Gold added (combinations not cached
       before), timed until the tiles show new figures and the running indicator is gone.
     """
@@ -260,30 +282,31 @@ def measure_app(url: str, app_root: Path = ROOT) -> dict:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
                                                  args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            began = time.perf_counter()
-            page.goto(base + "/")
-            found["cold: first render after start"] = _settle(page, began)
-            page.close()
+            profile = browser.new_context(viewport={"width": 1400, "height": 1000})
 
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            began = time.perf_counter()
-            page.goto(base + "/")
-            found["warm: new page, same view"] = _settle(page, began)
+            def open_page(context):
+                page = context.new_page()
+                frames = _Frames(page)
+                began = time.perf_counter()
+                page.goto(base + "/")
+                return page, frames, _settle(page, frames, began)
+
+            page, _, found["cold: first render after start"] = open_page(profile)
+            page.close()
+            fresh = browser.new_context(viewport={"width": 1400, "height": 1000})
+            page, _, found["warm: new browser profile"] = open_page(fresh)
+            fresh.close()
+            page, frames, found["warm: new tab"] = open_page(profile)
             page.locator("h1").first.click()
             began = time.perf_counter()
             page.keyboard.press("r")
-            try:
-                page.locator('[data-testid="stStatusWidget"]').wait_for(state="visible", timeout=2_000)
-            except Exception:  # a cached rerun can finish before the indicator is seen
-                pass
-            found["warm: rerun"] = _settle(page, began)
+            found["warm: rerun"] = _settle(page, frames, began)
 
             for label, option in (("Region", "North"), ("Tier", "Gold")):
                 before = _first_caption(page)
                 began = time.perf_counter()
                 _pick(page, label, option)
-                found[f"filter change: {label} {option}"] = _settle(page, began, changed_from=before)
+                found[f"filter change: {label} {option}"] = _settle(page, frames, began, changed_from=before)
                 page.keyboard.press("Escape")
             browser.close()
         found["peak rss (VmHWM)"] = _status(server.pid, "VmHWM")

@@ -99,21 +99,39 @@ class Filters:
 def responses_in_scope(query: Select, filters: Filters, dimensions: tuple[str, ...] = ()) -> Select:
     """Join responses (already in `query`'s FROM) to what `filters` and `dimensions` need, and
     restrict them to the filters."""
-    query = query.join(models.Survey, models.Response.survey_id == models.Survey.id).where(
+    return _in_scope(query, filters, dimensions, models.Response)
+
+
+# Dimensions and filters that need the response row itself (everything else an answer carries a copy of).
+RESPONSE_ONLY = ("channel", "language")
+
+
+def answers_in_scope(query: Select, filters: Filters, answer, dimensions: tuple[str, ...] = ()) -> Select:
+    """Restrict answers (`answer`, `models.Answer` or an alias of it, already in `query`'s FROM) to
+    `filters`, through the copies of their response's survey, time and customer they carry; the
+    response itself is joined only when the versions, channels or a response dimension need it."""
+    used = set(dimensions) | {name for name, values in filters.segments if values}
+    if filters.versions or filters.channels or used & set(RESPONSE_ONLY):
+        query = query.join(models.Response, answer.response_id == models.Response.id)
+    return _in_scope(query, filters, dimensions, answer)
+
+
+def _in_scope(query: Select, filters: Filters, dimensions: tuple[str, ...], rows) -> Select:
+    # `rows` holds survey_id, submitted_at and customer_id: responses, or answers' copies of them.
+    query = query.join(models.Survey, rows.survey_id == models.Survey.id).where(
         models.Survey.slug == filters.survey)
     used = set(dimensions) | {name for name, values in filters.segments if values}
     if filters.versions:
         query = query.join(models.SurveyVersion, models.Response.survey_version_id == models.SurveyVersion.id
                            ).where(models.SurveyVersion.number.in_(filters.versions))
     if any(DIMENSIONS[name].needs_customer for name in used):
-        query = query.outerjoin(models.Customer, models.Response.customer_id == models.Customer.id)
+        query = query.outerjoin(models.Customer, rows.customer_id == models.Customer.id)
     if any(DIMENSIONS[name].needs_field_manager for name in used):
         query = query.outerjoin(FieldManager, models.Customer.field_manager_id == FieldManager.id)
     if filters.start:
-        query = query.where(models.Response.submitted_at >= datetime.combine(filters.start, time(), timezone.utc))
+        query = query.where(rows.submitted_at >= datetime.combine(filters.start, time(), timezone.utc))
     if filters.end:
-        query = query.where(models.Response.submitted_at
-                            < datetime.combine(filters.end + timedelta(days=1), time(), timezone.utc))
+        query = query.where(rows.submitted_at < datetime.combine(filters.end + timedelta(days=1), time(), timezone.utc))
     if filters.channels:
         query = query.where(models.Response.channel.in_(filters.channels))
     for name, values in filters.segments:

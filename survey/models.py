@@ -146,7 +146,9 @@ class Response(Base):
 
     __tablename__ = "responses"
     __table_args__ = (Index("ix_responses_survey_submitted", "survey_id", "submitted_at"),
-                      Index("ix_responses_survey_submitted_channel", "survey_id", "submitted_at", "channel"))
+                      Index("ix_responses_survey_submitted_channel", "survey_id", "submitted_at", "channel"),
+                      Index("ix_responses_survey_submitted_customer", "survey_id", "submitted_at", "customer_id",
+                            "channel"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
@@ -167,17 +169,26 @@ class Answer(Base):
     """One answer: a number for rated questions, text for text and choice questions.
 
     Matrix rows are stored as `question.attribute`; a multi-choice answer is one row per choice.
+    `survey_id`, `submitted_at` and `customer_id` are copies of the response's, so that the
+    dashboard's counts range-scan one index instead of joining every answer to its response
+    (migration 0006). Writers should fill them; database triggers fill them when an insert leaves
+    them empty and follow any change of the response's values.
     """
 
     __tablename__ = "answers"
     __table_args__ = (Index("ix_answers_question_value", "question_key", "numeric_value"),
-                      Index("ix_answers_question_response_value", "question_key", "response_id", "numeric_value"))
+                      Index("ix_answers_question_response_value", "question_key", "response_id", "numeric_value"),
+                      Index("ix_answers_survey_question_submitted", "survey_id", "question_key", "submitted_at",
+                            "numeric_value", "customer_id", "response_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     response_id: Mapped[int] = mapped_column(ForeignKey("responses.id"), index=True)
     question_key: Mapped[str] = mapped_column(String(200))
     numeric_value: Mapped[float | None] = mapped_column(Float)
     text_value: Mapped[str | None] = mapped_column(Text)
+    survey_id: Mapped[int | None] = mapped_column(Integer)  # copies of the response's (see above)
+    submitted_at: Mapped[datetime | None] = mapped_column()
+    customer_id: Mapped[int | None] = mapped_column(Integer)
 
     response: Mapped[Response] = relationship(back_populates="answers")
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from survey import models
-from survey.filters import DIMENSIONS, NOT_SET, Filters, responses_in_scope
+from survey.filters import DIMENSIONS, NOT_SET, Filters, answers_in_scope, responses_in_scope
 
 PERIOD_FORMATS = {"month": ("%Y-%m", "YYYY-MM"), "day": ("%Y-%m-%d", "YYYY-MM-DD"), "year": ("%Y", "YYYY")}
 
@@ -102,12 +102,12 @@ def histogram(engine: Engine, filters: Filters, question_key: str, period: str |
     # group and from "the rest" they are compared with.
     groups = [func.coalesce(DIMENSIONS[name].expression(), literal(NOT_SET)).label(name) for name in by]
     if period is not None:
-        groups.append(period_label(engine, models.Response.submitted_at, period).label("period"))
+        groups.append(period_label(engine, models.Answer.submitted_at, period).label("period"))
     score = models.Answer.numeric_value.label("score")
-    query = (select(*groups, score, func.count().label("count"))
-             .select_from(models.Answer)
-             .join(models.Response, models.Answer.response_id == models.Response.id))
-    query = responses_in_scope(query, filters, by).where(
+    # The answers' copies of their response's survey, time and customer make this a range scan of
+    # ix_answers_survey_question_submitted (migration 0006), without a join per answer.
+    query = select(*groups, score, func.count().label("count")).select_from(models.Answer)
+    query = answers_in_scope(query, filters, models.Answer, by).where(
         models.Answer.question_key == question_key, models.Answer.numeric_value.is_not(None))
     query = query.group_by(*groups, score).order_by(*groups, score)
     columns = [*by, *(["period"] if period else []), "score", "count"]
@@ -492,8 +492,7 @@ def index_moments(engine: Engine, filters: Filters, items: tuple[tuple[str, floa
         if not high > low:
             raise ValueError(f"index item {key!r} has scale ({low}, {high}): the maximum must exceed the minimum")
     weight = 100.0 / len(items)
-    # One answer alias per item, each found through ix_answers_question_response_value: a response
-    # answering every item gives one row, so no per-response GROUP BY (and no temporary B-tree of
+    # One answer alias per item: a response answering every item gives one row, so no per-response GROUP BY (and no temporary B-tree of
     # every answer) is needed; incomplete responses drop out of the inner joins.
     answers = [aliased(models.Answer, name=f"item_{i}") for i in range(len(items))]
     score = sum((answer.numeric_value - low) * (weight / (high - low))
@@ -501,13 +500,18 @@ def index_moments(engine: Engine, filters: Filters, items: tuple[tuple[str, floa
     # Answers whose segment is unknown form their own group instead of vanishing from every
     # group and from "the rest" they are compared with.
     groups = [func.coalesce(DIMENSIONS[name].expression(), literal(NOT_SET)).label(name) for name in by]
+    first = answers[0]
     if period is not None:
-        groups.append(period_label(engine, models.Response.submitted_at, period).label("period"))
-    per_response = select(*groups, score).select_from(models.Response)
-    for answer, (key, _, _) in zip(answers, items):
-        per_response = per_response.join(answer, and_(answer.response_id == models.Response.id,
+        groups.append(period_label(engine, first.submitted_at, period).label("period"))
+    # The first item's answers are found by their copies of the response's survey and time (a range
+    # of ix_answers_survey_question_submitted); the other items by response through
+    # ix_answers_question_response_value.
+    per_response = select(*groups, score).select_from(first).where(
+        first.question_key == items[0][0], first.numeric_value.is_not(None))
+    for answer, (key, _, _) in zip(answers[1:], items[1:]):
+        per_response = per_response.join(answer, and_(answer.response_id == first.response_id,
                                                       answer.question_key == key, answer.numeric_value.is_not(None)))
-    per_response = responses_in_scope(per_response, filters, by).subquery()
+    per_response = answers_in_scope(per_response, filters, first, by).subquery()
     outer_groups = [per_response.c[name] for name in [*by, *(["period"] if period else [])]]
     score = per_response.c.score
     query = (select(*outer_groups, func.count(score), func.coalesce(func.sum(score), 0.0),

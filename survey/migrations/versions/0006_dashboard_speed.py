@@ -1,0 +1,108 @@
+"""dashboard speed: answers carry copies of their response's survey, time and customer
+
+The Overview's histograms and index moments read answers of one survey and question in a date
+range (and, with segment filters, of customers in a segment). With the response's `survey_id`,
+`submitted_at` and `customer_id` copied onto each answer, one covering index
+(survey_id, question_key, submitted_at, numeric_value, customer_id, response_id) serves them as
+a range scan, instead of probing the answers index once per response in range. Measured with
+bench/bench_dashboard.py on 1,000,000 demo responses (figures in README's performance section).
+
+The copies are kept right by the database, whatever the writer: an insert that leaves them
+empty gets them from the response (the writers in survey/ fill them themselves, which is
+faster), and changing a response's survey, time or customer changes its answers' copies. The
+responses index (survey_id, submitted_at, customer_id, channel) lets the filtered response
+counts read the index alone.
+
+Revision ID: 0006
+Revises: 0004
+Create Date: 2026-11-24
+"""
+import sqlalchemy as sa
+from alembic import op
+
+
+revision = '0006'
+down_revision = '0004'
+branch_labels = None
+depends_on = None
+
+COPIES = ("survey_id", "submitted_at", "customer_id")
+
+
+def upgrade() -> None:
+    op.add_column('answers', sa.Column('survey_id', sa.Integer(), nullable=True))
+    op.add_column('answers', sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True))
+    op.add_column('answers', sa.Column('customer_id', sa.Integer(), nullable=True))
+    op.execute("UPDATE answers SET survey_id = responses.survey_id, submitted_at = responses.submitted_at, "
+               "customer_id = responses.customer_id FROM responses WHERE responses.id = answers.response_id")
+    _create_copy_triggers()
+    op.create_index('ix_answers_survey_question_submitted', 'answers',
+                    ['survey_id', 'question_key', 'submitted_at', 'numeric_value', 'customer_id', 'response_id'],
+                    unique=False)
+    op.create_index('ix_responses_survey_submitted_customer', 'responses',
+                    ['survey_id', 'submitted_at', 'customer_id', 'channel'], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index('ix_responses_survey_submitted_customer', table_name='responses')
+    op.drop_index('ix_answers_survey_question_submitted', table_name='answers')
+    _drop_copy_triggers()
+    with op.batch_alter_table('answers', schema=None) as batch_op:
+        for column in reversed(COPIES):
+            batch_op.drop_column(column)
+
+
+def _create_copy_triggers() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("""
+            CREATE FUNCTION answer_copies_from_response() RETURNS trigger AS $$
+            BEGIN
+                SELECT survey_id, submitted_at, customer_id INTO NEW.survey_id, NEW.submitted_at, NEW.customer_id
+                FROM responses WHERE id = NEW.response_id;
+                RETURN NEW;
+            END $$ LANGUAGE plpgsql""")
+        op.execute("CREATE TRIGGER answers_copy_response BEFORE INSERT ON answers FOR EACH ROW "
+                   "WHEN (NEW.survey_id IS NULL) EXECUTE FUNCTION answer_copies_from_response()")
+        op.execute("""
+            CREATE FUNCTION response_copies_to_answers() RETURNS trigger AS $$
+            BEGIN
+                UPDATE answers SET survey_id = NEW.survey_id, submitted_at = NEW.submitted_at,
+                                   customer_id = NEW.customer_id
+                WHERE response_id = NEW.id;
+                RETURN NULL;
+            END $$ LANGUAGE plpgsql""")
+        op.execute("CREATE TRIGGER responses_copy_to_answers AFTER UPDATE OF survey_id, submitted_at, customer_id "
+                   "ON responses FOR EACH ROW WHEN (OLD.survey_id IS DISTINCT FROM NEW.survey_id "
+                   "OR OLD.submitted_at IS DISTINCT FROM NEW.submitted_at "
+                   "OR OLD.customer_id IS DISTINCT FROM NEW.customer_id) "
+                   "EXECUTE FUNCTION response_copies_to_answers()")
+        return
+    op.execute("""
+        CREATE TRIGGER answers_copy_response AFTER INSERT ON answers WHEN NEW.survey_id IS NULL
+        BEGIN
+            UPDATE answers SET
+                survey_id = (SELECT survey_id FROM responses WHERE id = NEW.response_id),
+                submitted_at = (SELECT submitted_at FROM responses WHERE id = NEW.response_id),
+                customer_id = (SELECT customer_id FROM responses WHERE id = NEW.response_id)
+            WHERE id = NEW.id;
+        END""")
+    op.execute("""
+        CREATE TRIGGER responses_copy_to_answers AFTER UPDATE OF survey_id, submitted_at, customer_id ON responses
+        WHEN OLD.survey_id IS NOT NEW.survey_id OR OLD.submitted_at IS NOT NEW.submitted_at
+             OR OLD.customer_id IS NOT NEW.customer_id
+        BEGIN
+            UPDATE answers SET survey_id = NEW.survey_id, submitted_at = NEW.submitted_at,
+                               customer_id = NEW.customer_id
+            WHERE response_id = NEW.id;
+        END""")
+
+
+def _drop_copy_triggers() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS responses_copy_to_answers ON responses")
+        op.execute("DROP FUNCTION IF EXISTS response_copies_to_answers()")
+        op.execute("DROP TRIGGER IF EXISTS answers_copy_response ON answers")
+        op.execute("DROP FUNCTION IF EXISTS answer_copies_from_response()")
+        return
+    op.execute("DROP TRIGGER IF EXISTS responses_copy_to_answers")
+    op.execute("DROP TRIGGER IF EXISTS answers_copy_response")
