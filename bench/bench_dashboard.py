@@ -1,21 +1,22 @@
-"""Benchmark: the dashboard's Overview aggregates on 1,000,000 responses (SQLite), against DuckDB.
+"""Benchmark: the dashboard's Overview at 1,000,000 responses (SQLite), against DuckDB and in a browser.
 
 Generates demo data (`survey.demo.generate`, 5,000 customers, 1,000,000 responses, seed 7; about
-40 s) into a temporary SQLite file, or reuses `--database PATH` (generated there when missing).
-Then, without and with the indexes of migration 0003 (it downgrades the file to 0002 first, and
-leaves it at head):
+40 s) into a temporary SQLite file, or reuses `--database PATH` (generated there when missing,
+else migrated to this checkout's schema, timed). Then:
 
-- **cold**: the Overview's aggregates (NPS, index, CSAT and CES histograms per month, NPS per
-  region, response volume per month and channel) in a new process with a fresh engine;
+- **cold**: the Overview's aggregates (NPS, CSAT and CES histograms per month, the satisfaction
+  index's moments, responses per month and channel) in a new process with a fresh engine;
 - **warm**: the same again in that process (best of three);
 - **filter change**: the same with a date range and a region (queries Streamlit has not cached).
 
 Reference in the same run: the same tables exported to Parquet (pyarrow) and the same aggregates
-computed with DuckDB; ours / DuckDB's is printed. Last, `streamlit run app.py` is started on the
-file and the real Overview is driven in Chromium (Playwright): the first render after start (cold),
-the same view in a new tab and in a new browser profile, and a rerun (warm), a filter change (Region = North, then Tier = Gold,
+computed with DuckDB; ours / DuckDB's is printed. With `--before-root DIR --before-database PATH`
+(an earlier checkout and the same data at its schema) the earlier code is measured in the same run
+too. Last, `streamlit run app.py` is started on the file and the real Overview is driven in
+Chromium (Playwright): the first render after start (cold), the same view in a new tab and in a
+new browser profile, and a rerun (warm), a filter change (Region = North, then Tier = Gold,
 combinations not cached before), and the server's peak resident memory (VmHWM). `--browser-only`
-skips the query section; `--app-root DIR` runs another checkout's app.py for a before/after.
+skips the query section; `--app-root DIR` runs another checkout's app.py.
 Figures only: no pass/fail.
 The issue's targets: Overview under 1.5 s warm and 5 s cold, a filter change under 1 s, the app
 under 1.5 GB resident. "Cold" here means a new process: the OS file cache stays warm.
@@ -23,6 +24,8 @@ under 1.5 GB resident. "Cold" here means a new process: the OS file cache stays 
 Example:
     python bench/bench_dashboard.py                               # ~3 minutes on 2 cores
     python bench/bench_dashboard.py --database /tmp/bench_1m.db   # keeps the data for next time
+    python bench/bench_dashboard.py --database /tmp/bench_1m.db --before-root /tmp/before \\
+        --before-database /tmp/bench_1m_before.db                 # before/after in one run
     python bench/bench_dashboard.py --responses 100000 --no-browser
 """
 
@@ -42,7 +45,9 @@ from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+# --measure runs the queries of the checkout named by BENCH_CODE_ROOT (default: this one), so that
+# one run can time the same aggregates with an earlier version of the code (--before-root).
+sys.path.insert(0, os.environ.get("BENCH_CODE_ROOT") or str(ROOT))
 
 from survey import db, queries  # noqa: E402
 from survey.filters import Filters  # noqa: E402
@@ -54,17 +59,19 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
+INDEX_ITEMS = (("satisfaction", 1.0, 10.0), ("expectations", 1.0, 10.0), ("ideal", 1.0, 10.0))
+
+
 def overview_aggregates(engine, narrowed: bool = False) -> dict[str, float]:
-    """Run the Overview's aggregate queries; seconds per query (and `total`)."""
+    """Run the Overview's aggregate queries (those of its default view); seconds per query (and `total`)."""
     extra = dict(start=START, end=END, segments=(("region", (REGION,)),)) if narrowed else {}
     relationship, support = Filters(RELATIONSHIP, **extra), Filters(SUPPORT, **extra)
     steps = {
         "nps per month": lambda: queries.histogram(engine, relationship, "recommend", period="month"),
-        "nps per region": lambda: queries.histogram(engine, relationship, "recommend", by="region"),
-        "index item per month": lambda: queries.histogram(engine, relationship, "satisfaction", period="month"),
+        "satisfaction index": lambda: queries.index_moments(engine, relationship, INDEX_ITEMS),
         "csat per month": lambda: queries.histogram(engine, support, "csat", period="month"),
         "ces per month": lambda: queries.histogram(engine, support, "effort", period="month"),
-        "volume per month, channel": lambda: queries.response_volume(engine, RELATIONSHIP),
+        "responses per month, channel": lambda: queries.response_counts(engine, relationship, "month"),
     }
     seconds = {}
     for name, step in steps.items():
@@ -85,37 +92,34 @@ def measure_in_this_process(url: str) -> dict:
     return {"cold": cold, "warm": warm, "filter change": narrowed}
 
 
-def measure_in_new_process(url: str) -> dict:
+def measure_in_new_process(url: str, code_root: Path = ROOT) -> dict:
     output = subprocess.run([sys.executable, __file__, "--measure", url], check=True, capture_output=True,
-                            text=True, cwd=ROOT).stdout
+                            text=True, cwd=code_root, env={**os.environ, "BENCH_CODE_ROOT": str(code_root)}).stdout
     return json.loads(output.strip().splitlines()[-1])
 
 
 # --- DuckDB over Parquet: the same aggregates, as a reference -----------------------------------
 
+_SCOPE = "join responses r on a.response_id = r.id join surveys s on r.survey_id = s.id {customers}"
 DUCKDB_STEPS = {
-    "nps per month": "select strftime(r.submitted_at, '%Y-%m') p, a.numeric_value, count(*) from answers a "
-                     "join responses r on a.response_id = r.id join surveys s on r.survey_id = s.id {customers} "
-                     "where s.slug = '{relationship}' and a.question_key = 'recommend' and a.numeric_value is not null "
+    "nps per month": "select strftime(r.submitted_at, '%Y-%m') p, a.numeric_value, count(*) from answers a " + _SCOPE +
+                     " where s.slug = '{relationship}' and a.question_key = 'recommend' and a.numeric_value is not null "
                      "{where} group by 1, 2",
-    "nps per region": "select c.region, a.numeric_value, count(*) from answers a join responses r on a.response_id = r.id "
-                      "join surveys s on r.survey_id = s.id left join customers c on r.customer_id = c.id "
-                      "where s.slug = '{relationship}' and a.question_key = 'recommend' and a.numeric_value is not null "
+    "satisfaction index": "select count(*), sum(i), sum(i * i) from (select (a.numeric_value - 1) / 9 * 100 / 3 "
+                          "+ (b.numeric_value - 1) / 9 * 100 / 3 + (c.numeric_value - 1) / 9 * 100 / 3 i from answers a "
+                          "join answers b on b.response_id = a.response_id and b.question_key = 'expectations' "
+                          "join answers c on c.response_id = a.response_id and c.question_key = 'ideal' " + _SCOPE +
+                          " where s.slug = '{relationship}' and a.question_key = 'satisfaction' and a.numeric_value "
+                          "is not null and b.numeric_value is not null and c.numeric_value is not null {where})",
+    "csat per month": "select strftime(r.submitted_at, '%Y-%m') p, a.numeric_value, count(*) from answers a " + _SCOPE +
+                      " where s.slug = '{support}' and a.question_key = 'csat' and a.numeric_value is not null "
                       "{where} group by 1, 2",
-    "index item per month": "select strftime(r.submitted_at, '%Y-%m') p, a.numeric_value, count(*) from answers a "
-                            "join responses r on a.response_id = r.id join surveys s on r.survey_id = s.id {customers} "
-                            "where s.slug = '{relationship}' and a.question_key = 'satisfaction' "
-                            "and a.numeric_value is not null {where} group by 1, 2",
-    "csat per month": "select strftime(r.submitted_at, '%Y-%m') p, a.numeric_value, count(*) from answers a "
-                      "join responses r on a.response_id = r.id join surveys s on r.survey_id = s.id {customers} "
-                      "where s.slug = '{support}' and a.question_key = 'csat' and a.numeric_value is not null "
-                      "{where} group by 1, 2",
-    "ces per month": "select strftime(r.submitted_at, '%Y-%m') p, a.numeric_value, count(*) from answers a "
-                     "join responses r on a.response_id = r.id join surveys s on r.survey_id = s.id {customers} "
-                     "where s.slug = '{support}' and a.question_key = 'effort' and a.numeric_value is not null "
+    "ces per month": "select strftime(r.submitted_at, '%Y-%m') p, a.numeric_value, count(*) from answers a " + _SCOPE +
+                     " where s.slug = '{support}' and a.question_key = 'effort' and a.numeric_value is not null "
                      "{where} group by 1, 2",
-    "volume per month, channel": "select strftime(r.submitted_at, '%Y-%m') p, r.channel, count(*) from responses r "
-                                 "join surveys s on r.survey_id = s.id where s.slug = '{relationship}' group by 1, 2",
+    "responses per month, channel": "select strftime(r.submitted_at, '%Y-%m') p, r.channel, count(*) from responses r "
+                                    "join surveys s on r.survey_id = s.id {customers} where s.slug = '{relationship}' "
+                                    "{where} group by 1, 2",
 }
 
 
@@ -336,18 +340,25 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=5_000)
     parser.add_argument("--no-browser", action="store_true", help="skip the streamlit + Chromium measurement")
     parser.add_argument("--browser-only", action="store_true",
-                        help="only the streamlit + Chromium measurement on --database (no downgrade, no DuckDB)")
+                        help="only the streamlit + Chromium measurement on --database (no DuckDB)")
     parser.add_argument("--app-root", default=str(ROOT), help="checkout whose app.py is run (default: this one)")
+    parser.add_argument("--before-root", help="an earlier checkout, measured in the same run for a before/after")
+    parser.add_argument("--before-database", help="the same data at the schema --before-root expects")
     parser.add_argument("--measure", help=argparse.SUPPRESS)  # internal: one cold/warm run in this process
     arguments = parser.parse_args()
     if arguments.measure:
         print(json.dumps(measure_in_this_process(arguments.measure)))
         return
+    before = None
+    if arguments.before_root or arguments.before_database:
+        if not (arguments.before_root and arguments.before_database):
+            parser.error("--before-root and --before-database go together")
+        before = (Path(arguments.before_root).resolve(), f"sqlite:///{Path(arguments.before_database).resolve()}")
     if arguments.browser_only:
-        _print_app(measure_app(f"sqlite:///{Path(arguments.database).resolve()}", Path(arguments.app_root)))
+        url = f"sqlite:///{Path(arguments.database).resolve()}"
+        _print_apps({**({"before": measure_app(before[1], before[0])} if before else {}),
+                     "this checkout": measure_app(url, Path(arguments.app_root))})
         return
-
-    from alembic import command
 
     from survey import demo
 
@@ -356,46 +367,48 @@ def main() -> None:
         path = Path(arguments.database) if arguments.database else folder / "bench.db"
         url = f"sqlite:///{path.resolve()}"
         engine = db.make_engine(url)
-        if not path.exists() or path.stat().st_size < 100_000:
-            db.upgrade(engine)
+        fresh = not path.exists() or path.stat().st_size < 100_000
+        began = time.perf_counter()
+        db.upgrade(engine)  # an existing file is migrated to this checkout's schema (timed)
+        if not fresh:
+            print(f"schema brought up to date in {time.perf_counter() - began:.1f} s")
+        else:
             began = time.perf_counter()
             print(demo.generate(engine, customers=arguments.customers, responses=arguments.responses, seed=7,
                                 progress=True))
             print(f"generated in {time.perf_counter() - began:.1f} s")
         with engine.connect() as connection:
             counts = connection.exec_driver_sql("select (select count(*) from responses), (select count(*) from answers)").one()
-        print(f"database {path}: {counts[0]:,} responses, {counts[1]:,} answers")
-
-        config = db.alembic_config(engine)
-        command.downgrade(config, "0002")
-        before = measure_in_new_process(url)
-        began = time.perf_counter()
-        command.upgrade(config, "head")
-        print(f"indexes of 0003 built in {time.perf_counter() - began:.1f} s")
-        after = measure_in_new_process(url)
         engine.dispose()
+        print(f"database {path} ({path.stat().st_size / 2**30:.2f} GiB): {counts[0]:,} responses, {counts[1]:,} answers")
 
+        results = {}
+        if before:
+            results["sqlite, before"] = measure_in_new_process(before[1], before[0])
+        ours = results["sqlite, this checkout"] = measure_in_new_process(url)
         export = export_parquet(path, folder)
         print("parquet export: " + ", ".join(f"{k} {v:.1f} s" for k, v in export.items()))
-        duck = measure_duckdb(folder)
+        duck = results["duckdb/parquet"] = measure_duckdb(folder)
 
-        results = {"sqlite, before 0003": before, "sqlite, after 0003": after, "duckdb/parquet": duck}
         _print_table("seconds per Overview aggregate", results, ["cold", "warm", "filter change"])
-        print("\nsummary (seconds; ratio = ours after 0003 / DuckDB)")
+        print("\nsummary (seconds; ratio = ours / DuckDB)")
         for column in ("cold", "warm", "filter change"):
-            ours, reference = after[column]["total"], duck[column]["total"]
-            print(f"  {column:<14} before {before[column]['total']:7.3f}  after {ours:7.3f}  "
-                  f"duckdb {reference:7.3f}  ratio {ours / reference:6.1f}x  "
-                  f"index speed-up {before[column]['total'] / ours:4.1f}x")
+            mine, reference = ours[column]["total"], duck[column]["total"]
+            earlier = (f"  before {results['sqlite, before'][column]['total']:7.3f} "
+                       f"(speed-up {results['sqlite, before'][column]['total'] / mine:4.1f}x)") if before else ""
+            print(f"  {column:<14} ours {mine:7.3f}  duckdb {reference:7.3f}  ratio {mine / reference:6.1f}x{earlier}")
 
         if not arguments.no_browser:
-            _print_app(measure_app(url, Path(arguments.app_root)))
+            _print_apps({**({"before": measure_app(before[1], before[0])} if before else {}),
+                         "this checkout": measure_app(url, Path(arguments.app_root))})
 
 
-def _print_app(app: dict) -> None:
+def _print_apps(apps: dict[str, dict]) -> None:
     print("\nthe app (streamlit run app.py + Chromium, Overview)")
-    for name, value in app.items():
-        print(f"  {name:<38} " + (f"{value / 2**20:8.0f} MiB" if "rss" in name else f"{value:8.2f} s"))
+    print(" " * 41 + "".join(f"{label:>16}" for label in apps))
+    for name in next(iter(apps.values())):
+        print(f"  {name:<38} " + "".join(
+            (f"{app[name] / 2**20:12.0f} MiB" if "rss" in name else f"{app[name]:14.2f} s") for app in apps.values()))
 
 
 if __name__ == "__main__":

@@ -104,7 +104,7 @@ def histogram(engine: Engine, filters: Filters, question_key: str, period: str |
     if period is not None:
         groups.append(period_label(engine, models.Answer.submitted_at, period).label("period"))
     score = models.Answer.numeric_value.label("score")
-    # The answers' copies of their response's survey, time and customer make this a range scan of
+    # The answers' copies of their response's survey, time and customer make this a scan of
     # ix_answers_survey_question_submitted (migration 0006), without a join per answer.
     query = select(*groups, score, func.count().label("count")).select_from(models.Answer)
     query = answers_in_scope(query, filters, models.Answer, by).where(
@@ -503,9 +503,9 @@ def index_moments(engine: Engine, filters: Filters, items: tuple[tuple[str, floa
     first = answers[0]
     if period is not None:
         groups.append(period_label(engine, first.submitted_at, period).label("period"))
-    # The first item's answers are found by their copies of the response's survey and time (a range
-    # of ix_answers_survey_question_submitted); the other items by response through
-    # ix_answers_question_response_value.
+    # The first item's answers are found by their copies of the response's survey, time and customer
+    # (a range of ix_answers_survey_question_submitted, in time order, so that the other items'
+    # answers, probed by response through ix_answers_question_response_value, lie close together).
     per_response = select(*groups, score).select_from(first).where(
         first.question_key == items[0][0], first.numeric_value.is_not(None))
     for answer, (key, _, _) in zip(answers[1:], items[1:]):
@@ -527,7 +527,7 @@ def response_counts(engine: Engine, filters: Filters, period: str = "month") -> 
     """Responses in `filters` per period and channel: columns `period`, `channel`, `responses`."""
     label = period_label(engine, models.Response.submitted_at, period).label("period")
     query = responses_in_scope(select(label, models.Response.channel, func.count().label("responses"))
-                               .select_from(models.Response), filters)
+                               .select_from(models.Response), filters, customers_first=True)
     query = query.group_by(label, models.Response.channel).order_by(label, models.Response.channel)
     with engine.connect() as connection:
         frame = pd.DataFrame(connection.execute(query).all(), columns=["period", "channel", "responses"])

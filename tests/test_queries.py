@@ -184,7 +184,7 @@ def test_index_moments_from_the_answers_copies_equal_a_straightforward_computati
 
     demo.generate(engine, customers=60, responses=1_500, seed=5)
     rows = straightforward_rows(engine)
-    items = (("satisfaction", 1.0, 5.0), ("expectations", 1.0, 5.0), ("ideal", 1.0, 10.0))
+    items = (("satisfaction", 1.0, 10.0), ("expectations", 1.0, 10.0), ("ideal", 1.0, 10.0))
     for filters in FILTER_CASES[:5]:
         chosen = in_filters(rows, filters)
         wide = chosen[chosen["key"].isin([k for k, _, _ in items])].pivot_table(
