@@ -171,8 +171,9 @@ class Answer(Base):
     Matrix rows are stored as `question.attribute`; a multi-choice answer is one row per choice.
     `survey_id`, `submitted_at` and `customer_id` are copies of the response's, so that the
     dashboard's counts range-scan one index instead of joining every answer to its response
-    (migration 0006). Writers should fill them; database triggers fill them when an insert leaves
-    them empty and follow any change of the response's values.
+    (migration 0006). Every writer must fill them (the ORM does it for answers added through
+    `Response.answers`, see `_copy_response_values`); the first two are NOT NULL so that a writer
+    that forgets fails. A database trigger carries a change of the response's values over.
     """
 
     __tablename__ = "answers"
@@ -186,11 +187,21 @@ class Answer(Base):
     question_key: Mapped[str] = mapped_column(String(200))
     numeric_value: Mapped[float | None] = mapped_column(Float)
     text_value: Mapped[str | None] = mapped_column(Text)
-    survey_id: Mapped[int | None] = mapped_column(Integer)  # copies of the response's (see above)
-    submitted_at: Mapped[datetime | None] = mapped_column()
+    survey_id: Mapped[int] = mapped_column(Integer)  # copies of the response's (see above)
+    submitted_at: Mapped[datetime] = mapped_column()
     customer_id: Mapped[int | None] = mapped_column(Integer)
 
     response: Mapped[Response] = relationship(back_populates="answers")
+
+
+@event.listens_for(Answer, "before_insert")
+def _copy_response_values(_mapper: Any, _connection: Any, answer: Answer) -> None:
+    """An answer added through the ORM takes its response's survey, time and customer (see Answer)."""
+    response = answer.response
+    if response is not None and answer.survey_id is None:
+        answer.survey_id = response.survey_id
+        answer.submitted_at = response.submitted_at
+        answer.customer_id = response.customer_id
 
 
 class ResponseDraft(Base):

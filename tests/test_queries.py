@@ -74,7 +74,9 @@ def assert_copies_match(engine):
 
 
 def test_answers_copy_their_response_from_every_writer_and_follow_its_changes(engine):
+    import pytest
     from sqlalchemy import text, update
+    from sqlalchemy.exc import IntegrityError
 
     from survey import demo
     from survey.customers import import_customers
@@ -88,7 +90,7 @@ def test_answers_copy_their_response_from_every_writer_and_follow_its_changes(en
     with db.session_scope(engine) as session:
         import_responses(session, shipped / "responses.csv")
     store(engine, [("North", 5, date(2026, 1, 3))])  # collect.submit (post-support is published already)
-    with db.session_scope(engine) as session:  # the ORM, through the relationship, fills nothing itself
+    with db.session_scope(engine) as session:  # the ORM, through the relationship (survey.models fills the copies)
         version = session.query(models.SurveyVersion).order_by(models.SurveyVersion.id).first()
         response = models.Response(idempotency_key="orm", content_hash="x", survey_id=version.survey_id,
                                    survey_version_id=version.id, channel="web",
@@ -96,12 +98,13 @@ def test_answers_copy_their_response_from_every_writer_and_follow_its_changes(en
         response.answers.append(models.Answer(question_key="recommend", numeric_value=9))
         session.add(response)
     assert_copies_match(engine)
-    # raw SQL leaving the copies empty gets them from the response too
-    with engine.begin() as connection:
+    # a writer that forgets the copies fails instead of storing answers no count would see
+    with engine.connect() as connection:
         response_id = connection.execute(text("select max(id) from responses")).scalar_one()
-        connection.execute(text("insert into answers (response_id, question_key, numeric_value) "
-                                "values (:r, 'raw', 1)"), {"r": response_id})
-    assert_copies_match(engine)
+    with pytest.raises(IntegrityError):
+        with engine.begin() as connection:
+            connection.execute(text("insert into answers (response_id, question_key, numeric_value) "
+                                    "values (:r, 'raw', 1)"), {"r": response_id})
     # a response moved in time or to another customer takes its answers' copies along
     with engine.begin() as connection:
         connection.execute(update(models.Response).where(models.Response.id == response_id).values(

@@ -155,7 +155,8 @@ def test_an_idempotency_key_is_stored_once_by_the_database(engine):
 def test_foreign_keys_are_enforced(engine):
     with pytest.raises(IntegrityError):
         with db.session_scope(engine) as session:
-            session.add(models.Answer(response_id=12345, question_key="q", numeric_value=1))
+            session.add(models.Answer(response_id=12345, question_key="q", numeric_value=1, survey_id=1,
+                                      submitted_at=models.utc_now()))
 
 
 def test_anonymity_cannot_be_switched_once_a_survey_has_responses(engine):

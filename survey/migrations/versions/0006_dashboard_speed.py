@@ -11,9 +11,12 @@ with customer_id instead made the segment histograms twice as fast again but the
 order that keeps them on neighbouring pages. Measured with bench/bench_dashboard.py on 1,000,000
 demo responses (figures in README's performance section).
 
-The copies are kept right by the database, whatever the writer: an insert that leaves them
-empty gets them from the response (the writers in survey/ fill them themselves, which is
-faster), and changing a response's survey, time or customer changes its answers' copies. The
+Every writer fills the copies (survey.collect, survey.response_import, survey.demo; the ORM
+through an event in survey.models); `survey_id` and `submitted_at` are NOT NULL, so a writer that
+forgets them fails instead of leaving answers the dashboard cannot see (on SQLite this rebuilds
+the answers table once). A trigger that filled them on insert cost SQLite about 9 us per answer
+row even when it had nothing to do (demo data 3x slower), so there is none. Changing a
+response's survey, time or customer changes its answers' copies (a trigger on responses). The
 responses index (survey_id, submitted_at, customer_id, channel) serves the response counts the
 same way, from the index alone.
 
@@ -39,6 +42,9 @@ def upgrade() -> None:
     op.add_column('answers', sa.Column('customer_id', sa.Integer(), nullable=True))
     op.execute("UPDATE answers SET survey_id = responses.survey_id, submitted_at = responses.submitted_at, "
                "customer_id = responses.customer_id FROM responses WHERE responses.id = answers.response_id")
+    with op.batch_alter_table('answers', schema=None) as batch_op:
+        batch_op.alter_column('survey_id', existing_type=sa.Integer(), nullable=False)
+        batch_op.alter_column('submitted_at', existing_type=sa.DateTime(timezone=True), nullable=False)
     _create_copy_triggers()
     op.create_index('ix_answers_survey_question_submitted', 'answers',
                     ['survey_id', 'question_key', 'submitted_at', 'numeric_value', 'customer_id', 'response_id'],
@@ -59,15 +65,6 @@ def downgrade() -> None:
 def _create_copy_triggers() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("""
-            CREATE FUNCTION answer_copies_from_response() RETURNS trigger AS $$
-            BEGIN
-                SELECT survey_id, submitted_at, customer_id INTO NEW.survey_id, NEW.submitted_at, NEW.customer_id
-                FROM responses WHERE id = NEW.response_id;
-                RETURN NEW;
-            END $$ LANGUAGE plpgsql""")
-        op.execute("CREATE TRIGGER answers_copy_response BEFORE INSERT ON answers FOR EACH ROW "
-                   "WHEN (NEW.survey_id IS NULL) EXECUTE FUNCTION answer_copies_from_response()")
-        op.execute("""
             CREATE FUNCTION response_copies_to_answers() RETURNS trigger AS $$
             BEGIN
                 UPDATE answers SET survey_id = NEW.survey_id, submitted_at = NEW.submitted_at,
@@ -81,15 +78,6 @@ def _create_copy_triggers() -> None:
                    "OR OLD.customer_id IS DISTINCT FROM NEW.customer_id) "
                    "EXECUTE FUNCTION response_copies_to_answers()")
         return
-    op.execute("""
-        CREATE TRIGGER answers_copy_response AFTER INSERT ON answers WHEN NEW.survey_id IS NULL
-        BEGIN
-            UPDATE answers SET
-                survey_id = (SELECT survey_id FROM responses WHERE id = NEW.response_id),
-                submitted_at = (SELECT submitted_at FROM responses WHERE id = NEW.response_id),
-                customer_id = (SELECT customer_id FROM responses WHERE id = NEW.response_id)
-            WHERE id = NEW.id;
-        END""")
     op.execute("""
         CREATE TRIGGER responses_copy_to_answers AFTER UPDATE OF survey_id, submitted_at, customer_id ON responses
         WHEN OLD.survey_id IS NOT NEW.survey_id OR OLD.submitted_at IS NOT NEW.submitted_at
@@ -105,8 +93,5 @@ def _drop_copy_triggers() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS responses_copy_to_answers ON responses")
         op.execute("DROP FUNCTION IF EXISTS response_copies_to_answers()")
-        op.execute("DROP TRIGGER IF EXISTS answers_copy_response ON answers")
-        op.execute("DROP FUNCTION IF EXISTS answer_copies_from_response()")
         return
     op.execute("DROP TRIGGER IF EXISTS responses_copy_to_answers")
-    op.execute("DROP TRIGGER IF EXISTS answers_copy_response")
