@@ -206,7 +206,7 @@ def _write(session: Session, rows: list[_Row], definitions: dict[int, Survey], p
                        for response_id, r in zip(ids, chunk)
                        for key, number, text in answer_values(definitions[r.version.id], r.answers)]
             if answers:
-                session.execute(insert(models.Answer), answers)
+                session.execute(insert(models.Answer.__table__), answers)  # Core: no ORM bookkeeping per row
             answered = [dict(id=r.claimed_invitation, responded_at=_answered_at(r)) for r in chunk
                         if r.claimed_invitation is not None]
             if answered:
