@@ -133,7 +133,7 @@ def _in_scope(query: Select, filters: Filters, dimensions: tuple[str, ...], rows
         by_customer = [(name, values) for name, values in segments
                        if name in DIMENSIONS and DIMENSIONS[name].needs_customer]
         if by_customer:
-            chosen = select(models.Customer.id)
+            chosen = select(models.Customer.id).correlate(None)  # one set, even when the query joins customers
             if any(DIMENSIONS[name].needs_field_manager for name, _ in by_customer):
                 chosen = chosen.outerjoin(FieldManager, models.Customer.field_manager_id == FieldManager.id)
             for name, values in by_customer:
