@@ -1,21 +1,23 @@
-"""Benchmark: the dashboard's Overview aggregates on 1,000,000 responses (SQLite), against DuckDB.
+"""Benchmark: the dashboard's Overview at 1,000,000 responses (SQLite), against DuckDB and in a browser.
 
 Generates demo data (`survey.demo.generate`, 5,000 customers, 1,000,000 responses, seed 7; about
-40 s) into a temporary SQLite file, or reuses `--database PATH` (generated there when missing).
-Then, without and with the indexes of migration 0003 (it downgrades the file to 0002 first, and
-leaves it at head):
+40 s) into a temporary SQLite file, or reuses `--database PATH` (generated there when missing,
+else migrated to this checkout's schema, timed). Then:
 
-- **cold**: the Overview's aggregates (NPS, index, CSAT and CES histograms per month, NPS per
-  region, response volume per month and channel) in a new process with a fresh engine;
+- **cold**: the Overview's aggregates (NPS, CSAT and CES histograms per month, the satisfaction
+  index's moments, responses per month and channel) in a new process with a fresh engine;
 - **warm**: the same again in that process (best of three);
 - **filter change**: the same with a date range and a region (queries Streamlit has not cached).
 
 Reference in the same run: the same tables exported to Parquet (pyarrow) and the same aggregates
-computed with DuckDB; ours / DuckDB's is printed. Last, `streamlit run app.py` is started on the
-file and the real Overview is driven in Chromium (Playwright): the first render after start (cold),
-a new page on the same view and a rerun (warm), a filter change (Region = North, then Tier = Gold,
+computed with DuckDB; ours / DuckDB's is printed. With `--before-root DIR --before-database PATH`
+(an earlier checkout and the same data at its schema) the earlier code is measured in the same run
+too. Last, `streamlit run app.py` is started on the file and the real Overview is driven in
+Chromium (Playwright): the first render after start (cold), the same view in a new tab and in a
+new browser profile, and a rerun (warm), a filter change (Region = North, then Tier = Gold,
 combinations not cached before), and the server's peak resident memory (VmHWM). `--browser-only`
-skips the query section; `--app-root DIR` runs another checkout's app.py for a before/after.
+skips the query section; `--app-root DIR` runs another checkout's app.py; `--repeat N` restarts the
+server N times per checkout (alternating) and prints the medians.
 Figures only: no pass/fail.
 The issue's targets: Overview under 1.5 s warm and 5 s cold, a filter change under 1 s, the app
 under 1.5 GB resident. "Cold" here means a new process: the OS file cache stays warm.
@@ -23,6 +25,8 @@ under 1.5 GB resident. "Cold" here means a new process: the OS file cache stays 
 Example:
     python bench/bench_dashboard.py                               # ~3 minutes on 2 cores
     python bench/bench_dashboard.py --database /tmp/bench_1m.db   # keeps the data for next time
+    python bench/bench_dashboard.py --database /tmp/bench_1m.db --before-root /tmp/before \\
+        --before-database /tmp/bench_1m_before.db                 # before/after in one run
     python bench/bench_dashboard.py --responses 100000 --no-browser
 """
 
@@ -42,7 +46,9 @@ from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+# --measure runs the queries of the checkout named by BENCH_CODE_ROOT (default: this one), so that
+# one run can time the same aggregates with an earlier version of the code (--before-root).
+sys.path.insert(0, os.environ.get("BENCH_CODE_ROOT") or str(ROOT))
 
 from survey import db, queries  # noqa: E402
 from survey.filters import Filters  # noqa: E402
@@ -54,17 +60,19 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
+INDEX_ITEMS = (("satisfaction", 1.0, 10.0), ("expectations", 1.0, 10.0), ("ideal", 1.0, 10.0))
+
+
 def overview_aggregates(engine, narrowed: bool = False) -> dict[str, float]:
-    """Run the Overview's aggregate queries; seconds per query (and `total`)."""
+    """Run the Overview's aggregate queries (those of its default view); seconds per query (and `total`)."""
     extra = dict(start=START, end=END, segments=(("region", (REGION,)),)) if narrowed else {}
     relationship, support = Filters(RELATIONSHIP, **extra), Filters(SUPPORT, **extra)
     steps = {
         "nps per month": lambda: queries.histogram(engine, relationship, "recommend", period="month"),
-        "nps per region": lambda: queries.histogram(engine, relationship, "recommend", by="region"),
-        "index item per month": lambda: queries.histogram(engine, relationship, "satisfaction", period="month"),
+        "satisfaction index": lambda: queries.index_moments(engine, relationship, INDEX_ITEMS),
         "csat per month": lambda: queries.histogram(engine, support, "csat", period="month"),
         "ces per month": lambda: queries.histogram(engine, support, "effort", period="month"),
-        "volume per month, channel": lambda: queries.response_volume(engine, RELATIONSHIP),
+        "responses per month, channel": lambda: queries.response_counts(engine, relationship, "month"),
     }
     seconds = {}
     for name, step in steps.items():
@@ -85,37 +93,34 @@ def measure_in_this_process(url: str) -> dict:
     return {"cold": cold, "warm": warm, "filter change": narrowed}
 
 
-def measure_in_new_process(url: str) -> dict:
+def measure_in_new_process(url: str, code_root: Path = ROOT) -> dict:
     output = subprocess.run([sys.executable, __file__, "--measure", url], check=True, capture_output=True,
-                            text=True, cwd=ROOT).stdout
+                            text=True, cwd=code_root, env={**os.environ, "BENCH_CODE_ROOT": str(code_root)}).stdout
     return json.loads(output.strip().splitlines()[-1])
 
 
 # --- DuckDB over Parquet: the same aggregates, as a reference -----------------------------------
 
+_SCOPE = "join responses r on a.response_id = r.id join surveys s on r.survey_id = s.id {customers}"
 DUCKDB_STEPS = {
-    "nps per month": "select strftime(r.submitted_at, '%Y-%m') p, a.numeric_value, count(*) from answers a "
-                     "join responses r on a.response_id = r.id join surveys s on r.survey_id = s.id {customers} "
-                     "where s.slug = '{relationship}' and a.question_key = 'recommend' and a.numeric_value is not null "
+    "nps per month": "select strftime(r.submitted_at, '%Y-%m') p, a.numeric_value, count(*) from answers a " + _SCOPE +
+                     " where s.slug = '{relationship}' and a.question_key = 'recommend' and a.numeric_value is not null "
                      "{where} group by 1, 2",
-    "nps per region": "select c.region, a.numeric_value, count(*) from answers a join responses r on a.response_id = r.id "
-                      "join surveys s on r.survey_id = s.id left join customers c on r.customer_id = c.id "
-                      "where s.slug = '{relationship}' and a.question_key = 'recommend' and a.numeric_value is not null "
+    "satisfaction index": "select count(*), sum(i), sum(i * i) from (select (a.numeric_value - 1) / 9 * 100 / 3 "
+                          "+ (b.numeric_value - 1) / 9 * 100 / 3 + (c.numeric_value - 1) / 9 * 100 / 3 i from answers a "
+                          "join answers b on b.response_id = a.response_id and b.question_key = 'expectations' "
+                          "join answers c on c.response_id = a.response_id and c.question_key = 'ideal' " + _SCOPE +
+                          " where s.slug = '{relationship}' and a.question_key = 'satisfaction' and a.numeric_value "
+                          "is not null and b.numeric_value is not null and c.numeric_value is not null {where})",
+    "csat per month": "select strftime(r.submitted_at, '%Y-%m') p, a.numeric_value, count(*) from answers a " + _SCOPE +
+                      " where s.slug = '{support}' and a.question_key = 'csat' and a.numeric_value is not null "
                       "{where} group by 1, 2",
-    "index item per month": "select strftime(r.submitted_at, '%Y-%m') p, a.numeric_value, count(*) from answers a "
-                            "join responses r on a.response_id = r.id join surveys s on r.survey_id = s.id {customers} "
-                            "where s.slug = '{relationship}' and a.question_key = 'satisfaction' "
-                            "and a.numeric_value is not null {where} group by 1, 2",
-    "csat per month": "select strftime(r.submitted_at, '%Y-%m') p, a.numeric_value, count(*) from answers a "
-                      "join responses r on a.response_id = r.id join surveys s on r.survey_id = s.id {customers} "
-                      "where s.slug = '{support}' and a.question_key = 'csat' and a.numeric_value is not null "
-                      "{where} group by 1, 2",
-    "ces per month": "select strftime(r.submitted_at, '%Y-%m') p, a.numeric_value, count(*) from answers a "
-                     "join responses r on a.response_id = r.id join surveys s on r.survey_id = s.id {customers} "
-                     "where s.slug = '{support}' and a.question_key = 'effort' and a.numeric_value is not null "
+    "ces per month": "select strftime(r.submitted_at, '%Y-%m') p, a.numeric_value, count(*) from answers a " + _SCOPE +
+                     " where s.slug = '{support}' and a.question_key = 'effort' and a.numeric_value is not null "
                      "{where} group by 1, 2",
-    "volume per month, channel": "select strftime(r.submitted_at, '%Y-%m') p, r.channel, count(*) from responses r "
-                                 "join surveys s on r.survey_id = s.id where s.slug = '{relationship}' group by 1, 2",
+    "responses per month, channel": "select strftime(r.submitted_at, '%Y-%m') p, r.channel, count(*) from responses r "
+                                    "join surveys s on r.survey_id = s.id {customers} where s.slug = '{relationship}' "
+                                    "{where} group by 1, 2",
 }
 
 
@@ -194,9 +199,10 @@ def _status(pid: int, field: str) -> int:
 SETTLED_JS = """([metrics, charts]) => {
     const status = document.querySelector('[data-testid="stStatusWidget"]');
     const running = status !== null && status.offsetParent !== null;
+    const stale = document.querySelectorAll('[data-stale="true"]').length > 0;
     const drawn = document.querySelectorAll('[data-testid="stMetric"]').length >= metrics
         && document.querySelectorAll('.vega-embed canvas, .vega-embed svg').length >= charts;
-    return !running && drawn;
+    return !running && !stale && drawn;
 }"""
 
 
@@ -205,18 +211,36 @@ def _first_caption(page) -> str:
     return captions.nth(1).inner_text() if captions.count() > 1 else ""
 
 
-def _settle(page, began: float, metrics: int = 4, charts: int = 2, changed_from: str | None = None) -> float:
-    """Seconds from `began` until the tiles and charts are drawn and the running indicator is gone
-    (and stays gone for 250 ms); with `changed_from`, also until the first tile's caption differs."""
+class _Frames:
+    """Arrival times of the websocket messages the server sends to a page (Streamlit's deltas)."""
+
+    def __init__(self, page):
+        self.times: list[float] = []
+        page.on("websocket", lambda ws: ws.on("framereceived", lambda _: self.times.append(time.perf_counter())))
+
+    def since(self, began: float) -> int:
+        return sum(1 for t in self.times if t >= began)
+
+    def last(self) -> float:
+        return self.times[-1] if self.times else 0.0
+
+
+def _settle(page, frames: _Frames, began: float, metrics: int = 4, charts: int = 2,
+            changed_from: str | None = None) -> float:
+    """Seconds from `began` until the server has sent something, the tiles and charts are drawn, no
+    element is stale (from the run before), the running indicator is gone, and all of that holds
+    for 250 ms with no further message from the server; with `changed_from`, also until the first
+    tile's caption differs. A cached rerun can finish before the running indicator ever shows, so
+    the server's messages, not the indicator, say that a run happened."""
     settled_at = None
     deadline = began + 300
     while time.perf_counter() < deadline:
-        done = page.evaluate(SETTLED_JS, [metrics, charts])
+        done = frames.since(began) > 0 and page.evaluate(SETTLED_JS, [metrics, charts])
         if done and changed_from is not None:
             done = _first_caption(page) != changed_from
         now = time.perf_counter()
         if done:
-            settled_at = settled_at or now
+            settled_at = max(settled_at or now, frames.last())
             if now - settled_at >= 0.25:
                 return settled_at - began
         else:
@@ -225,19 +249,28 @@ def _settle(page, began: float, metrics: int = 4, charts: int = 2, changed_from:
     raise TimeoutError("the Overview did not settle within 300 s")
 
 
-def _pick(page, label: str, option: str) -> None:
+def _pick(page, label: str, option: str) -> float:
+    """Open the sidebar multiselect `label` and click `option`; the time of the click that changes it."""
     box = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(has_text=label)
     box.locator("input").click()
-    page.locator('[role="option"]', has_text=option).first.click()
+    choice = page.locator('[role="option"]', has_text=option).first
+    choice.wait_for(state="visible")
+    began = time.perf_counter()
+    choice.click()
+    return began
 
 
 def measure_app(url: str, app_root: Path = ROOT) -> dict:
     """`streamlit run app.py` on `url`, the Overview in Chromium: cold, warm, filter changes, peak RSS.
 
     - cold: the first load after the server starts (no cache; the OS file cache may be warm);
-    - warm: the same view in a new browser page (a new session on a warm cache), and a rerun ("r");
+    - warm: the same view in a new tab of the same browser (a new session on the server's warm
+      cache; the browser has Streamlit's scripts cached, as for anyone who opened the app before),
+      in a new browser profile (empty HTTP cache: every script of the frontend is fetched and
+      parsed again), and a rerun ("r") of the new tab;
     - filter change: Region = North in the sidebar, then Tier = Gold added (combinations not cached
-      before), timed until the tiles show new figures and the running indicator is gone.
+      before), timed from the click on the option until the tiles show new figures and the page
+      has settled.
     """
     from playwright.sync_api import sync_playwright
 
@@ -260,30 +293,30 @@ def measure_app(url: str, app_root: Path = ROOT) -> dict:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
                                                  args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            began = time.perf_counter()
-            page.goto(base + "/")
-            found["cold: first render after start"] = _settle(page, began)
-            page.close()
+            profile = browser.new_context(viewport={"width": 1400, "height": 1000})
 
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            began = time.perf_counter()
-            page.goto(base + "/")
-            found["warm: new page, same view"] = _settle(page, began)
+            def open_page(context):
+                page = context.new_page()
+                frames = _Frames(page)
+                began = time.perf_counter()
+                page.goto(base + "/")
+                return page, frames, _settle(page, frames, began)
+
+            page, _, found["cold: first render after start"] = open_page(profile)
+            page.close()
+            fresh = browser.new_context(viewport={"width": 1400, "height": 1000})
+            page, _, found["warm: new browser profile"] = open_page(fresh)
+            fresh.close()
+            page, frames, found["warm: new tab"] = open_page(profile)
             page.locator("h1").first.click()
             began = time.perf_counter()
             page.keyboard.press("r")
-            try:
-                page.locator('[data-testid="stStatusWidget"]').wait_for(state="visible", timeout=2_000)
-            except Exception:  # a cached rerun can finish before the indicator is seen
-                pass
-            found["warm: rerun"] = _settle(page, began)
+            found["warm: rerun"] = _settle(page, frames, began)
 
             for label, option in (("Region", "North"), ("Tier", "Gold")):
                 before = _first_caption(page)
-                began = time.perf_counter()
-                _pick(page, label, option)
-                found[f"filter change: {label} {option}"] = _settle(page, began, changed_from=before)
+                began = _pick(page, label, option)  # timed from the click on the option
+                found[f"filter change: {label} {option}"] = _settle(page, frames, began, changed_from=before)
                 page.keyboard.press("Escape")
             browser.close()
         found["peak rss (VmHWM)"] = _status(server.pid, "VmHWM")
@@ -313,18 +346,27 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=5_000)
     parser.add_argument("--no-browser", action="store_true", help="skip the streamlit + Chromium measurement")
     parser.add_argument("--browser-only", action="store_true",
-                        help="only the streamlit + Chromium measurement on --database (no downgrade, no DuckDB)")
+                        help="only the streamlit + Chromium measurement on --database (no DuckDB)")
     parser.add_argument("--app-root", default=str(ROOT), help="checkout whose app.py is run (default: this one)")
+    parser.add_argument("--before-root", help="an earlier checkout, measured in the same run for a before/after")
+    parser.add_argument("--before-database", help="the same data at the schema --before-root expects")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="browser measurements per checkout (server restarted each time, before and "
+                             "this checkout alternating); the median is printed")
     parser.add_argument("--measure", help=argparse.SUPPRESS)  # internal: one cold/warm run in this process
     arguments = parser.parse_args()
     if arguments.measure:
         print(json.dumps(measure_in_this_process(arguments.measure)))
         return
+    before = None
+    if arguments.before_root or arguments.before_database:
+        if not (arguments.before_root and arguments.before_database):
+            parser.error("--before-root and --before-database go together")
+        before = (Path(arguments.before_root).resolve(), f"sqlite:///{Path(arguments.before_database).resolve()}")
     if arguments.browser_only:
-        _print_app(measure_app(f"sqlite:///{Path(arguments.database).resolve()}", Path(arguments.app_root)))
+        url = f"sqlite:///{Path(arguments.database).resolve()}"
+        _print_apps(_measure_apps(before, url, Path(arguments.app_root), arguments.repeat))
         return
-
-    from alembic import command
 
     from survey import demo
 
@@ -333,46 +375,60 @@ def main() -> None:
         path = Path(arguments.database) if arguments.database else folder / "bench.db"
         url = f"sqlite:///{path.resolve()}"
         engine = db.make_engine(url)
-        if not path.exists() or path.stat().st_size < 100_000:
-            db.upgrade(engine)
+        fresh = not path.exists() or path.stat().st_size < 100_000
+        began = time.perf_counter()
+        db.upgrade(engine)  # an existing file is migrated to this checkout's schema (timed)
+        if not fresh:
+            print(f"schema brought up to date in {time.perf_counter() - began:.1f} s")
+        else:
             began = time.perf_counter()
             print(demo.generate(engine, customers=arguments.customers, responses=arguments.responses, seed=7,
                                 progress=True))
             print(f"generated in {time.perf_counter() - began:.1f} s")
         with engine.connect() as connection:
             counts = connection.exec_driver_sql("select (select count(*) from responses), (select count(*) from answers)").one()
-        print(f"database {path}: {counts[0]:,} responses, {counts[1]:,} answers")
-
-        config = db.alembic_config(engine)
-        command.downgrade(config, "0002")
-        before = measure_in_new_process(url)
-        began = time.perf_counter()
-        command.upgrade(config, "head")
-        print(f"indexes of 0003 built in {time.perf_counter() - began:.1f} s")
-        after = measure_in_new_process(url)
         engine.dispose()
+        print(f"database {path} ({path.stat().st_size / 2**30:.2f} GiB): {counts[0]:,} responses, {counts[1]:,} answers")
 
+        results = {}
+        if before:
+            results["sqlite, before"] = measure_in_new_process(before[1], before[0])
+        ours = results["sqlite, this checkout"] = measure_in_new_process(url)
         export = export_parquet(path, folder)
         print("parquet export: " + ", ".join(f"{k} {v:.1f} s" for k, v in export.items()))
-        duck = measure_duckdb(folder)
+        duck = results["duckdb/parquet"] = measure_duckdb(folder)
 
-        results = {"sqlite, before 0003": before, "sqlite, after 0003": after, "duckdb/parquet": duck}
         _print_table("seconds per Overview aggregate", results, ["cold", "warm", "filter change"])
-        print("\nsummary (seconds; ratio = ours after 0003 / DuckDB)")
+        print("\nsummary (seconds; ratio = ours / DuckDB)")
         for column in ("cold", "warm", "filter change"):
-            ours, reference = after[column]["total"], duck[column]["total"]
-            print(f"  {column:<14} before {before[column]['total']:7.3f}  after {ours:7.3f}  "
-                  f"duckdb {reference:7.3f}  ratio {ours / reference:6.1f}x  "
-                  f"index speed-up {before[column]['total'] / ours:4.1f}x")
+            mine, reference = ours[column]["total"], duck[column]["total"]
+            earlier = (f"  before {results['sqlite, before'][column]['total']:7.3f} "
+                       f"(speed-up {results['sqlite, before'][column]['total'] / mine:4.1f}x)") if before else ""
+            print(f"  {column:<14} ours {mine:7.3f}  duckdb {reference:7.3f}  ratio {mine / reference:6.1f}x{earlier}")
 
         if not arguments.no_browser:
-            _print_app(measure_app(url, Path(arguments.app_root)))
+            _print_apps(_measure_apps(before, url, Path(arguments.app_root), arguments.repeat))
 
 
-def _print_app(app: dict) -> None:
+def _measure_apps(before: tuple[Path, str] | None, url: str, app_root: Path, repeat: int) -> dict[str, dict]:
+    """The browser measurement of this checkout (and of `before`), `repeat` times alternating; medians."""
+    import statistics
+
+    runs: dict[str, list[dict]] = {"before": [], "this checkout": []} if before else {"this checkout": []}
+    for _ in range(repeat):
+        if before:
+            runs["before"].append(measure_app(before[1], before[0]))
+        runs["this checkout"].append(measure_app(url, app_root))
+    return {label: {name: statistics.median(run[name] for run in found) for name in found[0]}
+            for label, found in runs.items()}
+
+
+def _print_apps(apps: dict[str, dict]) -> None:
     print("\nthe app (streamlit run app.py + Chromium, Overview)")
-    for name, value in app.items():
-        print(f"  {name:<38} " + (f"{value / 2**20:8.0f} MiB" if "rss" in name else f"{value:8.2f} s"))
+    print(" " * 41 + "".join(f"{label:>16}" for label in apps))
+    for name in next(iter(apps.values())):
+        print(f"  {name:<38} " + "".join(
+            (f"{app[name] / 2**20:12.0f} MiB" if "rss" in name else f"{app[name]:14.2f} s") for app in apps.values()))
 
 
 if __name__ == "__main__":

@@ -296,7 +296,8 @@ def submit(session: Session, version: models.SurveyVersion, survey: Survey, answ
     rows = answer_values(survey, clean)
     if rows:
         session.execute(insert(models.Answer), [
-            {"response_id": response_id, "question_key": key, "numeric_value": number, "text_value": text}
+            {"response_id": response_id, "question_key": key, "numeric_value": number, "text_value": text,
+             "survey_id": version.survey_id, "submitted_at": now, "customer_id": customer_id}
             for key, number, text in rows])
     from survey.followup.cases import flag_safely  # in a savepoint: a flagging error never fails the submission
     flag_safely(session, response_ids=[response_id])

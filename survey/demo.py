@@ -589,8 +589,6 @@ def _chunk(context: _Context, index: int, first_response_id: int, first_answer_i
     answer_count = len(flat)
     answer_ids = range(first_answer_id, first_answer_id + answer_count)
     response_ids = first_response_id + row_of
-    answer_rows = list(zip(answer_ids, response_ids.tolist(), keys.tolist(), answer_values.tolist(),
-                           text.ravel()[flat].tolist()))
 
     # Response rows, with the same content hash `survey.collect.submit` would compute.
     survey_id = np.where(relationship, context.survey_ids[RELATIONSHIP], context.survey_ids[SUPPORT])
@@ -602,6 +600,9 @@ def _chunk(context: _Context, index: int, first_response_id: int, first_answer_i
         stamps = [f"{s.replace('T', ' ')}+00" for s in np.datetime_as_string(moment, unit="s")]
     else:
         stamps = [f"{s[:10]} {s[11:]}.000000" for s in np.datetime_as_string(moment, unit="s")]
+    answer_rows = list(zip(answer_ids, response_ids.tolist(), keys.tolist(), answer_values.tolist(),
+                           text.ravel()[flat].tolist(), survey_id[row_of].tolist(),
+                           np.asarray(stamps, dtype=object)[row_of].tolist(), customer_id[row_of].tolist()))
     response_rows = list(zip(
         range(first_response_id, first_response_id + n),
         [f"{KEY_PREFIX}-{context.seed}-{k}" for k in range(start, start + n)],
@@ -644,7 +645,8 @@ def _content_hashes(relationship, version_id, customer_id, recommend, index_item
 
 RESPONSE_COLUMNS = ("id", "idempotency_key", "content_hash", "survey_id", "survey_version_id", "customer_id",
                     "channel", "language", "submitted_at")
-ANSWER_COLUMNS = ("id", "response_id", "question_key", "numeric_value", "text_value")
+ANSWER_COLUMNS = ("id", "response_id", "question_key", "numeric_value", "text_value", "survey_id", "submitted_at",
+                  "customer_id")
 
 
 def _insert(connection: Connection, table: str, columns: Sequence[str], rows: list[tuple]) -> None:

@@ -147,7 +147,9 @@ class Response(Base):
 
     __tablename__ = "responses"
     __table_args__ = (Index("ix_responses_survey_submitted", "survey_id", "submitted_at"),
-                      Index("ix_responses_survey_submitted_channel", "survey_id", "submitted_at", "channel"))
+                      Index("ix_responses_survey_submitted_channel", "survey_id", "submitted_at", "channel"),
+                      Index("ix_responses_survey_submitted_customer", "survey_id", "submitted_at", "customer_id",
+                            "channel"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
@@ -168,19 +170,39 @@ class Answer(Base):
     """One answer: a number for rated questions, text for text and choice questions.
 
     Matrix rows are stored as `question.attribute`; a multi-choice answer is one row per choice.
+    `survey_id`, `submitted_at` and `customer_id` are copies of the response's, so that the
+    dashboard's counts range-scan one index instead of joining every answer to its response
+    (migration 0006). Every writer must fill them (the ORM does it for answers added through
+    `Response.answers`, see `_copy_response_values`); the first two are NOT NULL so that a writer
+    that forgets fails. A database trigger carries a change of the response's values over.
     """
 
     __tablename__ = "answers"
     __table_args__ = (Index("ix_answers_question_value", "question_key", "numeric_value"),
-                      Index("ix_answers_question_response_value", "question_key", "response_id", "numeric_value"))
+                      Index("ix_answers_question_response_value", "question_key", "response_id", "numeric_value"),
+                      Index("ix_answers_survey_question_submitted", "survey_id", "question_key", "submitted_at",
+                            "numeric_value", "customer_id", "response_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     response_id: Mapped[int] = mapped_column(ForeignKey("responses.id"), index=True)
     question_key: Mapped[str] = mapped_column(String(200))
     numeric_value: Mapped[float | None] = mapped_column(Float)
     text_value: Mapped[str | None] = mapped_column(Text)
+    survey_id: Mapped[int] = mapped_column(Integer)  # copies of the response's (see above)
+    submitted_at: Mapped[datetime] = mapped_column()
+    customer_id: Mapped[int | None] = mapped_column(Integer)
 
     response: Mapped[Response] = relationship(back_populates="answers")
+
+
+@event.listens_for(Answer, "before_insert")
+def _copy_response_values(_mapper: Any, _connection: Any, answer: Answer) -> None:
+    """An answer added through the ORM takes its response's survey, time and customer (see Answer)."""
+    response = answer.response
+    if response is not None and answer.survey_id is None:
+        answer.survey_id = response.survey_id
+        answer.submitted_at = response.submitted_at
+        answer.customer_id = response.customer_id
 
 
 class ResponseDraft(Base):

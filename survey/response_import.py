@@ -201,11 +201,12 @@ def _write(session: Session, rows: list[_Row], definitions: dict[int, Survey], p
                       survey_version_id=r.version.id, customer_id=r.customer_id, invitation_id=r.invitation_id,
                       channel=r.channel, language=r.language, submitted_at=r.submitted_at) for r in chunk],
             ).all()
-            answers = [dict(response_id=response_id, question_key=key, numeric_value=number, text_value=text)
+            answers = [dict(response_id=response_id, question_key=key, numeric_value=number, text_value=text,
+                            survey_id=r.version.survey_id, submitted_at=r.submitted_at, customer_id=r.customer_id)
                        for response_id, r in zip(ids, chunk)
                        for key, number, text in answer_values(definitions[r.version.id], r.answers)]
             if answers:
-                session.execute(insert(models.Answer), answers)
+                session.execute(insert(models.Answer.__table__), answers)  # Core: no ORM bookkeeping per row
             answered = [dict(id=r.claimed_invitation, responded_at=_answered_at(r)) for r in chunk
                         if r.claimed_invitation is not None]
             if answered:

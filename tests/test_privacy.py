@@ -93,6 +93,9 @@ def test_erasure_leaves_no_trace_in_any_table_or_export(history, delete_response
         assert other.name == "Other Person"  # only the erased customer changed
         export_invitations(session, "relationship-nps", tmp_path / "invitations.csv")
     assert answers == (0 if delete_responses else 1)  # kept as an anonymous answer unless deleted
+    with history.connect() as connection:  # nothing links a kept answer to the erased customer (id 1)
+        assert connection.execute(select(func.count()).select_from(models.Answer)
+                                  .where(models.Answer.customer_id == 1)).scalar_one() == 0
     exports = (tmp_path / "invitations.csv").read_text()
     exports += "".join(map(str, queries.iter_responses(history, CLI, Filters("relationship-nps"), ("why_low",))))
     columns = queries.survey_columns(history, "relationship-nps")

@@ -39,6 +39,38 @@ def test_migrations_downgrade_to_empty_and_upgrade_again(engine):
     assert "responses" in inspect(engine).get_table_names()
 
 
+def test_a_populated_database_migrates_from_0003_to_head_and_answers_get_their_copies(database_url):
+    # Batch migrations rebuild SQLite tables by copy, drop and rename: with foreign keys on, dropping
+    # `users` while a customer points at it failed (0004); and 0006 must fill existing answers' copies.
+    engine = db.make_engine(database_url)
+    db.upgrade(engine, "0003")
+    rows = [
+        "insert into users (id, email, name, role, is_demo, created_at) "
+        "values (1, 'fm@example.com', 'FM', 'field_manager', false, '2026-01-01 00:00:00')",
+        "insert into customers (id, external_ref, name, consent_to_contact, field_manager_id, attributes, created_at) "
+        "values (1, 'C1', 'One', false, 1, '{}', '2026-01-01 00:00:00')",
+        "insert into surveys (id, slug, title, touchpoint, anonymous, status, created_at) "
+        "values (1, 's', 'S', '', false, 'open', '2026-01-01 00:00:00')",
+        "insert into survey_versions (id, survey_id, number, definition, content_hash, published_at) "
+        "values (1, 1, 1, '{}', 'h', '2026-01-01 00:00:00')",
+        "insert into responses (id, idempotency_key, content_hash, survey_id, survey_version_id, customer_id, channel, "
+        "language, submitted_at) values (1, 'k', 'h', 1, 1, 1, 'web', 'en', '2026-01-02 03:04:05')",
+        "insert into answers (id, response_id, question_key, numeric_value) values (1, 1, 'recommend', 9)",
+    ]
+    try:
+        with engine.begin() as connection:
+            for statement in rows:
+                connection.execute(text(statement))
+        db.upgrade(engine)
+        with engine.connect() as connection:
+            assert connection.execute(text(
+                "select count(*) from answers a join responses r on r.id = a.response_id where a.survey_id = r.survey_id "
+                "and a.submitted_at = r.submitted_at and a.customer_id = r.customer_id")).scalar_one() == 1
+            assert connection.execute(text("select field_manager_id from customers")).scalar_one() == 1
+    finally:
+        engine.dispose()
+
+
 def test_sqlite_runs_with_wal_foreign_keys_and_busy_timeout(tmp_path):
     engine = db.make_engine(f"sqlite:///{tmp_path / 'x.db'}")
     with engine.connect() as connection:
@@ -123,7 +155,8 @@ def test_an_idempotency_key_is_stored_once_by_the_database(engine):
 def test_foreign_keys_are_enforced(engine):
     with pytest.raises(IntegrityError):
         with db.session_scope(engine) as session:
-            session.add(models.Answer(response_id=12345, question_key="q", numeric_value=1))
+            session.add(models.Answer(response_id=12345, question_key="q", numeric_value=1, survey_id=1,
+                                      submitted_at=models.utc_now()))
 
 
 def test_anonymity_cannot_be_switched_once_a_survey_has_responses(engine):
