@@ -48,7 +48,6 @@ TOKEN_BYTES = 24  # 192 bits from secrets.token_urlsafe: 32 URL-safe characters
 CHANNELS = ("email", "link")  # link: the personal link is handed out by other means (export)
 FILTERS = ("region", "tier", "industry", "field_manager")  # field_manager: the field manager's email
 EXPORT_COLUMNS = ("customer_ref", "name", "email", "language", "personal_link", "expires_at")
-SEND_COMMIT_EVERY = 10  # accepted messages marked sent per commit: at most this many resent after a crash
 
 
 @dataclass(frozen=True)
@@ -181,9 +180,12 @@ def send_invitations(session: Session, survey_slug: str, settings: settings_modu
     """Email every unsent, unexpired, unanswered email invitation of the survey, one message each.
 
     The subject is the survey title in the invitation's language; the body (plain text, with an
-    HTML alternative) carries the personal link and the expiry date. Each accepted message gets
-    `sent_at`, committed every few messages and whenever the run stops, so a second run sends only
-    what the first did not. A recipient the server refuses is reported and stays unsent.
+    HTML alternative) carries the personal link and the expiry date. Each invitation is claimed
+    (`sent_at` set and committed) just before its message goes out, and released again when the
+    server refuses it or the connection fails, so a second run, even one running at the same time,
+    sends only what the first did not. A process killed while a message is in flight may leave that
+    one invitation marked sent without its message: never two messages to one customer, at most
+    one lost per crash. A recipient the server refuses is reported and stays unsent.
     Customers who withdrew consent or lost their address since the invitation was created are
     skipped. The session is committed (also before sending, so no database lock is held while
     talking to the mail server).
@@ -213,13 +215,15 @@ def send_invitations(session: Session, survey_slug: str, settings: settings_modu
     no_consent = sum(1 for row in pending if not row.consent_to_contact)
     no_email = len(pending) - len(sendable) - no_consent
     refused: list[Refusal] = []
-    accepted: list[int] = []
     sent = 0
     bar: Any = _NoProgress()
     try:
         with mail.connect(settings.smtp) as connection:
             bar = _progress(len(sendable), progress and bool(sendable))
             for row in sendable:
+                bar.update(1)
+                if not _claim(session, row.id, now):
+                    continue  # another run (started at the same time) has taken it
                 language = row.language or first_language
                 try:
                     message = invitation_email(
@@ -229,19 +233,20 @@ def send_invitations(session: Session, survey_slug: str, settings: settings_modu
                         language=language, now=now)
                 except ValueError as error:  # an address that cannot be written in a header
                     refused.append(Refusal(row.id, row.email, f"invalid address: {error}"))
-                else:
+                    _release(session, row.id)
+                    continue
+                try:
                     reason = mail.send(connection, message, settings.smtp)
-                    if reason is None:
-                        accepted.append(row.id)
-                    else:
-                        refused.append(Refusal(row.id, row.email, reason))
-                if len(accepted) >= SEND_COMMIT_EVERY:
-                    sent += _mark_sent(session, accepted, now)
-                bar.update(1)
+                except BaseException:
+                    _release(session, row.id)
+                    raise
+                if reason is None:
+                    sent += 1
+                else:
+                    refused.append(Refusal(row.id, row.email, reason))
+                    _release(session, row.id)
     finally:
         bar.close()
-        if accepted:
-            sent += _mark_sent(session, accepted, now)
     return SendReport(sent=sent, refused=tuple(refused), skipped_no_consent=no_consent, skipped_no_email=no_email)
 
 
@@ -286,13 +291,20 @@ def _html(text: str, link: str, language: str) -> str:
             + "\n".join(paragraphs) + "\n</body></html>\n")
 
 
-def _mark_sent(session: Session, ids: list[int], now: datetime) -> int:
-    """Record `sent_at` for accepted messages and commit; empties `ids`."""
-    count = len(ids)
-    session.execute(update(models.Invitation).where(models.Invitation.id.in_(ids)).values(sent_at=now))
+def _claim(session: Session, invitation_id: int, now: datetime) -> bool:
+    """Mark an invitation sent before sending it, and commit; False when it already was (another run
+    took it). Two runs at once therefore never send the same invitation twice."""
+    claimed = session.execute(update(models.Invitation).where(models.Invitation.id == invitation_id,
+                                                              models.Invitation.sent_at.is_(None))
+                              .values(sent_at=now)).rowcount
     session.commit()
-    ids.clear()
-    return count
+    return claimed == 1
+
+
+def _release(session: Session, invitation_id: int) -> None:
+    """Undo a claim: the message was refused or could not be sent, so the next run tries again."""
+    session.execute(update(models.Invitation).where(models.Invitation.id == invitation_id).values(sent_at=None))
+    session.commit()
 
 
 def _open_invitation(now: datetime) -> tuple[ColumnElement[bool], ...]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from email import message_from_bytes, policy
 
@@ -279,3 +281,22 @@ def test_settings_come_from_the_environment_and_bad_values_name_the_variable():
         with pytest.raises(ValueError) as error:
             Settings.from_env(environment)
         assert str(error.value).startswith(message)
+
+
+def test_two_runs_at_the_same_time_send_each_invitation_once(engine, smtp_server):
+    """Two `invitations send` at once (a scheduled job overlapping a manual run): every customer
+    gets exactly one message, because each invitation is claimed in the database before sending."""
+    inbox, port = smtp_server
+    invite(engine, *({"external_ref": f"C{k:02d}", "name": f"C{k}", "email": f"c{k}@example.com"} for k in range(40)))
+    start = threading.Barrier(2)
+
+    def run() -> int:
+        with db.session_scope(engine) as session:
+            start.wait()
+            return send_invitations(session, SLUG, settings_for(port), now=NOW).sent
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        counts = list(pool.map(lambda _: run(), range(2)))
+    delivered = sorted(recipients for recipients, _ in inbox.messages)
+    assert delivered == sorted({(f"c{k}@example.com",) for k in range(40)})  # 40 messages, none twice
+    assert sum(counts) == 40 and all(at is not None for at in sent_at(engine).values())
