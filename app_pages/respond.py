@@ -34,6 +34,7 @@ SUBMIT_REQUESTED = PREFIX + "submit_requested"
 CHECKING = PREFIX + "checking"  # after a refused submit, problems are shown and updated live
 RESULT = PREFIX + "result"  # after a submit: what the thank-you screen shows
 SUBMIT_BUTTON = PREFIX + "submit"
+VISIT = "v"  # open links: the visit's key (its random part) in the address, so a reload keeps it
 
 LANGUAGE_NAMES = {"en": "English", "fr": "Français", "de": "Deutsch", "es": "Español", "it": "Italiano",
                   "nl": "Nederlands", "pt": "Português"}
@@ -91,7 +92,34 @@ def start_visit(link: respondent.Link) -> None:
     st.session_state[ANSWERS] = answers
     st.session_state[LANGUAGE] = language or fallback_language(link.survey, link)
     st.session_state[SAVED] = (answers, st.session_state[LANGUAGE])
-    st.session_state[IDEMPOTENCY_KEY] = respondent.new_idempotency_key()
+    if link.personal:  # the invitation itself stops a second response
+        st.session_state[IDEMPOTENCY_KEY] = respondent.new_idempotency_key()
+        return
+    key = respondent.visit_idempotency_key(query_param(VISIT)) or respondent.new_idempotency_key()
+    st.session_state[IDEMPOTENCY_KEY] = key
+    st.query_params[VISIT] = key.removeprefix("web-")
+
+
+def answered_in_this_visit(link: respondent.Link) -> bool:
+    """Open links: whether this visit (the key in the address) has already stored its response, e.g.
+    when the page is reloaded after submitting, or the first acknowledgement never reached the
+    browser; if so the thank-you screen, the one the submission earned, is shown instead."""
+    if link.personal:
+        return False
+    with db.session_scope(common.engine()) as session:
+        at = respondent.submitted_at(session, st.session_state[IDEMPOTENCY_KEY])
+    if at is None:
+        return False
+    st.session_state[RESULT] = {"status": respondent.SUBMITTED, "language": st.session_state[LANGUAGE],
+                                "responded_at": at}
+    return True
+
+
+def answer_again() -> None:
+    """Open links: forget this visit, so that the next person on the device starts a new response."""
+    st.query_params.pop(VISIT, None)
+    for key in [k for k in st.session_state if str(k).startswith(PREFIX)]:
+        del st.session_state[key]
 
 
 def sync_answers(survey: Survey) -> dict[str, Any]:
@@ -150,9 +178,11 @@ def show_result(survey: Survey | None) -> None:
         st.title(plain(respondent.localized(survey.title, language, survey)))
     if result["status"] == respondent.ALREADY_ANSWERED and result["responded_at"] is not None:
         st.success(respondent.phrase("already_answered", language, date=f"{result['responded_at']:%Y-%m-%d}"))
-        return
-    thank_you = respondent.localized(survey.thank_you, language, survey) if survey is not None else ""
-    st.success(plain(thank_you) if thank_you else respondent.phrase("thank_you", language))
+    else:
+        thank_you = respondent.localized(survey.thank_you, language, survey) if survey is not None else ""
+        st.success(plain(thank_you) if thank_you else respondent.phrase("thank_you", language))
+    if VISIT in st.query_params:  # an open link: several people may share a kiosk or a tablet
+        st.button(respondent.phrase("answer_again", language), on_click=answer_again)
 
 
 def label_for(question: Question, survey: Survey, language: str) -> str:
@@ -233,6 +263,9 @@ def save_draft_if_changed(link: respondent.Link, answers: dict[str, Any], langua
 def render_form(link: respondent.Link) -> None:
     survey = link.survey
     start_visit(link)
+    if answered_in_this_visit(link):
+        show_result(survey)
+        return
     answers = sync_answers(survey)
     language = st.session_state[LANGUAGE]
 

@@ -186,6 +186,7 @@ RESPONDENT_PHRASES = {
         "unavailable": "The survey is unavailable right now. Please try again later.",
         "thank_you": "Thank you for your answers.",
         "already_answered": "You already answered this survey on {date}. Thank you!",
+        "answer_again": "Someone else answering on this device? Start a new answer",
         "expired": "This survey link expired on {date}. Thank you for your interest.",
         "closed": "This survey is closed and no longer accepts answers. Thank you for your interest.",
         "unknown": "We could not find a survey for this link. Please check that you opened the "
@@ -207,6 +208,7 @@ RESPONDENT_PHRASES = {
         "unavailable": "Le questionnaire est indisponible pour le moment. Réessayez plus tard.",
         "thank_you": "Merci pour vos réponses.",
         "already_answered": "Vous avez déjà répondu à ce questionnaire le {date}. Merci !",
+        "answer_again": "Quelqu'un d'autre répond sur cet appareil ? Commencer une nouvelle réponse",
         "expired": "Ce lien a expiré le {date}. Merci de votre intérêt.",
         "closed": "Ce questionnaire est clos et n'accepte plus de réponses. Merci de votre intérêt.",
         "unknown": "Nous n'avons pas trouvé de questionnaire pour ce lien. Vérifiez que vous avez ouvert "

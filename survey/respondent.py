@@ -32,6 +32,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -117,6 +118,22 @@ def _aware(moment: datetime | None) -> datetime | None:
 def new_idempotency_key() -> str:
     """A fresh key for one visit of the form (reused by its retries, double clicks and reruns)."""
     return f"web-{uuid.uuid4().hex}"
+
+
+VISIT_KEY = re.compile(r"^[0-9a-f]{32}$")
+
+
+def visit_idempotency_key(visit: str | None) -> str | None:
+    """The key of an open-link visit kept in the page address (`v=`, the key's random part), or
+    None when `visit` is missing or not such a part. Keeping it there means a reload of the page
+    after submitting finds the stored response instead of making a second one."""
+    return f"web-{visit}" if visit and VISIT_KEY.match(visit) else None
+
+
+def submitted_at(session: Session, idempotency_key: str) -> datetime | None:
+    """When the response stored under `idempotency_key` was submitted, or None when there is none."""
+    return _aware(session.scalar(select(models.Response.submitted_at)
+                                 .where(models.Response.idempotency_key == idempotency_key)))
 
 
 # --- links ---------------------------------------------------------------------------------------

@@ -276,6 +276,26 @@ def test_open_link_stores_an_anonymous_response(form):
     assert form.count(models.ResponseDraft) == 0
 
 
+def test_reloading_an_open_link_after_submitting_stores_nothing_more(form):
+    """The visit's key lives in the address (`v=`): a reload is the same visit, not a new response;
+    the next person on a shared device starts a new answer with one click."""
+    app = form.visit(s="every-kind")
+    visit = app.query_params["v"]
+    app.radio(key=widget_key("recommend")).set_value(10)
+    app.run()
+    app.button(key=SUBMIT).click().run()
+    reloaded = form.visit(s="every-kind", v=visit)  # a new session with the same address
+    assert [s.value for s in reloaded.success] == ["Thanks for stopping by."]
+    assert not reloaded.radio and form.count(models.Response) == 1
+    reloaded.button[0].click().run()  # "Someone else answering on this device? Start a new answer"
+    assert "v" not in reloaded.query_params or reloaded.query_params["v"] != visit
+    reloaded.radio(key=widget_key("recommend")).set_value(3)
+    reloaded.run()
+    reloaded.button(key=SUBMIT).click().run()
+    assert form.count(models.Response) == 2
+    assert form.visit(s="every-kind", v="not-a-key").radio  # a mangled key just starts a new visit
+
+
 # --- links ---------------------------------------------------------------------------------------
 
 
