@@ -43,7 +43,9 @@ def render() -> None:
     words = tuple(dict.fromkeys(word.lower() for word in search.split()))
 
     total = common.comment_count(actor, filters, band, words)
-    if common.too_few_to_show(filters, total):
+    # an anonymous survey's small groups are counted in responses (one may hold several comments)
+    if total and common.anonymous(filters.survey) and common.too_few_to_show(
+            filters, common.comment_response_count(actor, filters, band, words)):
         return
     page = common.pager(total, PAGE_SIZE, (filters, band, words), "comments")
     if total == 0:

@@ -244,6 +244,19 @@ def comment_count(actor: Actor, filters: Filters, band: tuple[float, float] | No
     return _comment_count(db.database_url(), actor, filters, band, tuple(words))
 
 
+@st.cache_data(ttl=60)
+def _comment_response_count(url: str, actor: Actor, filters: Filters, band: tuple[float, float] | None,
+                            words: tuple[str, ...]) -> int:
+    return queries.count_comment_responses(engine_for(url), actor, filters,
+                                           _survey_columns(url, filters.survey, filters.versions), band, words)
+
+
+def comment_response_count(actor: Actor, filters: Filters, band: tuple[float, float] | None = None,
+                           words: tuple[str, ...] = ()) -> int:
+    """How many responses the matching free-text answers come from."""
+    return _comment_response_count(db.database_url(), actor, filters, band, tuple(words))
+
+
 @st.cache_data(ttl=60, max_entries=200)
 def _comments(url: str, actor: Actor, filters: Filters, band: tuple[float, float] | None, words: tuple[str, ...],
               page_size: int, page: int) -> pd.DataFrame:
@@ -430,13 +443,14 @@ def response_rate(survey_slug: str) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def _follow_up_counts(url: str, survey_slug: str) -> dict[str, int]:
-    return queries.follow_up_counts(engine_for(url), survey_slug)
+def _follow_up_counts(url: str, survey_slug: str, actor: Actor | None) -> dict[str, int]:
+    return queries.follow_up_counts(engine_for(url), survey_slug, actor=actor)
 
 
-def follow_up_counts(survey_slug: str) -> dict[str, int]:
-    """Open and overdue follow-up cases of the survey (cached for 30 s: overdue depends on the clock)."""
-    return _follow_up_counts(db.database_url(), survey_slug)
+def follow_up_counts(survey_slug: str, actor: Actor | None = None) -> dict[str, int]:
+    """Open and overdue follow-up cases of the survey that `actor` may see (cached for 30 s: overdue
+    depends on the clock)."""
+    return _follow_up_counts(db.database_url(), survey_slug, actor)
 
 
 def pager(total: int, page_size: int, selection: object, name: str) -> int:

@@ -14,7 +14,9 @@ import streamlit as st
 
 from analysis import key_drivers_from_moments
 from app_pages import common, report
+from app_pages.text import plain
 from survey import access
+from survey.privacy import ANONYMOUS_MIN_GROUP
 
 QUADRANT_ORDER = ["concentrate here", "keep up the good work", "low priority", "possible overkill"]
 
@@ -86,16 +88,21 @@ def render() -> None:
                 "Declare them in the survey definition to see which attributes move the overall score.")
         return
     drivers = tuple(labels)
-    st.caption(f"Outcome: {overall.text.get(definition.languages[0], overall.key)} (`{overall.key}`) · "
+    st.caption(f"Outcome: {plain(overall.text.get(definition.languages[0], overall.key))} (`{overall.key}`) · "
                f"{len(drivers)} driver attributes · responses answering all of them in the filters")
     moments = common.key_driver_moments(filters, overall.key, drivers)
     try:
         table = key_drivers_from_moments(moments["n"], moments["sums"], moments["cross_products"], overall.key,
                                          drivers, moments["dropped_rows"])
     except ValueError as error:
-        st.warning(f"No key-driver analysis for these filters: {error}.")
+        st.warning("No key-driver analysis for these filters: "
+                   + ("too few complete responses." if common.anonymous(filters.survey) else f"{error}."))
         return
     n, r_squared = table.attrs["n"], table.attrs["r_squared"]
+    if common.anonymous(filters.survey) and min(n, table.attrs["dropped_rows"] or ANONYMOUS_MIN_GROUP) < ANONYMOUS_MIN_GROUP:
+        st.info(f"Fewer than {ANONYMOUS_MIN_GROUP} responses in a group here: this survey is anonymous, so the "
+                "analysis is not shown. Widen the filters.")
+        return
     if n < common.MIN_N_DEFAULT * len(drivers):
         st.warning(f"Only {n:,} complete responses for {len(drivers)} drivers: read the ranking as a hint.")
     columns = st.columns(3)

@@ -12,6 +12,7 @@ import streamlit as st
 from sqlalchemy import select
 
 from app_pages import common
+from app_pages.text import plain
 from survey import accounts, models
 from survey.access import ROLE_LABELS, Actor
 
@@ -62,7 +63,7 @@ def sign_in_page() -> None:
     if sso_configured():
         email = sso_email()
         if email:  # signed in with the provider, but no user here
-            st.error(f"{email} has no access to this dashboard. Ask an admin to add you.")
+            st.error(f"{plain(email)} has no access to this dashboard. Ask an admin to add you.")
             st.button("Sign out", on_click=st.logout)
         else:
             st.button("Sign in with your company account", type="primary", on_click=st.login)
@@ -89,5 +90,5 @@ def sign_out() -> None:
 
 def sidebar_account(actor: Actor) -> None:
     """Who is signed in, with the sign-out button, at the foot of the sidebar."""
-    st.sidebar.caption(f"Signed in as {actor.email} ({ROLE_LABELS[actor.role]})")
+    st.sidebar.caption(f"Signed in as {plain(actor.email)} ({ROLE_LABELS[actor.role]})")
     st.sidebar.button("Sign out", on_click=sign_out, key="sign_out")

@@ -62,7 +62,7 @@ def _change(actor: Actor, case_id: int, to: str) -> None:
 
 
 def _resolve(actor: Actor, case_id: int) -> None:
-    compensation = st.session_state.get(f"compensation_{case_id}") or None
+    compensation = st.session_state.get(f"compensation_{case_id}")  # 0 is a recorded "no compensation"
     _apply(workflow.change_status, actor, case_id, "resolved", st.session_state.get(f"note_{case_id}", ""),
            root_cause=st.session_state.get(f"cause_{case_id}"), compensation=compensation)
 

@@ -144,7 +144,7 @@ def headline_figures(filters: Filters, previous: Filters | None, definition) -> 
     return figures
 
 
-def prefetch(filters: Filters, previous: Filters | None, definition) -> None:
+def prefetch(filters: Filters, previous: Filters | None, definition, actor=None) -> None:
     """Warm the cache for every count the page shows, two queries at a time (the slowest ones first)."""
     loads = []
     items = tuple((q.key, float(q.scale.min), float(q.scale.max)) for q in definition.metric_questions("index"))
@@ -158,7 +158,7 @@ def prefetch(filters: Filters, previous: Filters | None, definition) -> None:
     if items and previous is not None:
         loads.append(lambda: common.index_moments(previous, items))
     loads += [lambda: common.response_counts(filters, "month"), lambda: common.response_rate(filters.survey),
-              lambda: common.follow_up_counts(filters.survey)]
+              lambda: common.follow_up_counts(filters.survey, actor)]
     common.run_concurrently(loads)
 
 
@@ -210,7 +210,7 @@ def tiles_table(figures: list[Figure], tiles: list[report.Tile], anonymous: bool
 
 
 def render() -> None:
-    common.page_actor(access.READ_AGGREGATES)
+    actor = common.page_actor(access.READ_AGGREGATES)
     filters = common.global_filters()
     if filters is None:
         return
@@ -224,7 +224,7 @@ def render() -> None:
     st.caption(f"Touchpoint: {plain(summary.touchpoint) or 'not set'} · period {period_text} · "
                f"figures under n = {min_n} are suppressed")
 
-    prefetch(filters, previous, definition)
+    prefetch(filters, previous, definition, actor)
     figures = headline_figures(filters, previous, definition)
     anonymous = common.anonymous(filters.survey)
     tiles = [tile_for(figure, min_n, anonymous) for figure in figures]
@@ -233,7 +233,7 @@ def render() -> None:
         render_tile(column, tile)
 
     rate = common.response_rate(filters.survey).iloc[0]
-    cases = common.follow_up_counts(filters.survey)
+    cases = common.follow_up_counts(filters.survey, actor)
     left, right = st.columns(2)
     if rate["invited"]:
         left.metric("Response rate", f"{100 * rate['rate']:.1f}%")
@@ -241,7 +241,8 @@ def render() -> None:
     else:
         left.metric("Response rate", "no invitations")
         left.caption("No personal invitations were sent for this survey (open link or imported answers).")
-    right.metric("Open follow-up cases", f"{cases['open']:,}")
+    right.metric("Open follow-up cases" if actor.sees_every_customer else "Your open follow-up cases",
+                 f"{cases['open']:,}")
     right.caption(f"{cases['overdue']:,} overdue (past their due date) · open means not resolved, unreachable "
                   "or declined")
 

@@ -163,7 +163,7 @@ def render() -> None:
 
     table = segment_table(histogram, dimension, choice, min_n)
     shown = display_table(table, dimension, choice)
-    st.subheader(f"{choice.label} by {DIMENSIONS[dimension].label.lower()}")
+    st.subheader(f"{plain(choice.label)} by {DIMENSIONS[dimension].label.lower()}")
     st.dataframe(highlight(shown), hide_index=True, width="stretch")
     st.caption(f"95% intervals; difference from all other segments together, Benjamini-Hochberg adjusted "
                f"across segments (highlighted when p < {SIGNIFICANCE}). Suppressed: n < {min_n}; "

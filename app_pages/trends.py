@@ -16,6 +16,7 @@ import streamlit as st
 from analysis import adjust_p_values, trend
 from analysis.groups import period_starts
 from app_pages import common, report
+from app_pages.text import plain
 from survey import access
 from app_pages.metrics import MetricChoice, metric_choices
 from survey.filters import DIMENSIONS, Filters
@@ -148,7 +149,7 @@ def render() -> None:
     split_name = right.selectbox("Split by", [NO_SPLIT, *DIMENSIONS], key="trends_split",
                                  format_func=lambda name: "nothing" if name == NO_SPLIT else DIMENSIONS[name].label)
     split = None if split_name == NO_SPLIT else split_name
-    target = st.number_input(f"Target ({choice.label})", value=None, placeholder="no target", key="trends_target",
+    target = st.number_input(f"Target ({plain(choice.label)})", value=None, placeholder="no target", key="trends_target",
                              min_value=float(-100 if choice.metric == "nps" else 0),
                              max_value=float(100 if choice.metric in ("nps", "csat") else choice.scale[1]))
 
@@ -162,7 +163,7 @@ def render() -> None:
     note = f"{hidden} point(s) with fewer than {min_n} answers are not drawn." if hidden else ""
     pending = []  # report sections; charts are drawn only when the report is asked for
 
-    st.subheader(f"{choice.label} by {period}")
+    st.subheader(f"{plain(choice.label)} by {period}")
     chart = trend_chart(shown, choice, split, target, period)
     st.altair_chart(chart, width="stretch")
     st.caption("Bands are 95% intervals; hover a point for its n." + (f" {note}" if note else ""))

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import common
+from app_pages.text import plain
 from survey import access, accounts
 from survey.access import ROLE_LABELS, ROLES
 
@@ -36,7 +37,7 @@ def render() -> None:
             except accounts.AccountError as problem:
                 st.error(str(problem))
             else:
-                st.success(f"Added {user.email}. Their password, shown only now: `{password}`")
+                st.success(f"Added {plain(user.email)}. Their password, shown only now: `{password}`")
     with change.form("change_user"):
         st.subheader("Change a user")
         email = st.selectbox("User", list(users["email"]))
@@ -49,9 +50,9 @@ def render() -> None:
                 accounts.update_user(engine, actor, email, role=None if role == "(unchanged)" else role,
                                      disabled=None if state == "(unchanged)" else state == "disabled", unlock=unlock)
                 if reset:
-                    st.success(f"New password for {email}, shown only now: `{accounts.reset_password(engine, actor, email)}`")
+                    st.success(f"New password for {plain(email)}, shown only now: `{accounts.reset_password(engine, actor, email)}`")
                 else:
-                    st.success(f"{email} updated.")
+                    st.success(f"{plain(email)} updated.")
             except accounts.AccountError as problem:
                 st.error(str(problem))
 

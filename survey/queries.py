@@ -248,6 +248,14 @@ def count_comments(engine: Engine, actor: Actor, filters: Filters, columns: Surv
         return connection.execute(select(func.count()).select_from(inner)).scalar_one()
 
 
+def count_comment_responses(engine: Engine, actor: Actor, filters: Filters, columns: SurveyColumns,
+                            band: tuple[float, float] | None = None, words: tuple[str, ...] = ()) -> int:
+    """How many responses the matching free-text answers come from (a response may give several)."""
+    inner = _comments_query(actor, filters, columns, band, words).subquery()
+    with engine.connect() as connection:
+        return connection.execute(select(func.count(func.distinct(inner.c.id)))).scalar_one()
+
+
 def comments(engine: Engine, actor: Actor, filters: Filters, columns: SurveyColumns, band: tuple[float, float] | None = None,
              words: tuple[str, ...] = (), limit: int = 50, offset: int = 0) -> pd.DataFrame:
     """One page of free-text answers, newest first, with the response's score, region, tier, channel.
@@ -542,9 +550,10 @@ def response_counts(engine: Engine, filters: Filters, period: str = "month") -> 
 CLOSED_CASE_STATUSES = ("resolved", "unreachable", "declined")
 
 
-def follow_up_counts(engine: Engine, survey_slug: str, now=None) -> dict[str, int]:
+def follow_up_counts(engine: Engine, survey_slug: str, now=None, actor: Actor | None = None) -> dict[str, int]:
     """Open follow-up cases of a survey (status not resolved, unreachable or declined) and, of those,
-    the overdue ones (due before `now`, default the current UTC time): {"open": n, "overdue": m}."""
+    the overdue ones (due before `now`, default the current UTC time): {"open": n, "overdue": m}.
+    Given the acting user, only the cases they may see (a field manager: their own)."""
     from survey.followup.queries import counts
 
-    return counts(engine, survey_slug, now)
+    return counts(engine, survey_slug, now, actor)

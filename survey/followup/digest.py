@@ -52,7 +52,9 @@ def write_digests(engine: Engine, actor: Actor, out_dir: str | Path, now: dateti
         raise ValueError(f"--out: {out} is not a directory")
     now = now or utc_now()
     with engine.connect() as connection:
+        # a disabled user (someone who left) gets no digest, even while cases still name them
         owners = connection.execute(select(models.User.id, models.User.email, models.User.name)
+                                    .where(models.User.disabled_at.is_(None))
                                     .order_by(models.User.email)).all()
     digests = []
     from tqdm import tqdm

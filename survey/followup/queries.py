@@ -150,13 +150,17 @@ def case_detail(engine: Engine, actor: Actor, case_id: int, answers_limit: int =
     return CaseDetail(record, customer, flags, events, earlier, other)
 
 
-def counts(engine: Engine, survey_slug: str | None = None, now: datetime | None = None) -> dict[str, int]:
-    """Open and overdue cases (aggregate counts, no rows): {"open": n, "overdue": m}."""
+def counts(engine: Engine, survey_slug: str | None = None, now: datetime | None = None,
+           actor: Actor | None = None) -> dict[str, int]:
+    """Open and overdue cases (aggregate counts, no rows): {"open": n, "overdue": m}; given the acting
+    user, only the cases they may see (a field manager: their own)."""
     now = now or utc_now()
     fc = models.FollowUpCase
     is_open = fc.status.not_in(("resolved", "unreachable", "declined"))
     overdue = is_open & fc.due_at.is_not(None) & (fc.due_at < now)
     query = select(func.count(case((is_open, 1))), func.count(case((overdue, 1)))).select_from(fc)
+    if actor is not None:
+        query = query.where(case_scope(actor))
     if survey_slug is not None:
         query = query.join(models.Survey, fc.survey_id == models.Survey.id).where(models.Survey.slug == survey_slug)
     with engine.connect() as connection:
