@@ -25,7 +25,7 @@ from app_pages.text import plain
 from survey import access, audit, db, models, settings
 from survey.changes import compare, trend_notes
 from survey.definition import (
-    CHOICE_KINDS, DEFAULT_SCALES, FIXED_SCALES, KINDS, OPERATORS, RATED_KINDS, ROLES, Choice, Condition, DefinitionError, Question,
+    CHOICE_KINDS, DEFAULT_SCALES, FIXED_SCALES, KEY_PATTERN, KINDS, OPERATORS, RATED_KINDS, ROLES, Choice, Condition, DefinitionError, Question,
     Scale, Survey, dumps_yaml, validate,
 )
 from survey.definition_files import read_upload
@@ -233,6 +233,10 @@ def edit_question(survey: Survey, question: Question) -> None:
         show_if = condition_picker(survey, k, question.show_if)
         left, right = st.columns(2)
         if left.button("Save question", key=wkey(f"save.{k}"), type="primary"):
+            clash = key_problem(survey, new_key.strip(), keeping=k)
+            if clash:
+                st.error(clash)
+                return
             updated = Question(
                 key=new_key.strip(), kind=kind, text={lang: t for lang, t in texts.items() if t.strip()},
                 required=required, help={lang: h for lang, h in helps.items() if h.strip()}, show_if=show_if,
@@ -277,6 +281,18 @@ def question_row(survey: Survey, index: int, question: Question, warnings: list)
         edit_question(survey, question)
 
 
+def key_problem(survey: Survey, key: str, keeping: str | None = None) -> str | None:
+    """Why `key` cannot name a question (empty, malformed, or another question's), or None.
+    `keeping` is the key of the question being edited, which may keep its own key."""
+    if not key:
+        return "Key: give the question a key."
+    if not KEY_PATTERN.match(key):
+        return f"Key: {plain(key)} must start with a letter and hold only letters, digits and _."
+    if key != keeping and any(q.key == key for q in survey.questions):
+        return f"Key: there is already a question {plain(key)}."
+    return None
+
+
 def add_section(survey: Survey) -> None:
     st.subheader("Add a question")
     left, middle = st.columns(2)
@@ -285,10 +301,8 @@ def add_section(survey: Survey) -> None:
     text = st.text_input(f"Text [{survey.languages[0]}]", key=wkey("add_text"))
     st.caption("Scale, choices, translations and a display condition are set by editing the question once added.")
     if st.button("Add question", key=PREFIX + "add"):
-        if not key.strip():
-            st.error("Give the question a key.")
-        elif any(q.key == key.strip() for q in survey.questions):
-            st.error(f"There is already a question {plain(key.strip())}.")
+        if clash := key_problem(survey, key.strip()):
+            st.error(clash)
         else:
             set_draft(add_question(survey, new_question(kind, key.strip(), text.strip(), survey.languages)),
                       f"Question {key.strip()!r} added.")

@@ -303,3 +303,18 @@ def test_wording_warnings_show_beside_the_question_which_can_be_moved_and_delete
     click(app, next(b.key for b in app.button if b.key and b.key.endswith(".delete.prices")))
     assert order() == ["satisfaction", "expectations", "ideal"]
     assert not any("leading wording" in w.value for w in app.warning)
+
+
+def test_renaming_a_question_to_a_taken_or_bad_key_is_refused_and_changes_nothing(database):
+    url, _ = database
+    app = designer(url)
+    app.selectbox(key="designer.template").set_value("post_interaction")
+    click(app, "designer.use_template")
+    before = app.session_state["designer.draft"]
+    for bad, message in (("csat", "Key: there is already a question csat"), ("2fast", "must start with a letter"),
+                         ("", "Key: give the question a key")):
+        click(app, next(b.key for b in app.button if b.key and b.key.endswith(".edit.comment")))
+        widget(app, "text_input", "key.comment").set_value(bad)
+        click(app, next(b.key for b in app.button if b.key and b.key.endswith(".save.comment")))
+        assert not app.exception and message in texts(app)
+        assert app.session_state["designer.draft"] == before
