@@ -85,14 +85,24 @@ def check_password(password: str) -> None:
     """AccountError when `password` is too weak to store."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"password: at least {MIN_PASSWORD_LENGTH} characters, please")
+    if len(password) > 1024:
+        raise AccountError("password: at most 1024 characters")
 
 
 def normal_email(email: str) -> str:
     """`email` trimmed and lower-cased; AccountError naming the field when it is not an address."""
     email = (email or "").strip().lower()
-    if not EMAIL.match(email):
-        raise AccountError(f"email: {email!r} is not an email address")
+    if not EMAIL.match(email) or len(email) > 320 or "\x00" in email:
+        raise AccountError(f"email: {email[:80]!r} is not an email address")
     return email
+
+
+def _short_text(field: str, value: str | None, longest: int) -> str | None:
+    """`value` trimmed, or AccountError naming `field` when it is too long or holds a NUL character."""
+    value = (value or "").strip()
+    if len(value) > longest or "\x00" in value:
+        raise AccountError(f"{field}: at most {longest} characters of ordinary text")
+    return value or None
 
 
 def sign_in(engine: Engine, email: str, password: str, now: datetime | None = None,
@@ -150,12 +160,13 @@ def add_user(engine: Engine, actor: Actor, email: str, role: str, name: str = ""
     email = normal_email(email)
     if role not in ROLES:
         raise AccountError(f"role: {role!r} is not a role (expected one of: {', '.join(ROLES)})")
+    name, region = _short_text("name", name, 200), _short_text("region", region, 100)
     password = password if password is not None else random_password()
     check_password(password)
     with db.session_scope(engine) as session:
         if session.scalar(select(func.count()).select_from(models.User).where(models.User.email == email)):
             raise AccountError(f"email: a user {email} already exists")
-        user = models.User(email=email, name=name.strip() or email.split("@")[0], role=role, region=region,
+        user = models.User(email=email, name=name or email.split("@")[0], role=role, region=region,
                            password_hash=hash_password(password))
         session.add(user)
         session.flush()

@@ -5,12 +5,13 @@ Erasure keeps what the company may keep (scores, as anonymous answers) and remov
 the customer's contact details and segment fields, the link from their responses and invitations,
 their drafts, and every verbatim copy of their name, email, phone or reference inside free text
 (comments, case notes), which is replaced by `[erased]`. Their open cases are closed. One audit
-event records that an erasure happened, without saying whose.
+event records that an erasure happened, naming the customer by internal number only.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Iterable, Sequence
@@ -110,8 +111,13 @@ def _erase(session: Session, customer: models.Customer, delete_responses: bool) 
         session.execute(delete(models.Answer).where(models.Answer.response_id.in_(response_ids)))
         session.execute(delete(models.Response).where(models.Response.customer_id == customer.id))
     else:
-        session.execute(update(models.Response).where(models.Response.customer_id == customer.id)
-                        .values(customer_id=None, invitation_id=None))
+        # The content hash covers the customer id and an imported response's key derives from the
+        # customer reference: both could link the answers back, so they become random values.
+        kept = session.execute(select(models.Response.id).where(models.Response.customer_id == customer.id)).scalars()
+        for response_id in list(kept):
+            session.execute(update(models.Response).where(models.Response.id == response_id).values(
+                customer_id=None, invitation_id=None, content_hash=secrets.token_hex(32),
+                idempotency_key=f"erased-{secrets.token_hex(16)}"))
     session.execute(update(models.Response).where(models.Response.invitation_id.in_(invitation_ids))
                     .values(invitation_id=None))
     session.execute(delete(models.ResponseDraft).where(models.ResponseDraft.invitation_id.in_(invitation_ids)))

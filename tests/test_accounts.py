@@ -85,6 +85,10 @@ def test_user_management_refuses_bad_input_and_non_admins(engine):
     manager = Actor(user_id=None, email="m@example.com", role="manager")
     with pytest.raises(AccessDenied):
         accounts.add_user(engine, manager, "x@example.com", "admin")
+    with pytest.raises(accounts.AccountError, match="^name: at most 200"):
+        accounts.add_user(engine, CLI, "x@example.com", "manager", name="n" * 201, password=PASSWORD)
+    with pytest.raises(accounts.AccountError, match="^region:"):
+        accounts.add_user(engine, CLI, "x@example.com", "field_manager", region="North\x00", password=PASSWORD)
     for email, role, password, field in [("not-an-email", "manager", PASSWORD, "email"),
                                          ("x@example.com", "boss", PASSWORD, "role"),
                                          ("x@example.com", "manager", "short", "password"),

@@ -93,6 +93,9 @@ def test_erasure_leaves_no_trace_in_any_table_or_export(history, delete_response
         assert other.name == "Other Person"  # only the erased customer changed
         export_invitations(session, "relationship-nps", tmp_path / "invitations.csv")
     assert answers == (0 if delete_responses else 1)  # kept as an anonymous answer unless deleted
+    with history.connect() as connection:  # the content hash (over the customer id) was replaced too
+        hashes = connection.execute(select(models.Response.content_hash, models.Response.idempotency_key)).all()
+    assert all(key.startswith("erased-") and len(digest) == 64 for digest, key in hashes)
     with history.connect() as connection:  # nothing links a kept answer to the erased customer (id 1)
         assert connection.execute(select(func.count()).select_from(models.Answer)
                                   .where(models.Answer.customer_id == 1)).scalar_one() == 0
