@@ -77,6 +77,8 @@ UPLOAD_UNKNOWN_TYPE = "{source}: upload a .yaml/.yml definition or an .xlsx XLSF
 
 # Publishing and storage
 UNKNOWN_SURVEY = "no survey with slug {slug!r}"
+ANONYMITY_INVITED = ("survey {slug!r} has personal invitations: it cannot become anonymous, since their links "
+                     "would tie answers to customers (publish it under a new slug instead)")
 ANONYMITY_FIXED = ("survey {slug!r} has responses: whether it is anonymous cannot change any more "
                    "(publish it under a new slug instead)")
 

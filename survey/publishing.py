@@ -50,6 +50,9 @@ def publish(session: Session, survey: Survey) -> models.SurveyVersion:
     if stored.id and stored.anonymous != survey.anonymous and _has_responses(session, stored.id):
         # Switching would expose earlier anonymous answers, or mix identified and anonymous ones.
         raise DefinitionError([messages.ANONYMITY_FIXED.format(slug=survey.slug)])
+    if stored.id and survey.anonymous and not stored.anonymous and _has_invitations(session, stored.id):
+        # Personal links already handed out would tie their answers to a customer.
+        raise DefinitionError([messages.ANONYMITY_INVITED.format(slug=survey.slug)])
     stored.title = survey.title[survey.languages[0]]
     stored.touchpoint = survey.touchpoint
     stored.anonymous = survey.anonymous
@@ -62,6 +65,10 @@ def publish(session: Session, survey: Survey) -> models.SurveyVersion:
     session.add(version)
     session.flush()
     return version
+
+
+def _has_invitations(session: Session, survey_id: int) -> bool:
+    return session.scalar(select(models.Invitation.id).where(models.Invitation.survey_id == survey_id).limit(1)) is not None
 
 
 def _has_responses(session: Session, survey_id: int) -> bool:

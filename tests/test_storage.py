@@ -175,6 +175,25 @@ def test_anonymity_cannot_be_switched_once_a_survey_has_responses(engine):
         assert connection.execute(select(models.Survey.anonymous)).scalar_one() is False
 
 
+def test_a_survey_with_personal_invitations_cannot_become_anonymous(engine):
+    from dataclasses import replace
+
+    from survey.definition import DefinitionError
+
+    original = load_yaml(SAMPLE_SURVEYS / "post_support.yaml")
+    with db.session_scope(engine) as session:
+        version = publish(session, original)
+        customer = models.Customer(external_ref="C-1", name="Ann")
+        session.add(customer)
+        session.flush()
+        session.add(models.Invitation(token="tok", survey_id=version.survey_id, customer_id=customer.id))
+    with pytest.raises(DefinitionError, match="'post-support' has personal invitations: it cannot become anonymous"):
+        with db.session_scope(engine) as session:
+            publish(session, replace(original, anonymous=True))
+    with engine.connect() as connection:
+        assert connection.execute(select(models.Survey.anonymous)).scalar_one() is False
+
+
 def test_postgresql_sessions_use_utc_and_errors_hide_parameters(engine):
     from sqlalchemy.exc import StatementError
 
