@@ -52,8 +52,8 @@ def test_closed_loop_figures(engine, history):
         # nobody's: DORA's case, never contacted, due 6 May: open and overdue
         {"owner": "(unassigned)", "open": 1, "overdue": 1, "resolved": 0, "unreachable": 0, "declined": 0},
         # A: ANNA and EMIL resolved; EMIL's new case open, due 25 May
-        {"owner": "Alice Field", "open": 1, "overdue": 0, "resolved": 2, "unreachable": 0, "declined": 0},
-        {"owner": "Bob Field", "open": 0, "overdue": 0, "resolved": 1, "unreachable": 0, "declined": 0}]
+        {"owner": "Alice Field (a@x.example)", "open": 1, "overdue": 0, "resolved": 2, "unreachable": 0, "declined": 0},
+        {"owner": "Bob Field (b@x.example)", "open": 0, "overdue": 0, "resolved": 1, "unreachable": 0, "declined": 0}]
     assert figures.by_region[["region", "open", "overdue", "resolved"]].to_dict("records") == [
         {"region": "East", "open": 1, "overdue": 1, "resolved": 0},
         {"region": "North", "open": 1, "overdue": 0, "resolved": 2},

@@ -186,7 +186,8 @@ def _case_rows(engine: Engine, actor: Actor, survey_slug: str | None) -> pd.Data
     owner = aliased(models.User)
     query = (select(fc.id, fc.status, fc.due_at, fc.created_at, fc.first_contacted_at, fc.closed_at, fc.root_cause,
                     fc.customer_id, fc.survey_id, fc.flagged_question, fc.flagged_score,
-                    func.coalesce(owner.name, "(unassigned)").label("owner"),
+                    # with the email: two field managers of the same name stay two rows
+                    func.coalesce(owner.name + " (" + owner.email + ")", "(unassigned)").label("owner"),
                     func.coalesce(c.region, "(no region)").label("region"))
              .join(c, c.id == fc.customer_id).join(s, s.id == fc.survey_id)
              .outerjoin(owner, owner.id == fc.owner_id).where(case_scope(actor)))
