@@ -59,18 +59,18 @@ def write_digests(engine: Engine, actor: Actor, out_dir: str | Path, now: dateti
     digests = []
     from tqdm import tqdm
 
-    with db.session_scope(engine) as session:
-        for owner in tqdm(owners, desc="digests", unit="owner", disable=not progress):
-            mine = open_cases(engine, actor, owner_id=owner.id, now=now)
-            if mine.empty:
-                continue
-            rows = mine[COLUMNS].astype(object).where(mine[COLUMNS].notna(), None).values.tolist()
-            stem = _file_stem(owner.email)
-            csv_path, xlsx_path = out / f"{stem}.csv", out / f"{stem}.xlsx"
-            write_csv(csv_path, COLUMNS, rows, private=True)
-            write_xlsx(xlsx_path, COLUMNS, rows, sheet="follow-ups", private=True)
+    for owner in tqdm(owners, desc="digests", unit="owner", disable=not progress):
+        mine = open_cases(engine, actor, owner_id=owner.id, now=now)
+        if mine.empty:
+            continue
+        rows = mine[COLUMNS].astype(object).where(mine[COLUMNS].notna(), None).values.tolist()
+        stem = _file_stem(owner.email)
+        csv_path, xlsx_path = out / f"{stem}.csv", out / f"{stem}.xlsx"
+        write_csv(csv_path, COLUMNS, rows, private=True)
+        write_xlsx(xlsx_path, COLUMNS, rows, sheet="follow-ups", private=True)
+        with db.session_scope(engine) as session:  # committed per file pair: a later failure keeps it
             audit.record(session, actor, "export", f"follow-up digest of user {owner.id} (CSV and XLSX)", len(rows))
-            digests.append(Digest(owner.id, owner.email, owner.name, len(rows), csv_path, xlsx_path))
+        digests.append(Digest(owner.id, owner.email, owner.name, len(rows), csv_path, xlsx_path))
     return digests
 
 
