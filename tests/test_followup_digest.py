@@ -87,6 +87,15 @@ def test_a_field_manager_running_it_gets_only_their_own(engine, world, tmp_path)
         ("b@x.example", 1)]
 
 
+def test_a_disabled_field_manager_gets_no_digest(engine, world, tmp_path):
+    """Someone who left (disabled) receives no list of customers, even while cases still name them."""
+    from survey import accounts
+
+    accounts.update_user(engine, world.admin, "a@x.example", disabled=True)
+    assert [d.owner_email for d in write_digests(engine, world.admin, tmp_path, now=NOW)] == ["b@x.example"]
+    assert not (tmp_path / "a_x.example.csv").exists() and not list(tmp_path.glob("a*"))
+
+
 def test_digests_are_mailed_to_their_owners(engine, world, tmp_path, smtp_server):
     inbox, port = smtp_server
     digests = write_digests(engine, world.admin, tmp_path, now=NOW)
