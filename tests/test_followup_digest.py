@@ -7,7 +7,6 @@ import csv
 
 import openpyxl
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from survey import db, models
@@ -16,7 +15,7 @@ from survey.followup.digest import COLUMNS, send_digests, write_digests
 from survey.mail import SmtpSettings
 from tests.followup_data import GOOD, RELATIONSHIP, SUPPORT, answer, build, utc
 from tests.test_cli import run
-from tests.test_mail import Inbox, free_port
+from tests.test_mail import smtp_server  # noqa: F401 - a fixture: a real SMTP server on 127.0.0.1
 
 NOW = utc(2026, 5, 1, 10)
 
@@ -30,15 +29,6 @@ def world(engine, monkeypatch):
     answer(engine, RELATIONSHIP, {**GOOD, "recommend": 0, "comment": "+cmd|' /C calc'!A0"}, NOW,
            found.customers["BERT"])
     return found
-
-
-@pytest.fixture
-def smtp_server():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield inbox, controller.port
-    controller.stop()
 
 
 def test_each_field_manager_gets_their_own_cases_formula_safe(engine, world, tmp_path):
