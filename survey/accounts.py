@@ -21,7 +21,7 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Callable
 
 from sqlalchemy import Engine, func, select
@@ -120,8 +120,8 @@ def sign_in(engine: Engine, email: str, password: str, now: datetime | None = No
             verify_password(password, _DUMMY_HASH)  # the same work, so timing does not tell who exists
             sleep(SLOW_DOWN_SECONDS)
             return SignIn(None, SIGN_IN_FAILED)
-        if user.locked_until is not None and _aware(user.locked_until) > now:
-            minutes = max(1, round((_aware(user.locked_until) - now).total_seconds() / 60))
+        if user.locked_until is not None and models.as_utc(user.locked_until) > now:
+            minutes = max(1, round((models.as_utc(user.locked_until) - now).total_seconds() / 60))
             return SignIn(None, f"Too many failed attempts: this account is locked for {minutes} more "
                                 f"minute(s). An admin can unlock it sooner.")
         if not verify_password(password, user.password_hash):
@@ -238,11 +238,6 @@ def ensure_first_admin(engine: Engine) -> tuple[str, str] | None:
     email = "admin@localhost.localdomain"
     _, password = add_user(engine, Actor.command_line(), email, "admin", name="Administrator")
     return email, password
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything is stored as UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 _DUMMY_HASH = hash_password(secrets.token_urlsafe(8))

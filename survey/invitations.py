@@ -30,7 +30,7 @@ from __future__ import annotations
 import html
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -41,7 +41,7 @@ from sqlalchemy import ColumnElement, exists, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from survey import exports, mail, messages, models, settings as settings_module
-from survey.models import utc_now
+from survey.models import as_utc, utc_now
 from survey.publishing import get_survey, latest_version
 
 TOKEN_BYTES = 24  # 192 bits from secrets.token_urlsafe: 32 URL-safe characters
@@ -112,7 +112,7 @@ def create_invitations(session: Session, survey_slug: str, filters: Mapping[str,
     Raises LookupError for an unknown survey, ValueError for an anonymous or closed survey, an
     unknown channel or an unknown filter.
     """
-    now = _as_utc(now or utc_now())
+    now = as_utc(now or utc_now())
     quiet_days = _days("quiet_days", settings_module.invitation_quiet_days() if quiet_days is None else quiet_days, 0)
     valid_days = _days("valid_days", settings_module.invitation_valid_days() if valid_days is None else valid_days, 1)
     if channel not in CHANNELS:
@@ -168,7 +168,7 @@ def export_invitations(session: Session, survey_slug: str, path: str | Path, *, 
     query = (select(models.Customer.external_ref, models.Customer.name, models.Customer.email,
                     models.Invitation.language, models.Invitation.token, models.Invitation.expires_at)
              .join(models.Customer, models.Invitation.customer_id == models.Customer.id)
-             .where(models.Invitation.survey_id == survey.id, *_open_invitation(_as_utc(now or utc_now())))
+             .where(models.Invitation.survey_id == survey.id, *_open_invitation(as_utc(now or utc_now())))
              .order_by(models.Invitation.id))
     rows = ((ref, name, email, language, personal_link(token, base_url), _iso(expires))
             for ref, name, email, language, token, expires in session.execute(query))
@@ -195,7 +195,7 @@ def send_invitations(session: Session, survey_slug: str, settings: settings_modu
     """
     if settings.smtp is None:
         raise ValueError(messages.SMTP_NO_HOST)
-    now = _as_utc(now or utc_now())
+    now = as_utc(now or utc_now())
     survey = get_survey(session, survey_slug)
     definition = latest_version(session, survey_slug)
     titles: Mapping[str, str] = (definition.definition.get("title") or {}) if definition else {}
@@ -259,7 +259,7 @@ def invitation_email(*, sender: str, name: str, email: str, title: str, intro: s
     name = _one_line(name)
     title = _one_line(title)
     template = messages.INVITATION_EMAIL_TEXT.get(language) or messages.INVITATION_EMAIL_TEXT["en"]
-    expires = _as_utc(expires_at).date().isoformat() if expires_at else "-"
+    expires = as_utc(expires_at).date().isoformat() if expires_at else "-"
     intro_paragraph = f"{intro.strip()}\n\n" if intro and intro.strip() else ""
     text = template.format(name=name, title=title, intro=intro_paragraph, link=link, expires=expires)
 
@@ -353,15 +353,8 @@ def _days(name: str, value: Any, minimum: int) -> int:
     return value
 
 
-def _as_utc(moment: datetime) -> datetime:
-    """Aware UTC; a naive time (as SQLite returns them) is taken to be UTC already."""
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
-
-
 def _iso(moment: datetime | None) -> str:
-    return _as_utc(moment).isoformat(timespec="seconds") if moment else ""
+    return as_utc(moment).isoformat(timespec="seconds") if moment else ""
 
 
 def _one_line(text: str | None) -> str:

@@ -33,6 +33,13 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def as_utc(moment: datetime | None) -> datetime | None:
+    """`moment` as aware UTC; a naive time (SQLite returns them) is UTC already, as everything is stored."""
+    if moment is None or moment.tzinfo is None:
+        return None if moment is None else moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
 # Named constraints so that migrations are reproducible on SQLite and PostgreSQL alike.
 NAMING = {
     "ix": "ix_%(column_0_label)s",

@@ -35,7 +35,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, Mapping
 
 from sqlalchemy import delete, select, update
@@ -44,7 +44,7 @@ from sqlalchemy.orm import Session
 
 from survey import collect, messages, models
 from survey.definition import Question, Survey, Text
-from survey.models import utc_now
+from survey.models import as_utc, utc_now
 from survey.publishing import latest_version, version_definition
 
 OK = "ok"
@@ -108,13 +108,6 @@ class FormResult:
     responded_at: datetime | None = None
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes; everything is stored as UTC."""
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment
-
-
 def new_idempotency_key() -> str:
     """A fresh key for one visit of the form (reused by its retries, double clicks and reruns)."""
     return f"web-{uuid.uuid4().hex}"
@@ -132,7 +125,7 @@ def visit_idempotency_key(visit: str | None) -> str | None:
 
 def submitted_at(session: Session, idempotency_key: str) -> datetime | None:
     """When the response stored under `idempotency_key` was submitted, or None when there is none."""
-    return _aware(session.scalar(select(models.Response.submitted_at)
+    return as_utc(session.scalar(select(models.Response.submitted_at)
                                  .where(models.Response.idempotency_key == idempotency_key)))
 
 
@@ -147,7 +140,7 @@ def resolve_link(session: Session, token: str | None = None, slug: str | None = 
     expired -> ok. For a slug: unknown -> not an open link (personal surveys need an invitation) ->
     closed -> ok.
     """
-    now = _aware(now) or utc_now()
+    now = as_utc(now) or utc_now()
     token = (token or "").strip()
     slug = (slug or "").strip()
     if token:
@@ -181,10 +174,10 @@ def _resolve_token(session: Session, token: str, now: datetime) -> Link:
     responded_at = invitation.responded_at or session.scalar(
         select(models.Response.submitted_at).where(models.Response.invitation_id == invitation.id))
     if responded_at is not None:
-        return Link(ALREADY_ANSWERED, responded_at=_aware(responded_at), **common)
+        return Link(ALREADY_ANSWERED, responded_at=as_utc(responded_at), **common)
     if stored.status != "open":
         return Link(CLOSED, **common)
-    expires_at = _aware(invitation.expires_at)
+    expires_at = as_utc(invitation.expires_at)
     if expires_at is not None and expires_at <= now:
         return Link(EXPIRED, expires_at=expires_at, **common)
     return Link(OK, **common)
@@ -253,7 +246,7 @@ def load_draft(session: Session, invitation_id: int) -> Draft | None:
     draft = session.scalar(select(models.ResponseDraft).where(models.ResponseDraft.invitation_id == invitation_id))
     if draft is None:
         return None
-    return Draft(dict(draft.answers or {}), draft.language, _aware(draft.updated_at))
+    return Draft(dict(draft.answers or {}), draft.language, as_utc(draft.updated_at))
 
 
 def restorable_answers(survey: Survey, answers: Mapping[str, Any]) -> dict[str, Any]:
@@ -336,7 +329,7 @@ def submit_form(session: Session, link: Link, answers: Mapping[str, Any], langua
 
 
 def _responded_at(session: Session, invitation_id: int) -> datetime | None:
-    return _aware(session.scalar(select(models.Invitation.responded_at).where(models.Invitation.id == invitation_id)))
+    return as_utc(session.scalar(select(models.Invitation.responded_at).where(models.Invitation.id == invitation_id)))
 
 
 def _already_answered(session: Session, invitation_id: int | None) -> FormResult:
@@ -344,7 +337,7 @@ def _already_answered(session: Session, invitation_id: int | None) -> FormResult
         return FormResult(ALREADY_ANSWERED)
     responded_at = _responded_at(session, invitation_id)
     if responded_at is None:  # answered by a channel that does not mark the invitation: mark it now
-        responded_at = _aware(session.scalar(select(models.Response.submitted_at)
+        responded_at = as_utc(session.scalar(select(models.Response.submitted_at)
                                              .where(models.Response.invitation_id == invitation_id)))
         if responded_at is not None:
             session.execute(update(models.Invitation).where(models.Invitation.id == invitation_id)

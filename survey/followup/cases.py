@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from typing import Iterable, Sequence
 
 from sqlalchemy import insert, select
@@ -36,7 +36,7 @@ from survey import models
 from survey.definition import Survey
 from survey.followup import rules
 from survey.followup.settings import FollowUpSettings, load_settings
-from survey.models import OPEN_CASE_STATUSES, utc_now
+from survey.models import OPEN_CASE_STATUSES, as_utc, utc_now
 from survey.publishing import version_definition
 
 log = logging.getLogger(__name__)
@@ -119,10 +119,6 @@ class _Candidate:
     submitted_at: datetime
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
-
-
 class _Context:
     """Everything one flagging run reads once: definitions, customers, owners, open cases."""
 
@@ -153,7 +149,7 @@ def _candidates(session: Session, ids: Sequence[int]) -> list[_Candidate]:
              .where(r.id.in_(ids), c.consent_to_contact.is_(True), c.erased_at.is_(None), s.anonymous.is_(False),
                     ~already))
     return [_Candidate(row.id, row.survey_id, row.survey_version_id, row.customer_id, row.language,
-                       _utc(row.submitted_at)) for row in session.execute(query)]
+                       as_utc(row.submitted_at)) for row in session.execute(query)]
 
 
 def _history(session: Session, candidates: list[_Candidate]) -> dict[tuple[int, int], list[tuple]]:
@@ -172,7 +168,7 @@ def _history(session: Session, candidates: list[_Candidate]) -> dict[tuple[int, 
                  .where(r.customer_id.in_(customers[start:start + CHUNK]), r.survey_id.in_(surveys),
                         r.submitted_at <= latest, a.numeric_value.is_not(None)))
         for row in session.execute(query):
-            found[row.id] = (row.customer_id, row.survey_id, row.survey_version_id, _utc(row.submitted_at))
+            found[row.id] = (row.customer_id, row.survey_id, row.survey_version_id, as_utc(row.submitted_at))
             scores[row.id][row.question_key] = row.numeric_value
     history: dict[tuple[int, int], list[tuple]] = defaultdict(list)
     for response_id, (customer_id, survey_id, version_id, at) in found.items():
@@ -296,7 +292,7 @@ def _flag_chunk(context: _Context, ids: list[int], now: datetime | None, opened_
             if priority < case.priority:
                 case.priority = priority
                 due = due_for(priority, moment, settings)
-                case.due_at = min(_utc(case.due_at), due) if case.due_at else due
+                case.due_at = min(as_utc(case.due_at), due) if case.due_at else due
             case.last_flagged_at = candidate.submitted_at
             if headline:
                 case.flagged_question, case.flagged_score = headline

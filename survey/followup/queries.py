@@ -19,7 +19,7 @@ Figures (`figures`, managers and admins):
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 
 import pandas as pd
 from sqlalchemy import ColumnElement, Engine, case, false, func, select, true
@@ -28,7 +28,7 @@ from sqlalchemy.orm import aliased
 from analysis import Estimate, p_chart, share_from_counts
 from survey import models
 from survey.access import FOLLOW_UP_OVERVIEW, READ_FOLLOW_UP_LIST, WORK_CASES, AccessDenied, Actor, require
-from survey.models import OPEN_CASE_STATUSES, utc_now
+from survey.models import OPEN_CASE_STATUSES, as_utc, utc_now
 
 CASE_COLUMNS = ["case", "priority", "due_at", "overdue", "status", "customer", "customer_ref", "phone", "email",
                 "region", "tier", "industry", "annual_value", "tenure_years", "survey", "flagged_score",
@@ -47,8 +47,7 @@ def case_scope(actor: Actor) -> ColumnElement[bool]:
 def _utc(moment):
     if moment is None or pd.isna(moment):
         return None
-    moment = pd.Timestamp(moment).to_pydatetime()
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+    return as_utc(pd.Timestamp(moment).to_pydatetime())
 
 
 def _reason_text(reasons: dict) -> str:
