@@ -104,8 +104,8 @@ def _erase(session: Session, customer: models.Customer, delete_responses: bool) 
             closed += 1
     session.flush()
 
-    count = session.scalar(select(func.count()).select_from(models.Response)
-                           .where(models.Response.customer_id == customer.id)) or 0
+    theirs = session.execute(response_ids).scalars().all()
+    count = len(theirs)
     if delete_responses:
         session.execute(delete(models.CaseFlag).where(models.CaseFlag.response_id.in_(response_ids)))
         session.execute(delete(models.Answer).where(models.Answer.response_id.in_(response_ids)))
@@ -113,8 +113,7 @@ def _erase(session: Session, customer: models.Customer, delete_responses: bool) 
     else:
         # The content hash covers the customer id and an imported response's key derives from the
         # customer reference: both could link the answers back, so they become random values.
-        kept = session.execute(select(models.Response.id).where(models.Response.customer_id == customer.id)).scalars()
-        for response_id in list(kept):
+        for response_id in theirs:
             session.execute(update(models.Response).where(models.Response.id == response_id).values(
                 customer_id=None, invitation_id=None, content_hash=secrets.token_hex(32),
                 idempotency_key=f"erased-{secrets.token_hex(16)}"))
