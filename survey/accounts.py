@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import re
@@ -117,7 +118,7 @@ def sign_in(engine: Engine, email: str, password: str, now: datetime | None = No
     with db.session_scope(engine) as session:
         user = session.scalars(select(models.User).where(models.User.email == email)).first()
         if user is None or user.disabled_at is not None:
-            verify_password(password, _DUMMY_HASH)  # the same work, so timing does not tell who exists
+            verify_password(password, _dummy_hash())  # the same work, so timing does not tell who exists
             sleep(SLOW_DOWN_SECONDS)
             return SignIn(None, SIGN_IN_FAILED)
         if user.locked_until is not None and models.as_utc(user.locked_until) > now:
@@ -240,4 +241,7 @@ def ensure_first_admin(engine: Engine) -> tuple[str, str] | None:
     return email, password
 
 
-_DUMMY_HASH = hash_password(secrets.token_urlsafe(8))
+@functools.cache
+def _dummy_hash() -> str:
+    # made on first need, not at import: every command line run would pay for a scrypt hash
+    return hash_password(secrets.token_urlsafe(8))
