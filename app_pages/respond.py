@@ -101,9 +101,9 @@ def start_visit(link: respondent.Link) -> None:
 
 
 def answered_in_this_visit(link: respondent.Link) -> bool:
-    """Open links: whether this visit (the key in the address) has already stored its response, e.g.
-    when the page is reloaded after submitting, or the first acknowledgement never reached the
-    browser; if so the thank-you screen, the one the submission earned, is shown instead."""
+    """Open links: whether this visit (the key in the address) has already stored its response, when
+    the page is reloaded after submitting; if so the thank-you screen, the one the submission
+    earned, is shown instead."""
     if link.personal:
         return False
     with db.session_scope(common.engine()) as session:
@@ -262,8 +262,9 @@ def save_draft_if_changed(link: respondent.Link, answers: dict[str, Any], langua
 
 def render_form(link: respondent.Link) -> None:
     survey = link.survey
+    visit_begins = ANSWERS not in st.session_state
     start_visit(link)
-    if answered_in_this_visit(link):
+    if visit_begins and answered_in_this_visit(link):  # a reload; later reruns are this visit's own
         show_result(survey)
         return
     answers = sync_answers(survey)
