@@ -7,8 +7,9 @@ quiet period (`SURVEY_INVITATION_QUIET_DAYS`) and, for the email channel, custom
 email address. Anonymous surveys never get invitations: a personal token would tie a person to
 their answers.
 
-Sending marks each accepted message with `sent_at`, committing as it goes, so a run that stops
-half way resumes where it stopped; running it again sends nothing twice.
+Sending claims each invitation (`sent_at`, committed) just before its message goes out and
+releases it when the message is refused, so a run that stops half way resumes where it stopped,
+and running it again, even at the same time, sends nothing twice.
 
 Example:
     >>> from survey.db import make_engine, upgrade, session_scope
