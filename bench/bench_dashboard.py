@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -183,11 +182,6 @@ def measure_duckdb(folder: Path) -> dict:
 
 # --- The real app: render time in a browser and the server's peak memory -------------------------
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
 
 def _status(pid: int, field: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -309,7 +303,9 @@ def measure_app(url: str, app_root: Path = ROOT) -> dict:
     """
     from playwright.sync_api import sync_playwright
 
-    port = _free_port()
+    from bench_api import free_port  # this folder is on the path when a bench runs
+
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
          "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],

@@ -38,6 +38,15 @@ def _postgres_database(base_url: str):
         admin.dispose()
 
 
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now, for a test's own server."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def fresh_database_url(backend: str, folder: Path):
     """Yield a URL to a fresh, empty database of `backend` ("sqlite": a file in `folder`;
     "postgresql": a throwaway database on the server at SURVEY_TEST_POSTGRES_URL).

@@ -11,7 +11,6 @@ import http.client
 import json
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -25,17 +24,12 @@ from sqlalchemy import func, select
 from survey import apikeys, db, models
 from survey.definition import load_yaml
 from survey.publishing import publish
-from tests.conftest import ROOT, SAMPLE_SURVEYS, fresh_database_url
+from tests.conftest import ROOT, SAMPLE_SURVEYS, free_port, fresh_database_url
 
 SUBMIT_PATH = "/api/v1/surveys/{slug}/responses"
 GOOD_SUPPORT = {"csat": 4, "effort": 6, "resolved": "yes", "comment": "Fine"}
 SERVER_START_SECONDS = 90
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def prepare_database(url: str) -> str:

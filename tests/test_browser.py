@@ -8,7 +8,6 @@ Under CI (`CI` set) a missing browser fails; locally the test skips and says why
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ import pytest
 from survey import db, demo
 from survey.definition import loads_yaml
 from survey.publishing import publish
-from tests.conftest import ROOT
+from tests.conftest import ROOT, free_port
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -68,11 +67,6 @@ def _require_browser():
         pytest.skip(problem)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
@@ -86,7 +80,7 @@ def server(tmp_path_factory):
     with db.session_scope(engine) as session:
         publish(session, loads_yaml(OPEN_SURVEY))
     engine.dispose()
-    port = _free_port()
+    port = free_port()
     log = open(folder / "streamlit.log", "w")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",

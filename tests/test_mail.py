@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
@@ -19,17 +18,12 @@ from survey.invitations import create_invitations, send_invitations
 from survey.mail import MailError, SmtpSettings
 from survey.publishing import publish
 from survey.settings import Settings
-from tests.conftest import SAMPLE_SURVEYS
+from tests.conftest import SAMPLE_SURVEYS, free_port
 
 SLUG = "relationship-nps"  # titles: en "How are we doing?", fr "Comment nous trouvez-vous ?"
 NOW = datetime(2026, 5, 1, 9, 30, tzinfo=timezone.utc)
 BASE_URL = "https://survey.example.com"
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Inbox:
