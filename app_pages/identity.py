@@ -9,11 +9,10 @@ re-read from the database on every run, so a disabled user or a changed role tak
 from __future__ import annotations
 
 import streamlit as st
-from sqlalchemy import select
 
 from app_pages import common
 from app_pages.text import plain
-from survey import accounts, models
+from survey import accounts
 from survey.access import ROLE_LABELS, Actor
 
 
@@ -35,21 +34,14 @@ def sso_email() -> str | None:
     return user.get("email")
 
 
-def _refresh(actor: Actor) -> Actor | None:
-    """The actor as the database has it now: None when the user was disabled or removed."""
-    with common.engine().connect() as connection:
-        row = connection.execute(select(models.User.id, models.User.email, models.User.role)
-                                 .where(models.User.id == actor.user_id, models.User.disabled_at.is_(None))).first()
-    return Actor(*row) if row else None
-
-
 def signed_in_actor() -> Actor | None:
     """The session's actor (checked against the database on every run), or None when nobody is signed in."""
     if sso_configured():
         actor = accounts.actor_for_email(common.engine(), sso_email())
     else:
         actor = common.current_actor()
-        actor = _refresh(actor) if actor is not None and actor.user_id is not None else None
+        actor = (accounts.actor_for_user_id(common.engine(), actor.user_id)
+                 if actor is not None and actor.user_id is not None else None)
     if actor is None:
         st.session_state.pop(common.ACTOR, None)
     else:

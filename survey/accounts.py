@@ -145,12 +145,18 @@ def sign_in(engine: Engine, email: str, password: str, now: datetime | None = No
 
 def actor_for_email(engine: Engine, email: str | None) -> Actor | None:
     """The actor for an identity verified elsewhere (single sign-on); None for an unknown or disabled user."""
-    if not email:
-        return None
+    return _active_actor(engine, models.User.email == email.strip().lower()) if email else None
+
+
+def actor_for_user_id(engine: Engine, user_id: int) -> Actor | None:
+    """The actor for a signed-in user as the database has them now; None when disabled or removed."""
+    return _active_actor(engine, models.User.id == user_id)
+
+
+def _active_actor(engine: Engine, condition) -> Actor | None:
     with engine.connect() as connection:
         row = connection.execute(select(models.User.id, models.User.email, models.User.role)
-                                 .where(models.User.email == email.strip().lower(),
-                                        models.User.disabled_at.is_(None))).first()
+                                 .where(condition, models.User.disabled_at.is_(None))).first()
     return Actor(*row) if row else None
 
 
