@@ -53,7 +53,7 @@ one row per (group, score) and
 
 Scores that were never given may be absent. Rows with a missing score are ignored, rows with a
 missing group label are left out of every group. This is exactly what
-``survey.queries.histogram`` returns (grouping columns, then ``score`` and ``count``).
+``survey.storage.queries.histogram`` returns (grouping columns, then ``score`` and ``count``).
 
 >>> import pandas as pd
 >>> histograms = pd.DataFrame({"period": ["2026-01"] * 3 + ["2026-02"] * 3,

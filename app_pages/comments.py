@@ -12,7 +12,7 @@ import streamlit as st
 
 from app_pages import common
 from survey import access
-from survey.queries import score_bands
+from survey.storage.queries import score_bands
 
 PAGE_SIZE = 50
 ALL_SCORES = "All scores"

@@ -9,9 +9,10 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from survey import access, db, privacy, queries
+from survey import access, privacy
+from survey.storage import db, queries
 from survey.access import Actor
-from survey.filters import DIMENSIONS, Filters
+from survey.storage.filters import DIMENSIONS, Filters
 from survey.bootstrap import prepare_database
 from survey.publishing import SurveySummary, latest_version, list_surveys, version_definition
 

@@ -22,7 +22,8 @@ from sqlalchemy import select
 from app_pages import common
 from app_pages.respond import LANGUAGE_NAMES, render_question, widget_key
 from app_pages.text import plain
-from survey import access, audit, db, models, settings
+from survey import access, audit, settings
+from survey.storage import db, models
 from survey.changes import compare, trend_notes
 from survey.definition import (
     CHOICE_KINDS, DEFAULT_SCALES, FIXED_SCALES, KEY_PATTERN, KINDS, OPERATORS, RATED_KINDS, ROLES, Choice, Condition, DefinitionError, Question,

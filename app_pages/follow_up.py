@@ -13,7 +13,8 @@ import streamlit as st
 
 from app_pages import common
 from app_pages.text import plain
-from survey import access, db
+from survey import access
+from survey.storage import db
 from survey.access import Actor
 from survey.followup import queries as followup
 

@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app_pages import common
 from survey import access
-from survey import db
+from survey.storage import db
 from survey.csvfiles import ImportProblem
 from survey.response_import import import_responses
 

@@ -19,7 +19,7 @@ from app_pages import common, report
 from survey import access
 from survey.privacy import ANONYMOUS_MIN_GROUP
 from app_pages.text import plain
-from survey.filters import Filters
+from survey.storage.filters import Filters
 
 SIGNIFICANCE = 0.05
 INDEX_SCALE = (0.0, 100.0)

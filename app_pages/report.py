@@ -24,7 +24,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from survey.filters import DIMENSIONS, Filters
+from survey.storage.filters import DIMENSIONS, Filters
 
 EXPORT_WIDTH = 640
 EXPORT_HEIGHT = 260

@@ -17,7 +17,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app_pages import common
 from app_pages.text import plain
-from survey import db, respondent
+from survey import respondent
+from survey.storage import db
 from survey.collect import InvalidAnswers, check_answers
 from survey.definition import Question, Survey
 

@@ -18,7 +18,7 @@ from app_pages import common, report
 from survey import access
 from app_pages.metrics import MetricChoice, metric_choices
 from app_pages.text import plain
-from survey.filters import DIMENSIONS
+from survey.storage.filters import DIMENSIONS
 
 SIGNIFICANCE = 0.05
 HEATMAP_MONTHS = 6

@@ -19,7 +19,7 @@ from app_pages import common, report
 from app_pages.text import plain
 from survey import access
 from app_pages.metrics import MetricChoice, metric_choices
-from survey.filters import DIMENSIONS, Filters
+from survey.storage.filters import DIMENSIONS, Filters
 
 # Period shown -> (pandas alias for analysis.trend, the period the database counts by).
 PERIODS = {"week": ("W", "day"), "month": ("M", "month"), "quarter": ("Q", "day")}

@@ -49,8 +49,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # one run can time the same aggregates with an earlier version of the code (--before-root).
 sys.path.insert(0, os.environ.get("BENCH_CODE_ROOT") or str(ROOT))
 
-from survey import db, queries  # noqa: E402
-from survey.filters import Filters  # noqa: E402
+from survey.storage import db, queries  # noqa: E402
+from survey.storage.filters import Filters  # noqa: E402
 
 RELATIONSHIP, SUPPORT = "relationship-nps", "post-support"
 START, END = date(2026, 1, 1), date(2026, 10, 31)

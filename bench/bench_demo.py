@@ -22,7 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from survey import db, demo  # noqa: E402
+from survey import demo  # noqa: E402
+from survey.storage import db
 
 
 def time_generate(folder: Path, customers: int, responses: int, seed: int) -> tuple[float, demo.DemoSummary]:

@@ -19,7 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from survey import db  # noqa: E402
+from survey.storage import db  # noqa: E402
 from survey.customers import import_customers  # noqa: E402
 from survey.definition import load_yaml  # noqa: E402
 from survey.publishing import publish  # noqa: E402

@@ -37,7 +37,7 @@ def publish_anonymous_store_visit(url: str) -> None:
     """Demo data on first start, plus the XLSForm store-visit survey as an anonymous open-link survey."""
     from dataclasses import replace
 
-    from survey import db
+    from survey.storage import db
     from survey.bootstrap import prepare_database
     from survey.publishing import publish
     from survey.xlsform import read_xlsform

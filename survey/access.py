@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, false, true
 
-from survey import models
+from survey.storage import models
 
 ADMIN, MANAGER, FIELD_MANAGER = "admin", "manager", "field_manager"
 ROLES = (ADMIN, MANAGER, FIELD_MANAGER)

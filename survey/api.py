@@ -59,7 +59,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from survey import apikeys, db, messages, models
+from survey import apikeys, messages
+from survey.storage import db, models
 from survey.collect import AlreadyAnswered, InvalidAnswers, SubmissionConflict, check_answers, submit
 from survey.definition import Survey
 from survey.publishing import version_definition

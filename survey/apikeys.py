@@ -11,7 +11,7 @@ instead of the ~50 ms of scrypt on every API call (the API must take hundreds of
 The stored value is `sha256$<hex digest>`; the scheme prefix leaves room to change it later.
 
 Example:
-    >>> from survey.db import make_engine, upgrade, session_scope
+    >>> from survey.storage.db import make_engine, upgrade, session_scope
     >>> engine = make_engine("sqlite://"); upgrade(engine)
     >>> with session_scope(engine) as session:
     ...     created = create_key(session, "kiosk in Lyon")
@@ -38,8 +38,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from survey import messages, models
-from survey.models import utc_now
+from survey import messages
+from survey.storage import models
+from survey.storage.models import utc_now
 
 KEY_SCHEME = "sk"
 PREFIX_LENGTH = 8

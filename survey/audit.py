@@ -10,7 +10,7 @@ import pandas as pd
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from survey import models
+from survey.storage import models
 from survey.access import READ_AUDIT_LOG, Actor, require
 
 

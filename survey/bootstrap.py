@@ -11,7 +11,8 @@ from typing import Callable
 
 from sqlalchemy import Engine, func, select
 
-from survey import accounts, db, models
+from survey import accounts
+from survey.storage import db, models
 
 FIRST_START_CUSTOMERS = 1_500
 FIRST_START_RESPONSES = 30_000

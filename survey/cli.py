@@ -17,7 +17,7 @@ from typing import Callable, Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from survey import db
+from survey.storage import db
 from survey.csvfiles import ImportProblem
 from survey.definition import DefinitionError, dumps_yaml, load_yaml
 from survey.followup.settings import FollowUpSettingsError

@@ -33,9 +33,9 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from survey import models
+from survey.storage import models
 from survey.definition import Question, Survey
-from survey.models import utc_now
+from survey.storage.models import utc_now
 
 MULTI_CHOICE_SEPARATOR = ";"
 

@@ -15,7 +15,7 @@ The file format (see sample_data/csv/customers.csv):
 | any other column | kept as a free attribute |
 
 Example:
-    >>> from survey.db import make_engine, upgrade, session_scope
+    >>> from survey.storage.db import make_engine, upgrade, session_scope
     >>> engine = make_engine("sqlite://"); upgrade(engine)
     >>> with session_scope(engine) as session:
     ...     import_customers(session, "sample_data/csv/customers.csv")
@@ -30,7 +30,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from survey import models
+from survey.storage import models
 from survey.csvfiles import RowParser, read_rows
 
 KNOWN_COLUMNS = ("external_ref", "name", "email", "phone", "consent_to_contact", "region", "tier",

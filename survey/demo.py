@@ -18,7 +18,7 @@ fastest route (SQLite: `executemany` in one transaction per chunk; PostgreSQL: `
 primary keys assigned here so answers can point at their responses without reading them back.
 
 Example:
-    >>> from survey.db import make_engine
+    >>> from survey.storage.db import make_engine
     >>> summary = generate(make_engine("sqlite://"), customers=50, responses=500, seed=1)
     >>> summary.responses, summary.customers
     (500, 50)
@@ -39,7 +39,8 @@ import numpy as np
 from sqlalchemy import Connection, Engine, event, func, select
 from sqlalchemy.orm import Session
 
-from survey import accounts, db, models
+from survey import accounts
+from survey.storage import db, models
 from survey.definition import Survey, load_yaml
 from survey.publishing import publish
 
@@ -764,7 +765,7 @@ def generate(engine: Engine, customers: int = 2_000, responses: int = 50_000, se
     up to date first. Raises DemoDataExists (a ValueError) when the database already holds demo data.
 
     Example:
-        >>> from survey.db import make_engine
+        >>> from survey.storage.db import make_engine
         >>> print(generate(make_engine("sqlite://"), customers=20, responses=100, seed=3))  # doctest: +ELLIPSIS
         demo data (seed 3): 13 users, 20 customers, 100 responses (...), ... answers, 2024-11-01 to 2026-10-31
         planted effects:

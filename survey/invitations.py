@@ -12,7 +12,7 @@ releases it when the message is refused, so a run that stops half way resumes wh
 and running it again, even at the same time, sends nothing twice.
 
 Example:
-    >>> from survey.db import make_engine, upgrade, session_scope
+    >>> from survey.storage.db import make_engine, upgrade, session_scope
     >>> from survey.definition import loads_yaml
     >>> from survey.publishing import publish
     >>> engine = make_engine("sqlite://"); upgrade(engine)
@@ -41,8 +41,9 @@ from typing import Any, Mapping, Sequence
 from sqlalchemy import ColumnElement, exists, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from survey import exports, mail, messages, models, settings as settings_module
-from survey.models import as_utc, utc_now
+from survey import exports, mail, messages, settings as settings_module
+from survey.storage import models
+from survey.storage.models import as_utc, utc_now
 from survey.publishing import get_survey, latest_version
 
 TOKEN_BYTES = 24  # 192 bits from secrets.token_urlsafe: 32 URL-safe characters

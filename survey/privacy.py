@@ -19,7 +19,8 @@ from typing import Callable, Iterable, Sequence
 from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from survey import audit, db, models
+from survey import audit
+from survey.storage import db, models
 from survey.access import ERASE_CUSTOMERS, Actor, require
 
 REDACTED = "[erased]"  # the marker migration 0004's case-event trigger allows in an edited note

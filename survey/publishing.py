@@ -1,7 +1,7 @@
 """Publishing definitions as immutable survey versions, and reading them back.
 
 Example:
-    >>> from survey.db import make_engine, upgrade, session_scope
+    >>> from survey.storage.db import make_engine, upgrade, session_scope
     >>> from survey.definition import loads_yaml
     >>> engine = make_engine("sqlite://"); upgrade(engine)
     >>> first = loads_yaml("slug: s\\ntitle: S\\nquestions:\\n- {key: q, kind: nps, text: Recommend}")
@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from survey import messages, models
+from survey import messages
+from survey.storage import models
 from survey.definition import Survey, from_dict, to_dict, validate, DefinitionError
 
 

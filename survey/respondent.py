@@ -17,7 +17,7 @@ Decisions:
   response to its invitation.
 
 Example:
-    >>> from survey.db import make_engine, upgrade, session_scope
+    >>> from survey.storage.db import make_engine, upgrade, session_scope
     >>> from survey.definition import loads_yaml
     >>> from survey.publishing import publish
     >>> engine = make_engine("sqlite://"); upgrade(engine)
@@ -42,9 +42,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from survey import collect, messages, models
+from survey import collect, messages
+from survey.storage import models
 from survey.definition import Question, Survey, Text
-from survey.models import as_utc, utc_now
+from survey.storage.models import as_utc, utc_now
 from survey.publishing import latest_version, version_definition
 
 OK = "ok"

@@ -31,7 +31,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
-from survey import models
+from survey.storage import models
 from survey.collect import answer_values, check_answers, content_hash, storable_text
 from survey.csvfiles import ImportProblem, RowFault, RowParser, read_rows
 from survey.definition import Survey

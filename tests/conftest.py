@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from survey import db
+from survey.storage import db
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_SURVEYS = ROOT / "sample_data" / "surveys"
@@ -106,7 +106,7 @@ def actor_for(url: str, role: str = "admin", email: str | None = None):
     """The Actor of the first stored user with `role` (or `email`) at `url`; a stand-in when there is none."""
     from sqlalchemy import select
 
-    from survey import models
+    from survey.storage import models
     from survey.access import Actor
 
     engine = db.make_engine(url)

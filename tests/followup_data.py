@@ -13,7 +13,7 @@ from datetime import date, datetime, timezone
 
 from sqlalchemy import select
 
-from survey import db, models
+from survey.storage import db, models
 from survey.access import Actor
 from survey.collect import submit
 from survey.definition import load_yaml

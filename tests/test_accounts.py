@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from survey import accounts, audit, cli, db, models
+from survey import accounts, audit, cli
+from survey.storage import db, models
 from survey.access import AccessDenied, Actor
 from survey.bootstrap import prepare_database
 from tests.conftest import ROOT

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import func, select
 
-from survey import apikeys, db, models
+from survey import apikeys
+from survey.storage import db, models
 from survey.definition import load_yaml
 from survey.publishing import publish
 from tests.conftest import ROOT, SAMPLE_SURVEYS, free_port, fresh_database_url

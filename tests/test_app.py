@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
 from analysis import nps_from_counts
-from survey import db, demo, models
+from survey import demo
+from survey.storage import db, models
 from tests.conftest import ROOT
 
 

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from survey import db, demo
+from survey import demo
+from survey.storage import db
 from survey.definition import loads_yaml
 from survey.publishing import publish
 from tests.conftest import ROOT, free_port

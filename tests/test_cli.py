@@ -9,7 +9,7 @@ import sys
 import pytest
 from sqlalchemy import func, select
 
-from survey import db, models
+from survey.storage import db, models
 from tests.conftest import ROOT, SAMPLE_SURVEYS
 
 

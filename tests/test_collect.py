@@ -7,7 +7,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from survey import db, models
+from survey.storage import db, models
 from survey.collect import InvalidAnswers, SubmissionConflict, submit, validate_answers
 from survey.definition import load_yaml
 from survey.publishing import publish

@@ -10,8 +10,9 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select, text
 
-from survey import audit, db, demo, models
-from survey.filters import Filters
+from survey import audit, demo
+from survey.storage import db, models
+from survey.storage.filters import Filters
 from tests.conftest import ROOT, actor_for, signed_in_page
 
 MARKUP = "<script>alert(1)</script> **bold** [link](http://x) <b>x</b>"

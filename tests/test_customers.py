@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from survey import db, models
+from survey.storage import db, models
 from survey.csvfiles import ImportProblem
 from survey.customers import import_customers
 from tests.conftest import ROOT

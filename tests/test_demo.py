@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select, text
 
-from survey import accounts, collect, db, demo, models
+from survey import accounts, collect, demo
+from survey.storage import db, models
 from survey.publishing import version_definition
 
 SMALL = {"customers": 300, "responses": 5_000}

@@ -8,7 +8,7 @@ import streamlit as st
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from survey import db, models
+from survey.storage import db, models
 from survey.definition import dumps_yaml, load_yaml
 from survey.publishing import publish
 from survey.xlsform_export import xlsform_bytes

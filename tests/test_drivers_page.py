@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from analysis import key_drivers
-from survey import db, demo, models, queries
-from survey.filters import Filters
+from survey import demo
+from survey.storage import db, models, queries
+from survey.storage.filters import Filters
 from tests.conftest import run_page
 
 DRIVERS = ["drivers.product_quality", "drivers.delivery", "drivers.support", "drivers.billing",

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from survey import db, models
+from survey.storage import db, models
 from survey.followup import cases as cases_module
 from survey.followup.cases import flag_responses, flag_survey
 from survey.followup.settings import parse_settings

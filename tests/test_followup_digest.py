@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from survey import db, models
+from survey.storage import db, models
 from survey.followup import cases as cases_module
 from survey.followup.digest import COLUMNS, send_digests, write_digests
 from survey.mail import SmtpSettings

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pandas as pd
 import pytest
 
-from survey import db
+from survey.storage import db
 from survey.followup import cases as cases_module
 from survey.followup import queries
 from survey.followup.workflow import change_status
@@ -77,7 +77,7 @@ def test_closed_loop_figures(engine, history):
 
 def test_a_field_manager_gets_no_figures_and_the_overview_tile_counts_open_cases(engine, history):
     from survey.access import AccessDenied
-    from survey.queries import follow_up_counts
+    from survey.storage.queries import follow_up_counts
 
     with pytest.raises(AccessDenied):
         queries.figures(engine, history.fm_b)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from survey import db, models
+from survey.storage import db, models
 from tests.conftest import actor_for, run_page
 from tests.followup_data import GOOD, RELATIONSHIP, answer, build, utc
 

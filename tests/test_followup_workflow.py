@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from survey import db, models
+from survey.storage import db, models
 from survey.access import AccessDenied
 from survey.followup import cases as cases_module
 from survey.followup import queries, workflow

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from survey import db, models
+from survey.storage import db, models
 from survey.customers import import_customers
 from survey.definition import load_yaml
 from survey.publishing import publish

@@ -12,11 +12,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from survey import db, models
+from survey.storage import db, models
 from survey.definition import load_yaml, loads_yaml
 from survey.invitations import TOKEN_BYTES, create_invitations, export_invitations, personal_link
 from survey.publishing import get_survey, publish
-from survey.queries import response_rate
+from survey.storage.queries import response_rate
 from tests.conftest import ROOT, SAMPLE_SURVEYS
 
 SLUG = "relationship-nps"  # languages en, fr

@@ -13,9 +13,10 @@ import streamlit as st
 from sqlalchemy import select, text
 
 from analysis import value_weighted_nps
-from survey import db, demo, models, queries
+from survey import demo
+from survey.storage import db, models, queries
 from survey.access import Actor
-from survey.filters import Filters
+from survey.storage.filters import Filters
 from tests.conftest import run_page, signed_in_page
 
 COMMENT_KEYS = ("why_low", "comment")

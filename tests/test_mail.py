@@ -12,7 +12,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from sqlalchemy import select
 
-from survey import db, models
+from survey.storage import db, models
 from survey.definition import load_yaml
 from survey.invitations import create_invitations, send_invitations
 from survey.mail import MailError, SmtpSettings

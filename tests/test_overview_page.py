@@ -14,7 +14,8 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from analysis import nps_from_counts, satisfaction_index
-from survey import db, demo, models
+from survey import demo
+from survey.storage import db, models
 from survey.definition import loads_yaml
 from survey.publishing import publish
 from app_pages.common import ACTOR

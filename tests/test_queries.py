@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from survey import db, models, queries
+from survey.storage import db, models, queries
 from survey.collect import submit
 from survey.definition import load_yaml
-from survey.filters import NOT_SET, Filters
+from survey.storage.filters import NOT_SET, Filters
 from survey.publishing import publish
 from tests.conftest import SAMPLE_SURVEYS
 
@@ -90,7 +90,7 @@ def test_answers_copy_their_response_from_every_writer_and_follow_its_changes(en
     with db.session_scope(engine) as session:
         import_responses(session, shipped / "responses.csv")
     store(engine, [("North", 5, date(2026, 1, 3))])  # collect.submit (post-support is published already)
-    with db.session_scope(engine) as session:  # the ORM, through the relationship (survey.models fills the copies)
+    with db.session_scope(engine) as session:  # the ORM, through the relationship (survey.storage.models fills the copies)
         version = session.query(models.SurveyVersion).order_by(models.SurveyVersion.id).first()
         response = models.Response(idempotency_key="orm", content_hash="x", survey_id=version.survey_id,
                                    survey_version_id=version.id, channel="web",

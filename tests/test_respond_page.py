@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select, update
 from streamlit.testing.v1 import AppTest
 
-from survey import db, models
+from survey.storage import db, models
 from survey.definition import load_yaml, loads_yaml
 from survey.publishing import publish
 from tests.conftest import ROOT, SAMPLE_SURVEYS

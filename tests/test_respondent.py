@@ -9,7 +9,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select, update
 
-from survey import collect, db, models, respondent
+from survey import collect, respondent
+from survey.storage import db, models
 from survey.definition import load_yaml, loads_yaml
 from survey.publishing import publish
 from tests.conftest import SAMPLE_SURVEYS

@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 from sqlalchemy import select, text
 
-from survey import db, demo, models, queries
-from survey.filters import Filters
+from survey import demo
+from survey.storage import db, models, queries
+from survey.storage.filters import Filters
 from tests.conftest import ROOT, actor_for, signed_in_page
 
 SURVEY = "relationship-nps"

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from analysis import by_segment
 from app_pages.common import table_csv
-from survey import db
+from survey.storage import db
 from tests.conftest import run_page
 
 REGION_NPS_COUNTS = """

@@ -9,7 +9,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from survey import db, models
+from survey.storage import db, models
 from survey.definition import Question, Scale, load_yaml, with_questions
 from survey.publishing import latest_version, list_surveys, publish, version_definition
 from tests.conftest import SAMPLE_SURVEYS

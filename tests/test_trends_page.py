@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy import text
 
 from analysis import trend
-from survey import db, demo
+from survey import demo
+from survey.storage import db
 from tests.conftest import ROOT
 from tests.test_overview_page import EXTERNAL, downloaded, page
 

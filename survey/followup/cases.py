@@ -32,11 +32,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
-from survey import models
+from survey.storage import models
 from survey.definition import Survey
 from survey.followup import rules
 from survey.followup.settings import FollowUpSettings, load_settings
-from survey.models import OPEN_CASE_STATUSES, as_utc, utc_now
+from survey.storage.models import OPEN_CASE_STATUSES, as_utc, utc_now
 from survey.publishing import version_definition
 
 log = logging.getLogger(__name__)

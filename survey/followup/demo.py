@@ -13,7 +13,7 @@ from datetime import datetime, time, timedelta, timezone
 import numpy as np
 from sqlalchemy import Engine, select
 
-from survey import db, models
+from survey.storage import db, models
 from survey.access import FIELD_MANAGER, Actor
 from survey.followup.cases import flag_responses
 from survey.followup.settings import DEFAULT_FILE, load_settings

@@ -16,12 +16,13 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
-from survey import audit, db, models
+from survey import audit
+from survey.storage import db, models
 from survey.access import READ_FOLLOW_UP_LIST, Actor, require
 from survey.exports import write_csv, write_xlsx
 from survey.followup.queries import open_cases
 from survey.mail import SmtpSettings, connect, send
-from survey.models import utc_now
+from survey.storage.models import utc_now
 
 COLUMNS = ["case", "priority", "due_at", "overdue", "status", "customer", "customer_ref", "phone", "email", "region",
            "tier", "annual_value", "survey", "flagged_score", "reasons", "captive_not_loyal"]

@@ -17,12 +17,12 @@ from math import isfinite
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from survey import models
+from survey.storage import models
 from survey.access import REASSIGN_CASES, WORK_CASES, AccessDenied, Actor, require
 from survey.collect import storable_text
 from survey.followup.queries import case_scope
 from survey.followup.settings import FollowUpSettings, load_settings
-from survey.models import OPEN_CASE_STATUSES, utc_now
+from survey.storage.models import OPEN_CASE_STATUSES, utc_now
 
 STATUSES = ("open", "contacted", "resolved", "unreachable", "declined")
 CLOSED = ("resolved", "unreachable", "declined")

@@ -20,7 +20,7 @@ from sqlalchemy import Select, case, literal, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
-from survey import models
+from survey.storage import models
 from survey.access import Actor, customer_scope
 
 # Bands keep small, meaningful groups: value in annual revenue, tenure in years as a customer.

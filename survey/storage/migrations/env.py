@@ -1,9 +1,9 @@
-"""Alembic environment: runs migrations on the engine handed over by `survey.db.upgrade`."""
+"""Alembic environment: runs migrations on the engine handed over by `survey.storage.db.upgrade`."""
 
 from alembic import context
 from sqlalchemy import create_engine
 
-from survey.models import Base
+from survey.storage.models import Base
 
 config = context.config
 engine = config.attributes.get("engine") or create_engine(config.get_main_option("sqlalchemy.url"))

@@ -12,7 +12,7 @@ order that keeps them on neighbouring pages. Measured with bench/bench_dashboard
 demo responses (figures in README's performance section).
 
 Every writer fills the copies (survey.collect, survey.response_import, survey.demo; the ORM
-through an event in survey.models); `survey_id` and `submitted_at` are NOT NULL, so a writer that
+through an event in survey.storage.models); `survey_id` and `submitted_at` are NOT NULL, so a writer that
 forgets them fails instead of leaving answers the dashboard cannot see (on SQLite this rebuilds
 the answers table once). A trigger that filled them on insert cost SQLite about 9 us per answer
 row even when it had nothing to do (demo data 3x slower), so there is none. Changing a

@@ -24,7 +24,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from survey import models
+from survey.storage import models
 
 DEFAULT_URL = "sqlite:///survey.db"
 MIGRATIONS = Path(__file__).with_name("migrations")

@@ -4,7 +4,7 @@ Each function returns a small long-format DataFrame of counts, the input the `an
 turns into estimates with intervals.
 
 Example:
-    >>> from survey.db import make_engine, upgrade
+    >>> from survey.storage.db import make_engine, upgrade
     >>> engine = make_engine("sqlite://"); upgrade(engine)
     >>> histogram(engine, Filters("relationship-nps"), "recommend", period="month").columns.tolist()
     ['period', 'score', 'count']
@@ -21,9 +21,9 @@ from sqlalchemy import Engine, Select, and_, case, func, literal, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
-from survey import models
+from survey.storage import models
 from survey.access import READ_RESPONSES, Actor, customer_scope, require
-from survey.filters import DIMENSIONS, NOT_SET, Filters, answers_in_scope, responses_in_scope
+from survey.storage.filters import DIMENSIONS, NOT_SET, Filters, answers_in_scope, responses_in_scope
 
 PERIOD_FORMATS = {"month": ("%Y-%m", "YYYY-MM"), "day": ("%Y-%m-%d", "YYYY-MM-DD"), "year": ("%Y", "YYYY")}
 
@@ -92,7 +92,7 @@ def histogram(engine: Engine, filters: Filters, question_key: str, period: str |
               by: tuple[str, ...] | str = ()) -> pd.DataFrame:
     """Score counts of one question for the responses in `filters`, grouped in the database.
 
-    Columns: each dimension of `by` (see `survey.filters.DIMENSIONS`), `period` when `period` is
+    Columns: each dimension of `by` (see `survey.storage.filters.DIMENSIONS`), `period` when `period` is
     given ("day", "month" or "year"), then `score` and `count`: the histogram format of `analysis`.
     """
     by = (by,) if isinstance(by, str) else tuple(by)
@@ -422,7 +422,7 @@ def value_nps_grid(engine: Engine, filters: Filters, question_key: str) -> pd.Da
     """Customers by value band and NPS category of their latest 0-10 answer in `filters`.
 
     Each customer counts once, with their latest answer to `question_key` in the filtered
-    responses. Columns: `value_band` (see `survey.filters.VALUE_BANDS`; missing when the customer
+    responses. Columns: `value_band` (see `survey.storage.filters.VALUE_BANDS`; missing when the customer
     has no annual value), `category` (detractor 0-6, passive 7-8, promoter 9-10), `customers`,
     `value` (SUM of annual_value) and `value_squared` (SUM of annual_value^2, for Kish's
     effective sample size). Counted in the database.

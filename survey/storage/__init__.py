@@ -1,0 +1,8 @@
+"""Storage: the engine and sessions (`db`), the typed models (`models`), the Alembic migrations,
+the dashboard's filters (`filters`) and its counting queries (`queries`).
+
+May import: `survey.messages`, `survey.definitions` (to read a stored definition back),
+`survey.people.access` (every query is scoped to the acting user) and, for the Overview's case
+counts only, `survey.followup.queries`. Never `survey.collection`, the CLI or any UI. `models`
+imports nothing of the project: it is the schema everything else stands on.
+"""
