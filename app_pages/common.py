@@ -14,7 +14,7 @@ from survey.storage import db, queries
 from survey.access import Actor
 from survey.storage.filters import DIMENSIONS, Filters
 from survey.bootstrap import prepare_database
-from survey.publishing import SurveySummary, latest_version, list_surveys, version_definition
+from survey.definitions.publishing import SurveySummary, latest_version, list_surveys, version_definition
 
 # st.session_state keys for selections that cross pages (the sidebar's global filters).
 SELECTED_SURVEY = "selected_survey"

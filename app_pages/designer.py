@@ -1,7 +1,7 @@
 """Designer: build, preview, translate and publish surveys in the browser (admins only).
 
 The working draft is a frozen `Survey` kept in this browser session (`DRAFT`) until it is
-published; every edit replaces it with what a `survey.editing` helper returns. Drafts do not
+published; every edit replaces it with what a `survey.definitions.editing` helper returns. Drafts do not
 persist across sessions on purpose: an unpublished draft is one person's work in progress, and
 the YAML download (the format to keep surveys in git) is offered on the page, which says so.
 Published surveys are reopened from their newest version.
@@ -24,21 +24,21 @@ from app_pages.respond import LANGUAGE_NAMES, render_question, widget_key
 from app_pages.text import plain
 from survey import access, audit, settings
 from survey.storage import db, models
-from survey.changes import compare, trend_notes
-from survey.definition import (
+from survey.definitions.changes import compare, trend_notes
+from survey.definitions.definition import (
     CHOICE_KINDS, DEFAULT_SCALES, FIXED_SCALES, KEY_PATTERN, KINDS, OPERATORS, RATED_KINDS, ROLES, Choice, Condition, DefinitionError, Question,
     Scale, Survey, dumps_yaml, validate,
 )
-from survey.definition_files import read_upload
-from survey.editing import (
+from survey.definitions.definition_files import read_upload
+from survey.definitions.editing import (
     add_question, condition_values, delete_question, earlier_questions, missing_translations, move_question,
     new_question, replace_question, set_languages, set_text, text_items,
 )
 from survey.invitations import CHANNELS, create_invitations
-from survey.publishing import latest_version, publish, response_count, set_status, version_definition
-from survey.templates import templates
-from survey.wording import check_wording
-from survey.xlsform_export import xlsform_bytes
+from survey.definitions.publishing import latest_version, publish, response_count, set_status, version_definition
+from survey.definitions.templates import templates
+from survey.definitions.wording import check_wording
+from survey.definitions.xlsform_export import xlsform_bytes
 
 # Session-state keys of this page, in one place.
 PREFIX = "designer."

@@ -20,7 +20,7 @@ from app_pages.text import plain
 from survey import respondent
 from survey.storage import db
 from survey.collect import InvalidAnswers, check_answers
-from survey.definition import Question, Survey
+from survey.definitions.definition import Question, Survey
 
 log = logging.getLogger(__name__)
 

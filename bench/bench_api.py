@@ -39,8 +39,8 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from survey import apikeys  # noqa: E402
 from survey.storage import db
-from survey.definition import load_yaml  # noqa: E402
-from survey.publishing import publish  # noqa: E402
+from survey.definitions.definition import load_yaml  # noqa: E402
+from survey.definitions.publishing import publish  # noqa: E402
 
 SURVEYS = ROOT / "sample_data" / "surveys"
 

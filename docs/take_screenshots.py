@@ -39,8 +39,8 @@ def publish_anonymous_store_visit(url: str) -> None:
 
     from survey.storage import db
     from survey.bootstrap import prepare_database
-    from survey.publishing import publish
-    from survey.xlsform import read_xlsform
+    from survey.definitions.publishing import publish
+    from survey.definitions.xlsform import read_xlsform
 
     engine = db.make_engine(url)
     prepare_database(engine)

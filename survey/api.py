@@ -62,8 +62,8 @@ from starlette.routing import Route
 from survey import apikeys, messages
 from survey.storage import db, models
 from survey.collect import AlreadyAnswered, InvalidAnswers, SubmissionConflict, check_answers, submit
-from survey.definition import Survey
-from survey.publishing import version_definition
+from survey.definitions.definition import Survey
+from survey.definitions.publishing import version_definition
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from survey.storage import db
 from survey.csvfiles import ImportProblem
-from survey.definition import DefinitionError, dumps_yaml, load_yaml
+from survey.definitions.definition import DefinitionError, dumps_yaml, load_yaml
 from survey.followup.settings import FollowUpSettingsError
 
 EXIT_BAD_INPUT = 1
@@ -77,7 +77,7 @@ def cmd_survey_publish(args) -> None:
     Example:
         python -m survey survey publish sample_data/surveys/post_support.yaml
     """
-    from survey.publishing import publish
+    from survey.definitions.publishing import publish
 
     definition = load_yaml(args.file)
     with db.session_scope(_engine()) as session:
@@ -92,8 +92,8 @@ def cmd_survey_import_xlsform(args) -> None:
         python -m survey survey import-xlsform sample_data/surveys/store_visit.xlsx
         python -m survey survey import-xlsform form.xlsx --yaml form.yaml
     """
-    from survey.publishing import publish
-    from survey.xlsform import read_xlsform
+    from survey.definitions.publishing import publish
+    from survey.definitions.xlsform import read_xlsform
 
     result = read_xlsform(args.file)
     for warning in result.warnings:
@@ -113,7 +113,7 @@ def cmd_survey_list(args) -> None:
     Example:
         python -m survey survey list
     """
-    from survey.publishing import list_surveys
+    from survey.definitions.publishing import list_surveys
 
     with db.session_scope(_engine()) as session:
         summaries = list_surveys(session)

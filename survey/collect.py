@@ -5,7 +5,7 @@
 returns the stored response; the same key with other content is a conflict, never an overwrite.
 
 Example:
-    >>> from survey.definition import loads_yaml
+    >>> from survey.definitions.definition import loads_yaml
     >>> survey = loads_yaml('''
     ... slug: s
     ... title: S
@@ -34,7 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from survey.storage import models
-from survey.definition import Question, Survey
+from survey.definitions.definition import Question, Survey
 from survey.storage.models import utc_now
 
 MULTI_CHOICE_SEPARATOR = ";"

@@ -41,8 +41,8 @@ from sqlalchemy.orm import Session
 
 from survey import accounts
 from survey.storage import db, models
-from survey.definition import Survey, load_yaml
-from survey.publishing import publish
+from survey.definitions.definition import Survey, load_yaml
+from survey.definitions.publishing import publish
 
 SAMPLE_SURVEYS = Path(__file__).resolve().parents[1] / "sample_data" / "surveys"
 

@@ -13,8 +13,8 @@ and running it again, even at the same time, sends nothing twice.
 
 Example:
     >>> from survey.storage.db import make_engine, upgrade, session_scope
-    >>> from survey.definition import loads_yaml
-    >>> from survey.publishing import publish
+    >>> from survey.definitions.definition import loads_yaml
+    >>> from survey.definitions.publishing import publish
     >>> engine = make_engine("sqlite://"); upgrade(engine)
     >>> with session_scope(engine) as session:
     ...     _ = publish(session, loads_yaml("slug: s\\ntitle: S\\nquestions:\\n- {key: q, kind: nps, text: Q}"))
@@ -44,7 +44,7 @@ from sqlalchemy.orm import Session
 from survey import exports, mail, messages, settings as settings_module
 from survey.storage import models
 from survey.storage.models import as_utc, utc_now
-from survey.publishing import get_survey, latest_version
+from survey.definitions.publishing import get_survey, latest_version
 
 TOKEN_BYTES = 24  # 192 bits from secrets.token_urlsafe: 32 URL-safe characters
 CHANNELS = ("email", "link")  # link: the personal link is handed out by other means (export)

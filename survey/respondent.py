@@ -18,8 +18,8 @@ Decisions:
 
 Example:
     >>> from survey.storage.db import make_engine, upgrade, session_scope
-    >>> from survey.definition import loads_yaml
-    >>> from survey.publishing import publish
+    >>> from survey.definitions.definition import loads_yaml
+    >>> from survey.definitions.publishing import publish
     >>> engine = make_engine("sqlite://"); upgrade(engine)
     >>> with session_scope(engine) as session:
     ...     _ = publish(session, loads_yaml("slug: s\\ntitle: S\\nanonymous: true\\n"
@@ -44,9 +44,9 @@ from sqlalchemy.orm import Session
 
 from survey import collect, messages
 from survey.storage import models
-from survey.definition import Question, Survey, Text
+from survey.definitions.definition import Question, Survey, Text
 from survey.storage.models import as_utc, utc_now
-from survey.publishing import latest_version, version_definition
+from survey.definitions.publishing import latest_version, version_definition
 
 OK = "ok"
 ALREADY_ANSWERED = "already_answered"

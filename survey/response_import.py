@@ -34,8 +34,8 @@ from tqdm import tqdm
 from survey.storage import models
 from survey.collect import answer_values, check_answers, content_hash, storable_text
 from survey.csvfiles import ImportProblem, RowFault, RowParser, read_rows
-from survey.definition import Survey
-from survey.publishing import version_definition
+from survey.definitions.definition import Survey
+from survey.definitions.publishing import version_definition
 
 META_COLUMNS = ("survey", "version", "customer_ref", "token", "channel", "language", "submitted_at",
                 "idempotency_key")

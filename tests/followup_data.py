@@ -16,8 +16,8 @@ from sqlalchemy import select
 from survey.storage import db, models
 from survey.access import Actor
 from survey.collect import submit
-from survey.definition import load_yaml
-from survey.publishing import publish, version_definition
+from survey.definitions.definition import load_yaml
+from survey.definitions.publishing import publish, version_definition
 from tests.conftest import SAMPLE_SURVEYS
 
 RELATIONSHIP, SUPPORT = "relationship-nps", "post-support"

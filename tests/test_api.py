@@ -16,8 +16,8 @@ from sqlalchemy.engine import make_url
 
 from survey import api, apikeys, cli
 from survey.storage import db, models
-from survey.definition import load_yaml
-from survey.publishing import publish
+from survey.definitions.definition import load_yaml
+from survey.definitions.publishing import publish
 from survey.storage.models import utc_now
 from tests.conftest import ROOT, SAMPLE_SURVEYS
 from tests.test_api_concurrency import Server, prepare_database, server  # noqa: F401 - `server` is a fixture

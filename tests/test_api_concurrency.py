@@ -23,8 +23,8 @@ from sqlalchemy import func, select
 
 from survey import apikeys
 from survey.storage import db, models
-from survey.definition import load_yaml
-from survey.publishing import publish
+from survey.definitions.definition import load_yaml
+from survey.definitions.publishing import publish
 from tests.conftest import ROOT, SAMPLE_SURVEYS, free_port, fresh_database_url
 
 SUBMIT_PATH = "/api/v1/surveys/{slug}/responses"

@@ -18,8 +18,8 @@ import pytest
 
 from survey import demo
 from survey.storage import db
-from survey.definition import loads_yaml
-from survey.publishing import publish
+from survey.definitions.definition import loads_yaml
+from survey.definitions.publishing import publish
 from tests.conftest import ROOT, free_port
 
 CHROMIUM = "/usr/bin/chromium"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from survey.changes import compare, trend_notes
-from survey.definition import Choice, Condition, Question, Scale, Survey
+from survey.definitions.changes import compare, trend_notes
+from survey.definitions.definition import Choice, Condition, Question, Scale, Survey
 
 BASE = Survey(slug="s", title={"en": "S"}, questions=(
     Question("recommend", "nps", {"en": "How likely are you to recommend us?"}, required=True,

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from survey.storage import db, models
 from survey.collect import InvalidAnswers, SubmissionConflict, submit, validate_answers
-from survey.definition import load_yaml
-from survey.publishing import publish
+from survey.definitions.definition import load_yaml
+from survey.definitions.publishing import publish
 from tests.conftest import SAMPLE_SURVEYS
 
 RELATIONSHIP = load_yaml(SAMPLE_SURVEYS / "relationship_nps.yaml")

@@ -7,7 +7,7 @@ import textwrap
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from survey.definition import (
+from survey.definitions.definition import (
     Condition, DefinitionError, Question, Scale, Survey, dumps_yaml, load_yaml, loads_yaml,
 )
 from tests.conftest import SAMPLE_SURVEYS
@@ -42,7 +42,7 @@ def test_round_trip_keeps_every_field_of_every_kind():
                      show_if=Condition("q_nps", "<=", 6), max_length=500),
             Question("q_matrix", "matrix", {"en": "Rate", "fr": "Notez"}, role="driver",
                      scale=Scale(1, 5, {"en": ("bad", "good"), "fr": ("mal", "bien")}),
-                     attributes=(__import__("survey.definition").definition.Choice("speed", {"en": "Speed", "fr": "Vitesse"}),)),
+                     attributes=(__import__("survey.definitions.definition").definitions.definition.Choice("speed", {"en": "Speed", "fr": "Vitesse"}),)),
         ),
     )
     assert loads_yaml(dumps_yaml(survey)) == survey

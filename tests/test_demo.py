@@ -12,7 +12,7 @@ from sqlalchemy import func, select, text
 
 from survey import accounts, collect, demo
 from survey.storage import db, models
-from survey.publishing import version_definition
+from survey.definitions.publishing import version_definition
 
 SMALL = {"customers": 300, "responses": 5_000}
 # Large enough that a 15-point NPS fall in one region over four months stands well clear of noise.

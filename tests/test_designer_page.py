@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
 from survey.storage import db, models
-from survey.definition import dumps_yaml, load_yaml
-from survey.publishing import publish
-from survey.xlsform_export import xlsform_bytes
+from survey.definitions.definition import dumps_yaml, load_yaml
+from survey.definitions.publishing import publish
+from survey.definitions.xlsform_export import xlsform_bytes
 from tests.conftest import ROOT, SAMPLE_SURVEYS, actor_for, signed_in_page
 
 
@@ -267,7 +267,7 @@ def test_display_condition_is_picked_from_earlier_questions_and_open_link_is_sho
 
 
 def test_set_status_opens_and_closes_and_refuses_other_states(engine):
-    from survey.publishing import response_count, set_status
+    from survey.definitions.publishing import response_count, set_status
 
     with db.session_scope(engine) as session:
         publish(session, load_yaml(SAMPLE_SURVEYS / "post_support.yaml"))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from survey.definition import Condition, load_yaml, validate
-from survey.editing import (
+from survey.definitions.definition import Condition, load_yaml, validate
+from survey.definitions.editing import (
     add_question, condition_values, delete_question, earlier_questions, missing_translations, move_question,
     new_question, replace_question, set_languages, set_text, text_items,
 )

@@ -42,8 +42,8 @@ def test_no_case_for_a_non_consenting_or_unidentified_respondent(engine, world, 
 def test_no_case_for_an_anonymous_survey(engine, world):
     from dataclasses import replace
 
-    from survey.definition import load_yaml
-    from survey.publishing import publish
+    from survey.definitions.definition import load_yaml
+    from survey.definitions.publishing import publish
     from tests.conftest import SAMPLE_SURVEYS
 
     anonymous = replace(load_yaml(SAMPLE_SURVEYS / "post_support.yaml"), slug="anon-support", anonymous=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from survey.definition import load_yaml
+from survey.definitions.definition import load_yaml
 from survey.followup.rules import evaluate, negative_words_in
 from survey.followup.settings import FollowUpSettingsError, load_settings, parse_settings
 from tests.conftest import SAMPLE_SURVEYS

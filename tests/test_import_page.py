@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 
 from survey.storage import db, models
 from survey.customers import import_customers
-from survey.definition import load_yaml
-from survey.publishing import publish
+from survey.definitions.definition import load_yaml
+from survey.definitions.publishing import publish
 from tests.conftest import ROOT, SAMPLE_SURVEYS, signed_in_page
 
 SHIPPED = ROOT / "sample_data" / "csv"

@@ -13,10 +13,10 @@ from aiosmtpd.smtp import AuthResult
 from sqlalchemy import select
 
 from survey.storage import db, models
-from survey.definition import load_yaml
+from survey.definitions.definition import load_yaml
 from survey.invitations import create_invitations, send_invitations
 from survey.mail import MailError, SmtpSettings
-from survey.publishing import publish
+from survey.definitions.publishing import publish
 from survey.settings import Settings
 from tests.conftest import SAMPLE_SURVEYS, free_port
 

@@ -16,8 +16,8 @@ from streamlit.testing.v1 import AppTest
 from analysis import nps_from_counts, satisfaction_index
 from survey import demo
 from survey.storage import db, models
-from survey.definition import loads_yaml
-from survey.publishing import publish
+from survey.definitions.definition import loads_yaml
+from survey.definitions.publishing import publish
 from app_pages.common import ACTOR
 from tests.conftest import ROOT, actor_for
 

@@ -17,10 +17,10 @@ from app_pages import common
 from survey import audit, cli, collect, privacy
 from survey.storage import db, models, queries
 from survey.access import AccessDenied, Actor
-from survey.definition import load_yaml, loads_yaml
+from survey.definitions.definition import load_yaml, loads_yaml
 from survey.storage.filters import Filters
 from survey.invitations import create_invitations, export_invitations
-from survey.publishing import publish, version_definition
+from survey.definitions.publishing import publish, version_definition
 from tests.conftest import ROOT, SAMPLE_SURVEYS, run_page, signed_in_page
 
 CLI = Actor.command_line()

@@ -6,9 +6,9 @@ from datetime import date, datetime, timezone
 
 from survey.storage import db, models, queries
 from survey.collect import submit
-from survey.definition import load_yaml
+from survey.definitions.definition import load_yaml
 from survey.storage.filters import NOT_SET, Filters
-from survey.publishing import publish
+from survey.definitions.publishing import publish
 from tests.conftest import SAMPLE_SURVEYS
 
 SUPPORT = load_yaml(SAMPLE_SURVEYS / "post_support.yaml")

@@ -9,8 +9,8 @@ from sqlalchemy import func, select, update
 from streamlit.testing.v1 import AppTest
 
 from survey.storage import db, models
-from survey.definition import load_yaml, loads_yaml
-from survey.publishing import publish
+from survey.definitions.definition import load_yaml, loads_yaml
+from survey.definitions.publishing import publish
 from tests.conftest import ROOT, SAMPLE_SURVEYS
 
 RELATIONSHIP = load_yaml(SAMPLE_SURVEYS / "relationship_nps.yaml")

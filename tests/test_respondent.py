@@ -11,8 +11,8 @@ from sqlalchemy import func, select, update
 
 from survey import collect, respondent
 from survey.storage import db, models
-from survey.definition import load_yaml, loads_yaml
-from survey.publishing import publish
+from survey.definitions.definition import load_yaml, loads_yaml
+from survey.definitions.publishing import publish
 from tests.conftest import SAMPLE_SURVEYS
 
 RELATIONSHIP = load_yaml(SAMPLE_SURVEYS / "relationship_nps.yaml")

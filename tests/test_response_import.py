@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from survey.storage import db, models
 from survey.csvfiles import ImportProblem
 from survey.customers import import_customers
-from survey.definition import load_yaml
-from survey.publishing import publish
+from survey.definitions.definition import load_yaml
+from survey.definitions.publishing import publish
 from survey.response_import import import_responses
 from tests.conftest import ROOT, SAMPLE_SURVEYS
 

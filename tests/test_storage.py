@@ -10,8 +10,8 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from survey.storage import db, models
-from survey.definition import Question, Scale, load_yaml, with_questions
-from survey.publishing import latest_version, list_surveys, publish, version_definition
+from survey.definitions.definition import Question, Scale, load_yaml, with_questions
+from survey.definitions.publishing import latest_version, list_surveys, publish, version_definition
 from tests.conftest import SAMPLE_SURVEYS
 
 
@@ -162,7 +162,7 @@ def test_foreign_keys_are_enforced(engine):
 def test_anonymity_cannot_be_switched_once_a_survey_has_responses(engine):
     from dataclasses import replace
 
-    from survey.definition import DefinitionError
+    from survey.definitions.definition import DefinitionError
 
     original = load_yaml(SAMPLE_SURVEYS / "post_support.yaml")
     with db.session_scope(engine) as session:
@@ -178,7 +178,7 @@ def test_anonymity_cannot_be_switched_once_a_survey_has_responses(engine):
 def test_a_survey_with_personal_invitations_cannot_become_anonymous(engine):
     from dataclasses import replace
 
-    from survey.definition import DefinitionError
+    from survey.definitions.definition import DefinitionError
 
     original = load_yaml(SAMPLE_SURVEYS / "post_support.yaml")
     with db.session_scope(engine) as session:

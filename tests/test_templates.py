@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from survey.definition import dumps_yaml, loads_yaml, validate
-from survey.editing import missing_translations
-from survey.templates import FOLDER, TITLES, template, templates
+from survey.definitions.definition import dumps_yaml, loads_yaml, validate
+from survey.definitions.editing import missing_translations
+from survey.definitions.templates import FOLDER, TITLES, template, templates
 
 
 def test_every_yaml_file_is_a_listed_template():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from survey.definition import Choice, Question, Scale, Survey
-from survey.wording import MAX_WORDS, check_wording
+from survey.definitions.definition import Choice, Question, Scale, Survey
+from survey.definitions.wording import MAX_WORDS, check_wording
 
 LABELS = {"en": ("Very poor", "Excellent")}
 
@@ -84,7 +84,7 @@ def test_a_scale_without_end_labels_is_flagged():
 
 
 def test_the_templates_and_samples_have_no_wording_warnings():
-    from survey.templates import templates
+    from survey.definitions.templates import templates
 
     assert {t.name: check_wording(t.survey) for t in templates()} == {t.name: {} for t in templates()}
 

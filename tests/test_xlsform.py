@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 from openpyxl import Workbook
 
-from survey.definition import Condition, DefinitionError, dumps_yaml, loads_yaml, to_dict
-from survey.xlsform import XLSFormError, XLSFormResult, normalise, read_workbook, read_xlsform
+from survey.definitions.definition import Condition, DefinitionError, dumps_yaml, loads_yaml, to_dict
+from survey.definitions.xlsform import XLSFormError, XLSFormResult, normalise, read_workbook, read_xlsform
 from tests.conftest import ROOT, SAMPLE_SURVEYS
 
 FIXTURES = ROOT / "tests" / "fixtures" / "xlsform"

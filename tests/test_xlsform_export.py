@@ -7,11 +7,11 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from survey.definition import DefinitionError, Question, Scale, Survey, load_yaml
-from survey.definition_files import read_upload
-from survey.templates import templates
-from survey.xlsform import read_xlsform
-from survey.xlsform_export import xlsform_bytes
+from survey.definitions.definition import DefinitionError, Question, Scale, Survey, load_yaml
+from survey.definitions.definition_files import read_upload
+from survey.definitions.templates import templates
+from survey.definitions.xlsform import read_xlsform
+from survey.definitions.xlsform_export import xlsform_bytes
 from tests.conftest import SAMPLE_SURVEYS
 
 SURVEYS = {**{f"template {t.name}": t.survey for t in templates()},

@@ -33,11 +33,11 @@ from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from survey.storage import models
-from survey.definition import Survey
+from survey.definitions.definition import Survey
 from survey.followup import rules
 from survey.followup.settings import FollowUpSettings, load_settings
 from survey.storage.models import OPEN_CASE_STATUSES, as_utc, utc_now
-from survey.publishing import version_definition
+from survey.definitions.publishing import version_definition
 
 log = logging.getLogger(__name__)
 LOWEST_PRIORITY = 4

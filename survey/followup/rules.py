@@ -15,7 +15,7 @@ never because of the shape of its scale; thresholds come from the rules file
 | silent_dissatisfied | one of the first four rules fired and the response has no comment at all     |
 
 Example:
-    >>> from survey.definition import loads_yaml
+    >>> from survey.definitions.definition import loads_yaml
     >>> from survey.followup.settings import load_settings
     >>> survey = loads_yaml('''
     ... slug: s
@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Mapping
 
-from survey.definition import Question, Survey
+from survey.definitions.definition import Question, Survey
 from survey.followup.settings import SCORE_RULES, FollowUpSettings
 
 HEADLINE_KINDS = ("nps", "csat", "ces", "index_item")  # the score recovery is measured on, in this order

@@ -168,7 +168,7 @@ def survey_columns(engine: Engine, survey_slug: str, versions: tuple[int, ...] =
     The newest selected version decides the order and the score question; keys only older
     versions had are kept after it.
     """
-    from survey.definition import from_dict
+    from survey.definitions.definition import from_dict
 
     query = (select(models.SurveyVersion.number, models.SurveyVersion.definition)
              .join(models.Survey, models.SurveyVersion.survey_id == models.Survey.id)

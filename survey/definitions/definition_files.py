@@ -15,8 +15,8 @@ import tempfile
 from pathlib import Path
 
 from survey import messages
-from survey.definition import DefinitionError, Survey, loads_yaml
-from survey.xlsform import read_xlsform
+from survey.definitions.definition import DefinitionError, Survey, loads_yaml
+from survey.definitions.xlsform import read_xlsform
 
 YAML_SUFFIXES = (".yaml", ".yml")
 XLSFORM_SUFFIXES = (".xlsx",)

@@ -58,7 +58,7 @@ Groups
     ``begin group``/``end group`` (also ``begin_group``) are flattened: their questions become top
     level. A group's ``relevant`` applies to each of its questions; a question that would carry
     two conditions (its own and its group's, or two groups') is an error.
-Matrices (an extension, written by ``survey.xlsform_export``)
+Matrices (an extension, written by ``survey.definitions.xlsform_export``)
     A ``begin group`` row with ``metric`` = ``matrix`` is one matrix question: the group row holds
     its key, text, hint, required, relevant, role and scale columns; each row inside is one
     attribute (its name and label; its type is not read); ``end group`` closes it.
@@ -90,7 +90,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from survey import messages
-from survey.definition import (
+from survey.definitions.definition import (
     DEFAULT_SCALES, DEFAULT_TEXT_LIMIT, KEY_PATTERN, Condition, DefinitionError, Survey, from_dict,
 )
 

@@ -2,7 +2,7 @@
 
 Example:
     >>> from survey.storage.db import make_engine, upgrade, session_scope
-    >>> from survey.definition import loads_yaml
+    >>> from survey.definitions.definition import loads_yaml
     >>> engine = make_engine("sqlite://"); upgrade(engine)
     >>> first = loads_yaml("slug: s\\ntitle: S\\nquestions:\\n- {key: q, kind: nps, text: Recommend}")
     >>> with session_scope(engine) as session:
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from survey import messages
 from survey.storage import models
-from survey.definition import Survey, from_dict, to_dict, validate, DefinitionError
+from survey.definitions.definition import Survey, from_dict, to_dict, validate, DefinitionError
 
 
 def definition_hash(survey: Survey) -> str:

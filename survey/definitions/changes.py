@@ -17,7 +17,7 @@ compared:
 | required, help text             | none (listed only)                                             |
 
 Example:
-    >>> from survey.definition import loads_yaml
+    >>> from survey.definitions.definition import loads_yaml
     >>> old = loads_yaml("slug: s\\ntitle: S\\nquestions:\\n- {key: a, kind: csat, text: Happy}")
     >>> new = loads_yaml("slug: s\\ntitle: S\\nquestions:\\n"
     ...                  "- {key: a, kind: csat, text: Happy, scale: {min: 1, max: 7, labels: [No, Yes]}}")
@@ -30,7 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from survey import messages
-from survey.definition import Question, Survey
+from survey.definitions.definition import Question, Survey
 
 
 @dataclass(frozen=True)

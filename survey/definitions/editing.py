@@ -10,7 +10,7 @@ Texts are addressed by a path, so that translations can be listed and set side b
 `("question", key, "choice", value)` / `("question", key, "attribute", value)`.
 
 Example:
-    >>> from survey.definition import loads_yaml
+    >>> from survey.definitions.definition import loads_yaml
     >>> s = loads_yaml("slug: s\\ntitle: S\\nquestions:\\n- {key: a, kind: nps, text: Recommend}")
     >>> s = add_question(s, new_question("text", "why", "Why", s.languages))
     >>> [q.key for q in move_question(s, "why", -1).questions]
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from survey.definition import (
+from survey.definitions.definition import (
     CHOICE_KINDS, DEFAULT_END_LABELS, DEFAULT_SCALES, DEFAULT_TEXT_LIMIT, Choice, Condition, Question, Scale,
     Survey,
 )

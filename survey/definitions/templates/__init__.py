@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from survey.definition import Survey, load_yaml
+from survey.definitions.definition import Survey, load_yaml
 
 FOLDER = Path(__file__).resolve().parent
 # Order and titles shown in the designer; every YAML file of the folder must be listed here.

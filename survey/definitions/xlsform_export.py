@@ -1,4 +1,4 @@
-"""XLSForm export: a Survey as an .xlsx workbook that `survey.xlsform.read_xlsform` reads back equal.
+"""XLSForm export: a Survey as an .xlsx workbook that `survey.definitions.xlsform.read_xlsform` reads back equal.
 
 Sheets and columns (the import's, see `survey/xlsform.py`):
 
@@ -19,7 +19,7 @@ Other XLSForm tools ignore the extension columns; ODK reads the rest (a matrix a
 integer questions).
 
 Example:
-    >>> from survey.definition import loads_yaml
+    >>> from survey.definitions.definition import loads_yaml
     >>> s = loads_yaml("slug: s\\ntitle: S\\nquestions:\\n- {key: a, kind: nps, text: Recommend}")
     >>> xlsform_bytes(s)[:2]
     b'PK'
@@ -30,7 +30,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from survey.definition import CHOICE_KINDS, Question, Survey
+from survey.definitions.definition import CHOICE_KINDS, Question, Survey
 
 
 def _relevant(question: Question) -> str | None:

@@ -20,7 +20,7 @@ Word lists exist for en, fr, de, es and nl; a language without a list is checked
 duplicates and end labels only.
 
 Example:
-    >>> from survey.definition import loads_yaml
+    >>> from survey.definitions.definition import loads_yaml
     >>> s = loads_yaml("slug: s\\ntitle: S\\nquestions:\\n"
     ...                "- {key: a, kind: csat, text: How satisfied are you with price and speed}")
     >>> [w.check for w in check_wording(s)["a"]]
@@ -34,7 +34,7 @@ import re
 from dataclasses import dataclass
 
 from survey import messages
-from survey.definition import RATED_KINDS, Question, Survey
+from survey.definitions.definition import RATED_KINDS, Question, Survey
 
 MAX_WORDS = 25
 NEAR_DUPLICATE_RATIO = 0.85
