@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import common
-from survey import access, audit
+from survey.people import access, audit
 
 LIMIT = 1000
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import common
-from survey import access
+from survey.people import access
 from survey.storage.queries import score_bands
 
 PAGE_SIZE = 50

@@ -9,9 +9,9 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
-from survey import access, privacy
+from survey.people import access, privacy
 from survey.storage import db, queries
-from survey.access import Actor
+from survey.people.access import Actor
 from survey.storage.filters import DIMENSIONS, Filters
 from survey.bootstrap import prepare_database
 from survey.definitions.publishing import SurveySummary, latest_version, list_surveys, version_definition
@@ -165,7 +165,7 @@ def anonymous(survey_slug: str) -> bool:
 
 def small_groups_hidden(frame: pd.DataFrame, filters: Filters, groups: list[str], count_column: str) -> pd.DataFrame:
     """For an anonymous survey, `frame` without groups under 5 responses (nor one that could be
-    worked out from the total; see `survey.privacy.hidden_groups`); other surveys' frames unchanged.
+    worked out from the total; see `survey.people.privacy.hidden_groups`); other surveys' frames unchanged.
     With a period and segments, the rule applies per period."""
     if not groups or not anonymous(filters.survey):
         return frame
@@ -312,7 +312,7 @@ def audited_export(actor: Actor, subject: str, columns, rows) -> bytes:
     For downloads of personal data; call it from the download button's data callable, so the event
     is written when someone actually downloads, not each time the page is drawn.
     """
-    from survey import audit
+    from survey.people import audit
 
     counted = [0]
 

@@ -22,7 +22,8 @@ from sqlalchemy import select
 from app_pages import common
 from app_pages.respond import LANGUAGE_NAMES, render_question, widget_key
 from app_pages.text import plain
-from survey import access, audit, settings
+from survey import settings
+from survey.people import access, audit
 from survey.storage import db, models
 from survey.definitions.changes import compare, trend_notes
 from survey.definitions.definition import (

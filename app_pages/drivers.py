@@ -15,8 +15,8 @@ import streamlit as st
 from analysis import key_drivers_from_moments
 from app_pages import common, report
 from app_pages.text import plain
-from survey import access
-from survey.privacy import ANONYMOUS_MIN_GROUP
+from survey.people import access
+from survey.people.privacy import ANONYMOUS_MIN_GROUP
 
 QUADRANT_ORDER = ["concentrate here", "keep up the good work", "low priority", "possible overkill"]
 

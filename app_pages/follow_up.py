@@ -13,9 +13,9 @@ import streamlit as st
 
 from app_pages import common
 from app_pages.text import plain
-from survey import access
+from survey.people import access
 from survey.storage import db
-from survey.access import Actor
+from survey.people.access import Actor
 from survey.followup import queries as followup
 
 ALL = "(all surveys)"

@@ -2,7 +2,7 @@
 
 With SSO (OpenID Connect through `st.login`), the provider's verified email maps to a user in the
 database and that user's role; an email with no user gets no access. Without it, people sign in
-with the local accounts of `survey.accounts`. Either way the session holds an `Actor`, which is
+with the local accounts of `survey.people.accounts`. Either way the session holds an `Actor`, which is
 re-read from the database on every run, so a disabled user or a changed role takes effect at once.
 """
 
@@ -12,8 +12,8 @@ import streamlit as st
 
 from app_pages import common
 from app_pages.text import plain
-from survey import accounts
-from survey.access import ROLE_LABELS, Actor
+from survey.people import accounts
+from survey.people.access import ROLE_LABELS, Actor
 
 
 def sso_configured() -> bool:

@@ -10,7 +10,7 @@ import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
 from app_pages import common
-from survey import access
+from survey.people import access
 from survey.storage import db
 from survey.csvfiles import ImportProblem
 from survey.response_import import import_responses

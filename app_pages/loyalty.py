@@ -16,7 +16,7 @@ import streamlit as st
 
 from analysis import nps_from_counts, value_weighted_nps_from_sums
 from app_pages import common, report
-from survey import access
+from survey.people import access
 from survey.storage.filters import VALUE_BANDS, VALUE_TOP_BAND
 
 CATEGORIES = ["detractor", "passive", "promoter"]

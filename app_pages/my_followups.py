@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from app_pages import common
 from app_pages.text import plain
-from survey import access
+from survey.people import access
 from survey.storage import db, models
-from survey.access import Actor
+from survey.people.access import Actor
 from survey.followup import queries as followup
 from survey.followup import workflow
 from survey.followup.settings import FollowUpSettingsError, load_settings

@@ -6,7 +6,7 @@ pages in the navigation), and each page checks the role again when it runs (`com
 
 from __future__ import annotations
 
-from survey import access
+from survey.people import access
 
 # (page file, title, the action a role needs to see it), by navigation section; the first is the default page.
 SECTIONS = {

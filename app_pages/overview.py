@@ -16,8 +16,8 @@ import streamlit as st
 
 from analysis import compare_means, mean_from_moments, trend
 from app_pages import common, report
-from survey import access
-from survey.privacy import ANONYMOUS_MIN_GROUP
+from survey.people import access
+from survey.people.privacy import ANONYMOUS_MIN_GROUP
 from app_pages.text import plain
 from survey.storage.filters import Filters
 

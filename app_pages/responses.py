@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import common
-from survey import access
+from survey.people import access
 
 PAGE_SIZE = 100
 

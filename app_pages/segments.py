@@ -15,7 +15,7 @@ import streamlit as st
 
 from analysis import adjust_p_values, by_segment, trend
 from app_pages import common, report
-from survey import access
+from survey.people import access
 from app_pages.metrics import MetricChoice, metric_choices
 from app_pages.text import plain
 from survey.storage.filters import DIMENSIONS

@@ -17,7 +17,7 @@ from analysis import adjust_p_values, trend
 from analysis.groups import period_starts
 from app_pages import common, report
 from app_pages.text import plain
-from survey import access
+from survey.people import access
 from app_pages.metrics import MetricChoice, metric_choices
 from survey.storage.filters import DIMENSIONS, Filters
 

@@ -8,8 +8,8 @@ import streamlit as st
 
 from app_pages import common
 from app_pages.text import plain
-from survey import access, accounts
-from survey.access import ROLE_LABELS, ROLES
+from survey.people import access, accounts
+from survey.people.access import ROLE_LABELS, ROLES
 
 
 def render() -> None:

@@ -265,8 +265,8 @@ def _sign_in(page) -> tuple[float | None, float | None]:
 
 def _bench_account(url: str) -> None:
     """Give the demo admin the bench's password (this checkout's schema has accounts)."""
-    from survey import accounts
-    from survey.access import Actor
+    from survey.people import accounts
+    from survey.people.access import Actor
 
     engine = db.make_engine(url)
     try:

@@ -11,7 +11,7 @@ from typing import Callable
 
 from sqlalchemy import Engine, func, select
 
-from survey import accounts
+from survey.people import accounts
 from survey.storage import db, models
 
 FIRST_START_CUSTOMERS = 1_500

@@ -187,8 +187,8 @@ def cmd_invitations_export(args) -> None:
     Example:
         SURVEY_PUBLIC_URL=https://survey.example.com python -m survey invitations export relationship-nps links.csv
     """
-    from survey import audit
-    from survey.access import Actor
+    from survey.people import audit
+    from survey.people.access import Actor
     from survey.invitations import export_invitations
 
     with db.session_scope(_engine()) as session:
@@ -265,8 +265,8 @@ def cmd_user_add(args) -> None:
     Example:
         python -m survey user add --role field_manager --name "Ann Lee" --region North ann@example.com
     """
-    from survey.accounts import add_user
-    from survey.access import Actor
+    from survey.people.accounts import add_user
+    from survey.people.access import Actor
 
     user, password = add_user(_engine(), Actor.command_line(), args.email, args.role, name=args.name or "",
                               region=args.region)
@@ -280,8 +280,8 @@ def cmd_user_reset_password(args) -> None:
     Example:
         python -m survey user reset-password ann@example.com
     """
-    from survey.accounts import reset_password
-    from survey.access import Actor
+    from survey.people.accounts import reset_password
+    from survey.people.access import Actor
 
     password = reset_password(_engine(), Actor.command_line(), args.email)
     print(f"new password for {args.email.strip().lower()} (shown once):")
@@ -294,8 +294,8 @@ def cmd_user_list(args) -> None:
     Example:
         python -m survey user list
     """
-    from survey.accounts import list_users
-    from survey.access import Actor
+    from survey.people.accounts import list_users
+    from survey.people.access import Actor
 
     for user in list_users(_engine(), Actor.command_line()):
         state = ("disabled" if user["disabled_at"] else "locked" if user["locked_until"] else "active")
@@ -311,8 +311,8 @@ def cmd_customer_erase(args) -> None:
         python -m survey customer erase C000042
         python -m survey customer erase C000042 --delete-responses
     """
-    from survey.access import Actor
-    from survey.privacy import erase_customer
+    from survey.people.access import Actor
+    from survey.people.privacy import erase_customer
 
     done = erase_customer(_engine(), Actor.command_line(), args.ref, delete_responses=args.delete_responses)
     kept = (f"{done.responses_deleted} response(s) deleted" if args.delete_responses
@@ -331,8 +331,8 @@ def cmd_retention_apply(args) -> None:
     """
     from tqdm import tqdm
 
-    from survey.access import Actor
-    from survey.privacy import apply_retention
+    from survey.people.access import Actor
+    from survey.people.privacy import apply_retention
     from survey.settings import retention_days
 
     days = args.days if args.days is not None else retention_days()
@@ -352,8 +352,8 @@ def cmd_audit_list(args) -> None:
     Example:
         python -m survey audit list --limit 50
     """
-    from survey.access import Actor
-    from survey.audit import events
+    from survey.people.access import Actor
+    from survey.people.audit import events
 
     for row in events(_engine(), Actor.command_line(), limit=args.limit).itertuples(index=False):
         print(f"{row.at:%Y-%m-%d %H:%M:%S}\t{row.actor}\t{row.action}\t{row.subject}"
@@ -397,7 +397,7 @@ def cmd_followup_digest(args) -> None:
         SURVEY_SMTP_HOST=smtp.example.com SURVEY_SMTP_FROM=survey@example.com \\
             python -m survey followup digest --out digests/ --send
     """
-    from survey.access import Actor
+    from survey.people.access import Actor
     from survey.followup.digest import send_digests, write_digests
     from survey.mail import MailError
     from survey.settings import smtp_settings
@@ -427,7 +427,7 @@ def cmd_followup_escalate(args) -> None:
     Example:
         python -m survey followup escalate
     """
-    from survey.access import Actor
+    from survey.people.access import Actor
     from survey.followup.workflow import escalate_overdue
 
     with db.session_scope(_engine()) as session:
@@ -446,7 +446,7 @@ def cmd_followup_reinvite(args) -> None:
     Example:
         python -m survey followup reinvite && python -m survey invitations send relationship-nps
     """
-    from survey.access import Actor
+    from survey.people.access import Actor
     from survey.followup.workflow import reinvite_recovered
 
     with db.session_scope(_engine()) as session:
@@ -548,7 +548,7 @@ def build_parser() -> argparse.ArgumentParser:
     command(apikey, "create", cmd_apikey_create).add_argument("name", help="who uses the key, e.g. 'kiosk in Lyon'")
     command(apikey, "revoke", cmd_apikey_revoke).add_argument("prefix", help="the key's prefix, e.g. sk_Ab3dEf9h")
 
-    from survey.access import ROLES
+    from survey.people.access import ROLES
 
     user = groups.add_parser("user", help="dashboard accounts").add_subparsers(dest="command", required=True)
     adding = command(user, "add", cmd_user_add)

@@ -39,7 +39,7 @@ import numpy as np
 from sqlalchemy import Connection, Engine, event, func, select
 from sqlalchemy.orm import Session
 
-from survey import accounts
+from survey.people import accounts
 from survey.storage import db, models
 from survey.definitions.definition import Survey, load_yaml
 from survey.definitions.publishing import publish

@@ -72,7 +72,7 @@ def invitation_valid_days(environ: Mapping[str, str] | None = None) -> int:
 
 def retention_days(environ: Mapping[str, str] | None = None) -> int:
     """Days of inactivity after which `python -m survey retention apply` erases a customer's personal data."""
-    from survey.privacy import DEFAULT_RETENTION_DAYS
+    from survey.people.privacy import DEFAULT_RETENTION_DAYS
 
     return _whole_number(environ, "SURVEY_RETENTION_DAYS", DEFAULT_RETENTION_DAYS, minimum=1)
 

@@ -107,7 +107,7 @@ def actor_for(url: str, role: str = "admin", email: str | None = None):
     from sqlalchemy import select
 
     from survey.storage import models
-    from survey.access import Actor
+    from survey.people.access import Actor
 
     engine = db.make_engine(url)
     try:

@@ -14,7 +14,7 @@ from datetime import date, datetime, timezone
 from sqlalchemy import select
 
 from survey.storage import db, models
-from survey.access import Actor
+from survey.people.access import Actor
 from survey.collect import submit
 from survey.definitions.definition import load_yaml
 from survey.definitions.publishing import publish, version_definition

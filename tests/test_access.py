@@ -9,9 +9,10 @@ from sqlalchemy import select
 
 from app_pages import common
 from app_pages.navigation import visible_pages
-from survey import access, accounts, audit, demo, privacy
+from survey import demo
+from survey.people import access, accounts, audit, privacy
 from survey.storage import db, models, queries
-from survey.access import AccessDenied, Actor
+from survey.people.access import AccessDenied, Actor
 from survey.storage.filters import Filters
 from tests.conftest import actor_for, signed_in_page
 

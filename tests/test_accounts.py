@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from survey import accounts, audit, cli
+from survey import cli
+from survey.people import accounts, audit
 from survey.storage import db, models
-from survey.access import AccessDenied, Actor
+from survey.people.access import AccessDenied, Actor
 from survey.bootstrap import prepare_database
 from tests.conftest import ROOT
 

@@ -10,7 +10,8 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select, text
 
-from survey import audit, demo
+from survey import demo
+from survey.people import audit
 from survey.storage import db, models
 from survey.storage.filters import Filters
 from tests.conftest import ROOT, actor_for, signed_in_page

@@ -19,8 +19,8 @@ from tests.conftest import ROOT, SAMPLE_SURVEYS, actor_for, signed_in_page
 def database(tmp_path, monkeypatch):
     """A migrated SQLite file with one published survey (so the app adds no demo data), two customers
     who consent to contact (North, South) and an admin, a manager and a field manager."""
-    from survey import accounts
-    from survey.access import Actor
+    from survey.people import accounts
+    from survey.people.access import Actor
 
     url = f"sqlite:///{tmp_path / 'designer.db'}"
     monkeypatch.setenv("SURVEY_DATABASE_URL", url)

@@ -79,7 +79,7 @@ def test_a_field_manager_running_it_gets_only_their_own(engine, world, tmp_path)
 
 def test_a_disabled_field_manager_gets_no_digest(engine, world, tmp_path):
     """Someone who left (disabled) receives no list of customers, even while cases still name them."""
-    from survey import accounts
+    from survey.people import accounts
 
     accounts.update_user(engine, world.admin, "a@x.example", disabled=True)
     assert [d.owner_email for d in write_digests(engine, world.admin, tmp_path, now=NOW)] == ["b@x.example"]

@@ -76,7 +76,7 @@ def test_closed_loop_figures(engine, history):
 
 
 def test_a_field_manager_gets_no_figures_and_the_overview_tile_counts_open_cases(engine, history):
-    from survey.access import AccessDenied
+    from survey.people.access import AccessDenied
     from survey.storage.queries import follow_up_counts
 
     with pytest.raises(AccessDenied):

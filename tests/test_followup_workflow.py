@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from survey.storage import db, models
-from survey.access import AccessDenied
+from survey.people.access import AccessDenied
 from survey.followup import cases as cases_module
 from survey.followup import queries, workflow
 from survey.followup.workflow import CaseChangeError, change_status

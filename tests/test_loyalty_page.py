@@ -15,7 +15,7 @@ from sqlalchemy import select, text
 from analysis import value_weighted_nps
 from survey import demo
 from survey.storage import db, models, queries
-from survey.access import Actor
+from survey.people.access import Actor
 from survey.storage.filters import Filters
 from tests.conftest import run_page, signed_in_page
 

@@ -14,9 +14,10 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from app_pages import common
-from survey import audit, cli, collect, privacy
+from survey import cli, collect
+from survey.people import audit, privacy
 from survey.storage import db, models, queries
-from survey.access import AccessDenied, Actor
+from survey.people.access import AccessDenied, Actor
 from survey.definitions.definition import load_yaml, loads_yaml
 from survey.storage.filters import Filters
 from survey.invitations import create_invitations, export_invitations

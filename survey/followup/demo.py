@@ -14,7 +14,7 @@ import numpy as np
 from sqlalchemy import Engine, select
 
 from survey.storage import db, models
-from survey.access import FIELD_MANAGER, Actor
+from survey.people.access import FIELD_MANAGER, Actor
 from survey.followup.cases import flag_responses
 from survey.followup.settings import DEFAULT_FILE, load_settings
 from survey.followup.workflow import change_status

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
-from survey import audit
+from survey.people import audit
 from survey.storage import db, models
-from survey.access import READ_FOLLOW_UP_LIST, Actor, require
+from survey.people.access import READ_FOLLOW_UP_LIST, Actor, require
 from survey.exports import write_csv, write_xlsx
 from survey.followup.queries import open_cases
 from survey.mail import SmtpSettings, connect, send

@@ -27,7 +27,7 @@ from sqlalchemy.orm import aliased
 
 from analysis import Estimate, p_chart, share_from_counts
 from survey.storage import models
-from survey.access import FOLLOW_UP_OVERVIEW, READ_FOLLOW_UP_LIST, WORK_CASES, AccessDenied, Actor, require
+from survey.people.access import FOLLOW_UP_OVERVIEW, READ_FOLLOW_UP_LIST, WORK_CASES, AccessDenied, Actor, require
 from survey.storage.models import OPEN_CASE_STATUSES, as_utc, utc_now
 
 CASE_COLUMNS = ["case", "priority", "due_at", "overdue", "status", "customer", "customer_ref", "phone", "email",

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from survey.storage import models
-from survey.access import REASSIGN_CASES, WORK_CASES, AccessDenied, Actor, require
+from survey.people.access import REASSIGN_CASES, WORK_CASES, AccessDenied, Actor, require
 from survey.collect import storable_text
 from survey.followup.queries import case_scope
 from survey.followup.settings import FollowUpSettings, load_settings

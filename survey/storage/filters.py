@@ -21,7 +21,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from survey.storage import models
-from survey.access import Actor, customer_scope
+from survey.people.access import Actor, customer_scope
 
 # Bands keep small, meaningful groups: value in annual revenue, tenure in years as a customer.
 VALUE_BANDS = ((10_000, "under 10k"), (50_000, "10k-50k"), (200_000, "50k-200k"))

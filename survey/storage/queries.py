@@ -22,7 +22,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from survey.storage import models
-from survey.access import READ_RESPONSES, Actor, customer_scope, require
+from survey.people.access import READ_RESPONSES, Actor, customer_scope, require
 from survey.storage.filters import DIMENSIONS, NOT_SET, Filters, answers_in_scope, responses_in_scope
 
 PERIOD_FORMATS = {"month": ("%Y-%m", "YYYY-MM"), "day": ("%Y-%m-%d", "YYYY-MM-DD"), "year": ("%Y", "YYYY")}

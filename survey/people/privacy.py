@@ -19,9 +19,9 @@ from typing import Callable, Iterable, Sequence
 from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import Session
 
-from survey import audit
+from survey.people import audit
 from survey.storage import db, models
-from survey.access import ERASE_CUSTOMERS, Actor, require
+from survey.people.access import ERASE_CUSTOMERS, Actor, require
 
 REDACTED = "[erased]"  # the marker migration 0004's case-event trigger allows in an edited note
 ANONYMOUS_MIN_GROUP = 5  # anonymous surveys: no group under this many responses is shown

@@ -28,9 +28,9 @@ from typing import Callable
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from survey import audit
+from survey.people import audit
 from survey.storage import db, models
-from survey.access import MANAGE_USERS, ROLES, Actor, require
+from survey.people.access import MANAGE_USERS, ROLES, Actor, require
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1  # OWASP's scrypt minimum: N=2^17 is stronger, 2^14 keeps sign-in fast
 MIN_PASSWORD_LENGTH = 10

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from survey.storage import models
-from survey.access import READ_AUDIT_LOG, Actor, require
+from survey.people.access import READ_AUDIT_LOG, Actor, require
 
 
 def record(session: Session, actor: Actor, action: str, subject: str = "", rows: int | None = None) -> None:
