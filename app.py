@@ -8,7 +8,7 @@ signs in first and sees the pages their role allows (each page checks again when
 import streamlit as st
 
 from survey.people import access
-from survey.api import routes
+from survey.collection.api import routes
 
 app = st.App(__file__, routes=routes())
 

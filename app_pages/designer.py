@@ -35,7 +35,7 @@ from survey.definitions.editing import (
     add_question, condition_values, delete_question, earlier_questions, missing_translations, move_question,
     new_question, replace_question, set_languages, set_text, text_items,
 )
-from survey.invitations import CHANNELS, create_invitations
+from survey.collection.invitations import CHANNELS, create_invitations
 from survey.definitions.publishing import latest_version, publish, response_count, set_status, version_definition
 from survey.definitions.templates import templates
 from survey.definitions.wording import check_wording

@@ -12,8 +12,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from app_pages import common
 from survey.people import access
 from survey.storage import db
-from survey.csvfiles import ImportProblem
-from survey.response_import import import_responses
+from survey.collection.csvfiles import ImportProblem
+from survey.collection.response_import import import_responses
 
 FROM_FILE = "(the file's 'survey' column)"
 

@@ -17,9 +17,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app_pages import common
 from app_pages.text import plain
-from survey import respondent
+from survey.collection import respondent
 from survey.storage import db
-from survey.collect import InvalidAnswers, check_answers
+from survey.collection.collect import InvalidAnswers, check_answers
 from survey.definitions.definition import Question, Survey
 
 log = logging.getLogger(__name__)

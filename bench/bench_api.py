@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from survey import apikeys  # noqa: E402
+from survey.collection import apikeys  # noqa: E402
 from survey.storage import db
 from survey.definitions.definition import load_yaml  # noqa: E402
 from survey.definitions.publishing import publish  # noqa: E402

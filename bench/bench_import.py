@@ -20,10 +20,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from survey.storage import db  # noqa: E402
-from survey.customers import import_customers  # noqa: E402
+from survey.collection.customers import import_customers  # noqa: E402
 from survey.definitions.definition import load_yaml  # noqa: E402
 from survey.definitions.publishing import publish  # noqa: E402
-from survey.response_import import import_responses  # noqa: E402
+from survey.collection.response_import import import_responses  # noqa: E402
 
 DRIVERS = ["product_quality", "delivery", "support", "billing", "value_for_money"]
 

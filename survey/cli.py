@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 from sqlalchemy.exc import SQLAlchemyError
 
 from survey.storage import db
-from survey.csvfiles import ImportProblem
+from survey.collection.csvfiles import ImportProblem
 from survey.definitions.definition import DefinitionError, dumps_yaml, load_yaml
 from survey.followup.settings import FollowUpSettingsError
 
@@ -129,7 +129,7 @@ def cmd_customers_import(args) -> None:
     Example:
         python -m survey customers import sample_data/csv/customers.csv
     """
-    from survey.customers import import_customers
+    from survey.collection.customers import import_customers
 
     with db.session_scope(_engine()) as session:
         summary = import_customers(session, args.file)
@@ -145,7 +145,7 @@ def cmd_responses_import(args) -> None:
         python -m survey responses import sample_data/csv/responses.csv
         python -m survey responses import kiosk.csv --survey post-support --skip-invalid
     """
-    from survey.response_import import import_responses
+    from survey.collection.response_import import import_responses
 
     with db.session_scope(_engine()) as session:
         summary = import_responses(session, args.file, survey_slug=args.survey,
@@ -168,7 +168,7 @@ def cmd_invitations_create(args) -> None:
         python -m survey invitations create relationship-nps --region North --region East --tier Gold
         python -m survey invitations create post-support --channel link
     """
-    from survey.invitations import create_invitations
+    from survey.collection.invitations import create_invitations
 
     filters = {name: getattr(args, name) for name in ("region", "tier", "industry", "field_manager")
                if getattr(args, name)}
@@ -189,7 +189,7 @@ def cmd_invitations_export(args) -> None:
     """
     from survey.people import audit
     from survey.people.access import Actor
-    from survey.invitations import export_invitations
+    from survey.collection.invitations import export_invitations
 
     with db.session_scope(_engine()) as session:
         count = export_invitations(session, args.slug, args.out)
@@ -208,8 +208,8 @@ def cmd_invitations_send(args) -> None:
         SURVEY_SMTP_HOST=smtp.example.com SURVEY_SMTP_USER=survey SURVEY_SMTP_PASSWORD=... \\
         SURVEY_SMTP_FROM=survey@example.com python -m survey invitations send relationship-nps
     """
-    from survey.invitations import send_invitations
-    from survey.mail import MailError
+    from survey.collection.invitations import send_invitations
+    from survey.collection.mail import MailError
     from survey.settings import Settings
 
     settings = Settings.from_env()
@@ -233,7 +233,7 @@ def cmd_apikey_create(args) -> None:
     Example:
         python -m survey apikey create "kiosk in Lyon"
     """
-    from survey.apikeys import create_key
+    from survey.collection.apikeys import create_key
 
     with db.session_scope(_engine()) as session:
         created = create_key(session, args.name)
@@ -249,7 +249,7 @@ def cmd_apikey_revoke(args) -> None:
     Example:
         python -m survey apikey revoke sk_Ab3dEf9h
     """
-    from survey.apikeys import revoke_key
+    from survey.collection.apikeys import revoke_key
 
     with db.session_scope(_engine()) as session:
         revoke_key(session, args.prefix)
@@ -399,7 +399,7 @@ def cmd_followup_digest(args) -> None:
     """
     from survey.people.access import Actor
     from survey.followup.digest import send_digests, write_digests
-    from survey.mail import MailError
+    from survey.collection.mail import MailError
     from survey.settings import smtp_settings
 
     smtp = smtp_settings() if args.send else None

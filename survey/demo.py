@@ -591,7 +591,7 @@ def _chunk(context: _Context, index: int, first_response_id: int, first_answer_i
     answer_ids = range(first_answer_id, first_answer_id + answer_count)
     response_ids = first_response_id + row_of
 
-    # Response rows, with the same content hash `survey.collect.submit` would compute.
+    # Response rows, with the same content hash `survey.collection.collect.submit` would compute.
     survey_id = np.where(relationship, context.survey_ids[RELATIONSHIP], context.survey_ids[SUPPORT])
     version_id = np.where(relationship, context.version_ids[RELATIONSHIP], context.version_ids[SUPPORT])
     customer_id = plan.first_id + customer
@@ -618,7 +618,7 @@ def _chunk(context: _Context, index: int, first_response_id: int, first_answer_i
 
 def _content_hashes(relationship, version_id, customer_id, recommend, index_items, drivers, why_low, comment,
                     csat, effort, resolved) -> list[str]:
-    """sha256 of the canonical JSON `survey.collect.content_hash` builds, written out directly (fast)."""
+    """sha256 of the canonical JSON `survey.collection.collect.content_hash` builds, written out directly (fast)."""
     sorted_drivers = sorted(range(len(DRIVERS)), key=lambda k: DRIVERS[k])
     driver_lists = [drivers[:, k].tolist() for k in sorted_drivers]
     driver_names = [DRIVERS[k] for k in sorted_drivers]

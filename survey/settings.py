@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from survey import messages
-from survey.mail import DEFAULT_PORTS, SECURITY_MODES, SmtpSettings
+from survey.collection.mail import DEFAULT_PORTS, SECURITY_MODES, SmtpSettings
 
 DEFAULT_PUBLIC_URL = "http://localhost:8501"
 DEFAULT_SECURITY = "starttls"

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from survey.storage import db, models
 from survey.people.access import Actor
-from survey.collect import submit
+from survey.collection.collect import submit
 from survey.definitions.definition import load_yaml
 from survey.definitions.publishing import publish, version_definition
 from tests.conftest import SAMPLE_SURVEYS
@@ -71,7 +71,7 @@ def build(engine) -> World:
 
 def answer(engine, slug: str, answers: dict, at: datetime, customer_id: int | None = None, language: str = "en",
            key: str | None = None) -> int:
-    """Submit through `survey.collect.submit` (the path every channel uses); the response id."""
+    """Submit through `survey.collection.collect.submit` (the path every channel uses); the response id."""
     with db.session_scope(engine) as session:
         version = session.scalar(select(models.SurveyVersion).join(models.Survey).where(models.Survey.slug == slug)
                                  .order_by(models.SurveyVersion.number.desc()).limit(1))

@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import MetaData, func, select, text, update
 from sqlalchemy.engine import make_url
 
-from survey import api, apikeys, cli
+from survey import cli
+from survey.collection import api, apikeys
 from survey.storage import db, models
 from survey.definitions.definition import load_yaml
 from survey.definitions.publishing import publish

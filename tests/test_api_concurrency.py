@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import func, select
 
-from survey import apikeys
+from survey.collection import apikeys
 from survey.storage import db, models
 from survey.definitions.definition import load_yaml
 from survey.definitions.publishing import publish

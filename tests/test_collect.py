@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from survey.storage import db, models
-from survey.collect import InvalidAnswers, SubmissionConflict, submit, validate_answers
+from survey.collection.collect import InvalidAnswers, SubmissionConflict, submit, validate_answers
 from survey.definitions.definition import load_yaml
 from survey.definitions.publishing import publish
 from tests.conftest import SAMPLE_SURVEYS

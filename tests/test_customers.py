@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from survey.storage import db, models
-from survey.csvfiles import ImportProblem
-from survey.customers import import_customers
+from survey.collection.csvfiles import ImportProblem
+from survey.collection.customers import import_customers
 from tests.conftest import ROOT
 
 SHIPPED = ROOT / "sample_data" / "csv" / "customers.csv"

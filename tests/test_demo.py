@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select, text
 
-from survey import collect, demo
+from survey import demo
+from survey.collection import collect
 from survey.people import accounts
 from survey.storage import db, models
 from survey.definitions.publishing import version_definition

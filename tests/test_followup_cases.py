@@ -168,7 +168,7 @@ def test_a_failing_rules_file_never_fails_the_submission(engine, world, tmp_path
 
 
 def test_imported_responses_are_flagged_too(engine, world, tmp_path):
-    from survey.response_import import import_responses
+    from survey.collection.response_import import import_responses
 
     path = tmp_path / "answers.csv"
     path.write_text("customer_ref,submitted_at,channel,csat,effort,comment\n"

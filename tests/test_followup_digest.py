@@ -12,7 +12,7 @@ from sqlalchemy import select
 from survey.storage import db, models
 from survey.followup import cases as cases_module
 from survey.followup.digest import COLUMNS, send_digests, write_digests
-from survey.mail import SmtpSettings
+from survey.collection.mail import SmtpSettings
 from tests.followup_data import GOOD, RELATIONSHIP, SUPPORT, answer, build, utc
 from tests.test_cli import run
 from tests.test_mail import smtp_server  # noqa: F401 - a fixture: a real SMTP server on 127.0.0.1

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from survey.storage import db, models
-from survey.customers import import_customers
+from survey.collection.customers import import_customers
 from survey.definitions.definition import load_yaml
 from survey.definitions.publishing import publish
 from tests.conftest import ROOT, SAMPLE_SURVEYS, signed_in_page

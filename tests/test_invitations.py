@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from survey.storage import db, models
 from survey.definitions.definition import load_yaml, loads_yaml
-from survey.invitations import TOKEN_BYTES, create_invitations, export_invitations, personal_link
+from survey.collection.invitations import TOKEN_BYTES, create_invitations, export_invitations, personal_link
 from survey.definitions.publishing import get_survey, publish
 from survey.storage.queries import response_rate
 from tests.conftest import ROOT, SAMPLE_SURVEYS

@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from survey.storage import db, models
 from survey.definitions.definition import load_yaml
-from survey.invitations import create_invitations, send_invitations
-from survey.mail import MailError, SmtpSettings
+from survey.collection.invitations import create_invitations, send_invitations
+from survey.collection.mail import MailError, SmtpSettings
 from survey.definitions.publishing import publish
 from survey.settings import Settings
 from tests.conftest import SAMPLE_SURVEYS, free_port

@@ -14,13 +14,14 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from app_pages import common
-from survey import cli, collect
+from survey import cli
+from survey.collection import collect
 from survey.people import audit, privacy
 from survey.storage import db, models, queries
 from survey.people.access import AccessDenied, Actor
 from survey.definitions.definition import load_yaml, loads_yaml
 from survey.storage.filters import Filters
-from survey.invitations import create_invitations, export_invitations
+from survey.collection.invitations import create_invitations, export_invitations
 from survey.definitions.publishing import publish, version_definition
 from tests.conftest import ROOT, SAMPLE_SURVEYS, run_page, signed_in_page
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 from survey.storage import db, models, queries
-from survey.collect import submit
+from survey.collection.collect import submit
 from survey.definitions.definition import load_yaml
 from survey.storage.filters import NOT_SET, Filters
 from survey.definitions.publishing import publish
@@ -79,8 +79,8 @@ def test_answers_copy_their_response_from_every_writer_and_follow_its_changes(en
     from sqlalchemy.exc import IntegrityError
 
     from survey import demo
-    from survey.customers import import_customers
-    from survey.response_import import import_responses
+    from survey.collection.customers import import_customers
+    from survey.collection.response_import import import_responses
     from tests.conftest import ROOT
 
     demo.generate(engine, customers=30, responses=300, seed=3)  # publishes the sample surveys

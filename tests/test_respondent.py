@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select, update
 
-from survey import collect, respondent
+from survey.collection import collect, respondent
 from survey.storage import db, models
 from survey.definitions.definition import load_yaml, loads_yaml
 from survey.definitions.publishing import publish

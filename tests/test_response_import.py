@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import func, select
 
 from survey.storage import db, models
-from survey.csvfiles import ImportProblem
-from survey.customers import import_customers
+from survey.collection.csvfiles import ImportProblem
+from survey.collection.customers import import_customers
 from survey.definitions.definition import load_yaml
 from survey.definitions.publishing import publish
-from survey.response_import import import_responses
+from survey.collection.response_import import import_responses
 from tests.conftest import ROOT, SAMPLE_SURVEYS
 
 SHIPPED = ROOT / "sample_data" / "csv"
@@ -131,7 +131,7 @@ def test_a_file_for_another_survey_than_named_is_refused(prepared, tmp_path):
 def test_an_anonymous_import_stores_nothing_that_leads_back_to_the_invitation(prepared, tmp_path):
     from dataclasses import replace
 
-    from survey.respondent import resolve_link
+    from survey.collection.respondent import resolve_link
 
     anonymous = replace(load_yaml(SAMPLE_SURVEYS / "post_support.yaml"), slug="anon-kiosk", anonymous=True)
     with db.session_scope(prepared) as session:

@@ -21,7 +21,7 @@ from survey.storage import db, models
 from survey.people.access import READ_FOLLOW_UP_LIST, Actor, require
 from survey.exports import write_csv, write_xlsx
 from survey.followup.queries import open_cases
-from survey.mail import SmtpSettings, connect, send
+from survey.collection.mail import SmtpSettings, connect, send
 from survey.storage.models import utc_now
 
 COLUMNS = ["case", "priority", "due_at", "overdue", "status", "customer", "customer_ref", "phone", "email", "region",

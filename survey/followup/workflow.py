@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from survey.storage import models
 from survey.people.access import REASSIGN_CASES, WORK_CASES, AccessDenied, Actor, require
-from survey.collect import storable_text
+from survey.collection.collect import storable_text
 from survey.followup.queries import case_scope
 from survey.followup.settings import FollowUpSettings, load_settings
 from survey.storage.models import OPEN_CASE_STATUSES, utc_now
@@ -173,7 +173,7 @@ def reinvite_recovered(session: Session, actor: Actor, now: datetime | None = No
     """Invite again, to the same survey, customers whose case was resolved `reinvite_after_days` ago or more
     (once per case; only consenting customers and open, identified surveys). Returns the invitations made."""
     from survey import settings as survey_settings
-    from survey.invitations import new_token
+    from survey.collection.invitations import new_token
 
     require(actor, REASSIGN_CASES)
     settings = settings or load_settings()

@@ -11,7 +11,7 @@ with customer_id instead made the segment histograms twice as fast again but the
 order that keeps them on neighbouring pages. Measured with bench/bench_dashboard.py on 1,000,000
 demo responses (figures in README's performance section).
 
-Every writer fills the copies (survey.collect, survey.response_import, survey.demo; the ORM
+Every writer fills the copies (survey.collection.collect, survey.collection.response_import, survey.demo; the ORM
 through an event in survey.storage.models); `survey_id` and `submitted_at` are NOT NULL, so a writer that
 forgets them fails instead of leaving answers the dashboard cannot see (on SQLite this rebuilds
 the answers table once). A trigger that filled them on insert cost SQLite about 9 us per answer

@@ -42,7 +42,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from survey import collect, messages
+from survey import messages
+from survey.collection import collect
 from survey.storage import models
 from survey.definitions.definition import Question, Survey, Text
 from survey.storage.models import as_utc, utc_now

@@ -31,7 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from survey.storage import models
-from survey.csvfiles import RowParser, read_rows
+from survey.collection.csvfiles import RowParser, read_rows
 
 KNOWN_COLUMNS = ("external_ref", "name", "email", "phone", "consent_to_contact", "region", "tier",
                  "industry", "annual_value", "tenure_start", "field_manager_email")

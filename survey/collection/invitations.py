@@ -41,7 +41,8 @@ from typing import Any, Mapping, Sequence
 from sqlalchemy import ColumnElement, exists, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from survey import exports, mail, messages, settings as settings_module
+from survey import exports, messages, settings as settings_module
+from survey.collection import mail
 from survey.storage import models
 from survey.storage.models import as_utc, utc_now
 from survey.definitions.publishing import get_survey, latest_version

@@ -59,9 +59,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from survey import apikeys, messages
+from survey import messages
+from survey.collection import apikeys
 from survey.storage import db, models
-from survey.collect import AlreadyAnswered, InvalidAnswers, SubmissionConflict, check_answers, submit
+from survey.collection.collect import AlreadyAnswered, InvalidAnswers, SubmissionConflict, check_answers, submit
 from survey.definitions.definition import Survey
 from survey.definitions.publishing import version_definition
 

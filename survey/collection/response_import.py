@@ -14,7 +14,7 @@ The file format (see sample_data/csv/responses.csv):
 | idempotency_key | optional; default: derived from the row, so importing a file twice stores once |
 | one column per question key | matrix rows as `key.attribute`; several choices separated by `;` |
 
-Each row is validated with the same rules as the web form (`survey.collect.check_answers`). By
+Each row is validated with the same rules as the web form (`survey.collection.collect.check_answers`). By
 default a file with any bad row writes nothing; `skip_invalid=True` stores the good rows and
 reports the bad ones. Valid rows are written in bulk (a few statements per thousand rows).
 """
@@ -32,8 +32,8 @@ from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from survey.storage import models
-from survey.collect import answer_values, check_answers, content_hash, storable_text
-from survey.csvfiles import ImportProblem, RowFault, RowParser, read_rows
+from survey.collection.collect import answer_values, check_answers, content_hash, storable_text
+from survey.collection.csvfiles import ImportProblem, RowFault, RowParser, read_rows
 from survey.definitions.definition import Survey
 from survey.definitions.publishing import version_definition
 
