@@ -38,7 +38,7 @@ ATTRIBUTES_REQUIRED = "{where}: a matrix question needs a list of attributes"
 DUPLICATE_CHOICE = "{where}: duplicate {what} value {value!r}"
 BAD_MAX_LENGTH = "{where}: max_length must be a positive whole number, got {value!r}"
 
-# Wording checks (survey/wording.py): warnings shown beside a question, never blocking publishing
+# Wording checks (survey/definitions/wording.py): warnings shown beside a question, never blocking publishing
 WORDING_TOO_LONG = "[{language}] {words} words: questions over {limit} words are hard to read; shorten it"
 WORDING_DOUBLE_BARRELLED = ("[{language}] {word!r} in a rated question ({text!r}) may ask two things at once; "
                             "one rating cannot say which it rates: ask one question per thing")
@@ -48,7 +48,7 @@ WORDING_NEAR_DUPLICATE = "nearly the same question as {other!r} (similarity {rat
 WORDING_NO_END_LABELS = ("the {low}-{high} scale has no end labels: respondents must guess which end is good; "
                          "label both ends")
 
-# Changes between two definitions (survey/changes.py): what changed, and what it means for trends
+# Changes between two definitions (survey/definitions/changes.py): what changed, and what it means for trends
 CHANGE_ADDED = "question {key!r} added"
 CHANGE_REMOVED = "question {key!r} removed"
 CHANGE_REWORDED = "question {key!r} reworded [{language}]: {old!r} -> {new!r}"
@@ -171,7 +171,7 @@ INVITATION_EMAIL_TEXT = {
            "Merci.\n"),
 }
 
-# Respondent web form (survey/respondent.py, app_pages/respond.py)
+# Respondent web form (survey/collection/respondent.py, app_pages/respond.py)
 # Phrases of the form itself, per language; a language without a phrase falls back to English.
 RESPONDENT_PHRASES = {
     "en": {
@@ -218,7 +218,7 @@ RESPONDENT_PHRASES = {
         "not_open_link": "Ce questionnaire ne peut être rempli qu'avec le lien personnel de votre invitation.",
     },
 }
-# Problems survey/collect.py reports, by their code, per language (others are shown as they are).
+# Problems survey/collection/collect.py reports, by their code, per language (others are shown as they are).
 RESPONDENT_PROBLEMS = {
     "en": {
         "required": "An answer is required.",
@@ -230,7 +230,7 @@ RESPONDENT_PROBLEMS = {
     },
 }
 
-# API keys and the JSON API (survey/apikeys.py, survey/api.py). `field` names the body field at fault.
+# API keys and the JSON API (survey/collection/apikeys.py, survey/collection/api.py). `field` names the body field at fault.
 API_KEY_NAME_REQUIRED = "an API key needs a name saying who uses it (e.g. 'kiosk in Lyon')"
 API_KEY_NAME_TOO_LONG = "an API key name is at most {limit} characters"
 API_KEY_UNKNOWN = "no API key with prefix {prefix!r}"

@@ -1,4 +1,4 @@
-"""A small hand-built follow-up world shared by the tests/test_followup_*.py modules.
+"""A small hand-built follow-up world shared by the tests/followup/test_followup_*.py modules.
 
 Users: an admin, a manager, field managers A (North) and B (South), both reporting to the manager.
 Customers: ANNA (A's, Gold, 250,000 a year, customer since 2015), BERT (B's, Bronze, 5,000, since

@@ -1,6 +1,6 @@
 """XLSForm export: a Survey as an .xlsx workbook that `survey.definitions.xlsform.read_xlsform` reads back equal.
 
-Sheets and columns (the import's, see `survey/xlsform.py`):
+Sheets and columns (the import's, see `survey/definitions/xlsform.py`):
 
 survey
     ``type`` (``integer`` with a ``metric`` column for rated kinds, ``select_one <key>`` /

@@ -1,6 +1,6 @@
 """SQLAlchemy 2.0 typed models: the whole stored state of the toolkit.
 
-Schema changes go through Alembic migrations in `survey/migrations`; a test checks that these
+Schema changes go through Alembic migrations in `survey/storage/migrations`; a test checks that these
 models and the migrated schema agree.
 """
 

@@ -1,7 +1,7 @@
 """Builds malformed_api_cases.json: the JSON API's malformed-input corpus, kept as data.
 
 Run `python tests/data/malformed_api_cases.py` after changing the cases below; the JSON file is
-what tests/test_api.py reads (a test checks it is up to date with this script).
+what tests/collection/test_api.py reads (a test checks it is up to date with this script).
 
 Each case in "rejected" says how to build one request and which 4xx names which field or
 question with which code. The body is one of:
@@ -215,7 +215,7 @@ for label, headers in (("a wrong key", {"X-API-Key": "sk_abcdefgh_not-the-secret
 
 # -- the survey in the path ------------------------------------------------------------------------
 # (A raw %00 or ../ in the path never reaches the API: Streamlit's path guard answers a plain-text 400 first;
-# tests/test_api.py checks that separately.)
+# tests/collection/test_api.py checks that separately.)
 for slug in ("no-such-survey", "post-support%2500", "Post-Support", "%F0%9F%98%80", "s" * 300, "post-support%20",
              "post-support%3Cscript%3E", "post_support"):
     case(f"survey slug {slug[:40]!r}", 404, "field", "slug", "unknown_survey", slug=slug, body=submission(SUPPORT_OK))

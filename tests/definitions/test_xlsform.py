@@ -2,7 +2,7 @@
 
 The fixtures in tests/fixtures/xlsform/ come from the pyxform project (BSD licence, kept beside them
 in LICENSE-pyxform.txt). Their expected outcomes below were worked out by opening each sheet with
-openpyxl and applying the mapping rules in survey/xlsform.py's docstring.
+openpyxl and applying the mapping rules in survey/definitions/xlsform.py's docstring.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from survey.definitions.definition import load_yaml
 from survey.definitions.publishing import publish
 from survey.storage.models import utc_now
 from tests.conftest import ROOT, SAMPLE_SURVEYS
-from tests.test_api_concurrency import Server, prepare_database, server  # noqa: F401 - `server` is a fixture
+from tests.collection.test_api_concurrency import Server, prepare_database, server  # noqa: F401 - `server` is a fixture
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette's note about httpx versions

@@ -19,7 +19,7 @@ from analysis import trend
 from survey import demo
 from survey.storage import db
 from tests.conftest import ROOT
-from tests.test_overview_page import EXTERNAL, downloaded, page
+from tests.app.test_overview_page import EXTERNAL, downloaded, page
 
 TRENDS = ROOT / "app_pages" / "trends.py"
 

@@ -15,7 +15,7 @@ from survey.followup.digest import COLUMNS, send_digests, write_digests
 from survey.collection.mail import SmtpSettings
 from tests.followup_data import GOOD, RELATIONSHIP, SUPPORT, answer, build, utc
 from tests.test_cli import run
-from tests.test_mail import smtp_server  # noqa: F401 - a fixture: a real SMTP server on 127.0.0.1
+from tests.collection.test_mail import smtp_server  # noqa: F401 - a fixture: a real SMTP server on 127.0.0.1
 
 NOW = utc(2026, 5, 1, 10)
 
