@@ -22,7 +22,7 @@ from statsmodels.stats.multitest import multipletests
 
 from analysis._validation import check_columns, check_confidence
 from analysis.control import control_limits
-from analysis.histograms import difference_arrays, estimate_arrays, group_statistics, metric_spec
+from analysis.histograms import counts_of, difference_arrays, estimate_arrays, group_statistics, metric_spec
 
 ESTIMATE_COLUMNS = ["value", "low", "high", "se", "spread"]
 
@@ -100,14 +100,20 @@ def trend(histograms: pd.DataFrame, period: str | None = "M", metric: str = "nps
 
     Notes
     -----
-    Estimates as in the one-sample functions. change = value_t - value_{t-1} with
-    se = sqrt(se_t^2 + se_{t-1}^2): z-test for NPS and CSAT, Welch t-test for means.
+    Estimates as in the one-sample functions. change = value_t - value_{t-1}; its interval and
+    test are adjusted-Wald for NPS (`compare_nps`: Rocks's pseudo-observations in each period,
+    Agresti & Caffo's sum of variances), Agresti-Caffo for CSAT, Welch's t for means; never
+    z = inf or p = 0 from a period whose answers all fall in one category; intervals stay within
+    the range a difference can take.
     Control limits: p_bar -/+ sigma sqrt(p_bar (1 - p_bar) / n_t) (see `p_chart`).
 
     References
     ----------
     Rocks, B. (2016). Interval estimation for the "net promoter score". The American
     Statistician, 70(4), 365-372.
+    Agresti, A., & Caffo, B. (2000). Simple and effective confidence intervals for proportions
+    and differences of proportions result from adding two successes and two failures.
+    The American Statistician, 54(4), 280-288.
     Montgomery, D. C. (2019). Introduction to Statistical Quality Control (8th ed.). Wiley.
 
     Examples
@@ -116,7 +122,7 @@ def trend(histograms: pd.DataFrame, period: str | None = "M", metric: str = "nps
     ...                            "score": [10, 3, 10, 3], "count": [60, 40, 70, 30]})
     >>> table = trend(histograms)
     >>> table.index[1], float(table["change"].iloc[1]), round(float(table["change_p_value"].iloc[1]), 3)
-    (Timestamp('2026-02-01 00:00:00'), 20.0, 0.136)
+    (Timestamp('2026-02-01 00:00:00'), 20.0, 0.14)
     """
     confidence = check_confidence(confidence)
     spec = metric_spec(metric, scale, top)
@@ -141,7 +147,9 @@ def trend(histograms: pd.DataFrame, period: str | None = "M", metric: str = "nps
         segment = np.zeros(len(statistics), dtype=np.int64)
     has_previous = np.r_[False, segment[1:] == segment[:-1]]
     previous = {name: np.where(has_previous, np.roll(array, 1), np.nan) for name, array in estimates.items()}
-    change = difference_arrays(estimates, n, previous, np.where(has_previous, np.roll(n, 1), 0), spec, confidence)
+    counts = counts_of(statistics)
+    previous_counts = {name: np.where(has_previous, np.roll(array, 1), 0) for name, array in counts.items()}
+    change = difference_arrays(estimates, counts, previous, previous_counts, spec, confidence)
 
     bottom = statistics["bottom"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -198,8 +206,8 @@ def by_segment(histograms: pd.DataFrame, by: str | Sequence[str], metric: str = 
     Notes
     -----
     The rest of the population is the total histogram minus the segment's, so each test is
-    between two disjoint samples: z-test on sqrt(se_seg^2 + se_rest^2) for NPS and CSAT, Welch
-    t-test for means. BH: sort the m p-values, p_(i) m / i, then a running minimum from the
+    between two disjoint samples: adjusted-Wald for NPS and Agresti-Caffo for CSAT (as in
+    `trend`), Welch t-test for means. BH: sort the m p-values, p_(i) m / i, then a running minimum from the
     largest down, capped at 1; it controls the false discovery rate across segments.
 
     References
@@ -231,8 +239,8 @@ def by_segment(histograms: pd.DataFrame, by: str | Sequence[str], metric: str = 
     rest = statistics.sum() - statistics  # everyone outside the segment, still one row per segment
     n = statistics["n"].to_numpy()
     estimates = estimate_arrays(statistics, spec, confidence)
-    difference = difference_arrays(estimates, n, estimate_arrays(rest, spec, confidence), rest["n"].to_numpy(),
-                                   spec, confidence)
+    difference = difference_arrays(estimates, counts_of(statistics), estimate_arrays(rest, spec, confidence),
+                                   counts_of(rest), spec, confidence)
 
     suppressed = n < min_n
     table = pd.DataFrame({**{name: estimates[name] for name in ESTIMATE_COLUMNS}, "n": n}, index=statistics.index)

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis._intervals import difference_test, mean_arrays, share_arrays, welch_df
+from analysis._intervals import (difference_test, mean_arrays, nps_difference_test, share_arrays,
+                                 share_difference_test, welch_df)
 from analysis._validation import check_columns, check_counts, check_scale, check_top, clean_scores
 from analysis.nps import DETRACTOR_MAX, PROMOTER_MIN, nps_arrays
 
@@ -127,12 +128,30 @@ def estimate_arrays(statistics: pd.DataFrame, spec: MetricSpec, confidence: floa
                        confidence)
 
 
-def difference_arrays(first: dict[str, np.ndarray], first_n: np.ndarray, second: dict[str, np.ndarray],
-                      second_n: np.ndarray, spec: MetricSpec, confidence: float) -> dict[str, np.ndarray]:
+def counts_of(statistics: pd.DataFrame | dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The columns of `group_statistics` as plain arrays (so they can be shifted or subtracted)."""
+    return {name: np.asarray(statistics[name], dtype=float) for name in
+            ("n", "promoters", "detractors", "top", "bottom") if name in statistics}
+
+
+def difference_arrays(first: dict[str, np.ndarray], first_counts: dict[str, np.ndarray],
+                      second: dict[str, np.ndarray], second_counts: dict[str, np.ndarray],
+                      spec: MetricSpec, confidence: float) -> dict[str, np.ndarray]:
     """First minus second estimate per group, with interval and two-sided p-value.
 
-    NPS and CSAT use the normal z-test on sqrt(se_1^2 + se_2^2) (as `compare_nps`); means use
-    Welch's t-test.
+    `first` and `second` are `estimate_arrays`, the counts those of `counts_of`. NPS uses the
+    adjusted-Wald test of `nps_difference_test` (as `compare_nps`), CSAT the Agresti-Caffo test
+    of `share_difference_test`, means Welch's t-test with the interval clipped to the largest
+    difference the scale allows (and no test where neither group has any spread).
     """
-    df = welch_df(first["se"], first_n, second["se"], second_n) if spec.is_mean else None
-    return difference_test(first["value"] - second["value"], first["se"], second["se"], confidence, df)
+    if spec.name == "nps":
+        def trinomial(counts):
+            return (counts["detractors"], counts["n"] - counts["detractors"] - counts["promoters"],
+                    counts["promoters"])
+        return nps_difference_test(trinomial(first_counts), trinomial(second_counts), confidence)
+    if spec.name == "csat":
+        return share_difference_test((first_counts["top"], first_counts["n"]),
+                                     (second_counts["top"], second_counts["n"]), confidence)
+    df = welch_df(first["se"], first_counts["n"], second["se"], second_counts["n"])
+    return difference_test(first["value"] - second["value"], first["se"], second["se"], confidence, df,
+                           bound=spec.scale[1] - spec.scale[0])

@@ -137,7 +137,9 @@ def compare_means(first: Estimate, second: Estimate, confidence: float = 0.95) -
     -------
     Comparison
         `difference`, its interval, the statistic `z` (here Welch's t) and the two-sided `p_value`.
-        NaN throughout when either estimate has fewer than two values.
+        NaN throughout when either estimate has fewer than two values, and the interval, `z` and
+        `p_value` NaN when neither group has any spread (two constant groups): a variance
+        estimated as 0 says nothing about the true one, so no certainty is claimed.
 
     Notes
     -----

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from analysis._intervals import difference_test, z_value
+from analysis._intervals import nps_difference_test, z_value
 from analysis._validation import check_confidence, check_counts, clean_scores, clean_weights
 from analysis.estimates import Comparison, Estimate, ValueWeightedNPS
 
@@ -196,49 +196,68 @@ def nps(scores: Sequence[float], weights: Sequence[float] | None = None, confide
 
 def compare_nps(a: Sequence[float] | Estimate, b: Sequence[float] | Estimate,
                 confidence: float = 0.95) -> Comparison:
-    """Difference between the NPS of two independent samples (a minus b), with a z-test.
+    """Difference between the NPS of two independent samples (a minus b), with an adjusted-Wald test.
 
     Parameters
     ----------
     a, b : array-like of 0-10 scores, or Estimate
-        The two samples, or their estimates from `nps` / `nps_from_counts` (possibly weighted).
+        The two samples, or their estimates from `nps` / `nps_from_counts` (possibly weighted:
+        the Kish effective sample size then stands for n).
     confidence : float, default 0.95
         Confidence level of the interval of the difference.
 
     Returns
     -------
     Comparison
-        `difference` in points, its Wald interval, `z` and the two-sided normal `p_value`.
+        `difference` (observed, in points), its adjusted-Wald interval (within [-200, 200]),
+        the statistic `z` and the two-sided normal `p_value`.
 
     Notes
     -----
-    difference = NPS_a - NPS_b, z = difference / sqrt(var_a/n_a + var_b/n_b) where
-    var = pP + pD - (pP - pD)^2 is the population variance of the +1/0/-1 coding (in points:
-    sqrt(se_a^2 + se_b^2)); interval = difference -/+ z_{(1+confidence)/2} sqrt(...);
-    p = 2 (1 - Phi(|z|)).
+    Each sample's shares of promoters and detractors are adjusted with Rocks's (2016)
+    pseudo-observations (0.75 detractor, 1.5 passive, 0.75 promoter), as the one-sample interval
+    is, and the two adjusted variances added (Agresti & Caffo 2000):
+    d' = NPS'_a - NPS'_b, se' = sqrt(v'_a / (n_a + 3) + v'_b / (n_b + 3)),
+    z = d' / se', p = 2 (1 - Phi(|z|)), interval d' -/+ z_{(1+confidence)/2} se', clipped to
+    [-200, 200] and widened to include the observed difference. The adjusted variance is
+    never 0, so samples all in one category never give z = inf or p = 0. An Estimate is turned
+    back into shares: pP + pD = (se/100)^2 n + (NPS/100)^2 and pP - pD = NPS/100.
 
     References
     ----------
     Rocks, B. (2016). Interval estimation for the "net promoter score". The American
-    Statistician, 70(4), 365-372 (variance of the NPS).
+    Statistician, 70(4), 365-372.
+    Agresti, A., & Caffo, B. (2000). Simple and effective confidence intervals for proportions
+    and differences of proportions result from adding two successes and two failures.
+    The American Statistician, 54(4), 280-288.
 
     Examples
     --------
     >>> c = compare_nps(nps_from_counts(20, 30, 50), nps_from_counts(30, 30, 40))
     >>> c.difference, round(c.z, 2), round(c.p_value, 3)
-    (20.0, 1.75, 0.079)
+    (20.0, 1.73, 0.083)
     """
     confidence = check_confidence(confidence)
-    estimates = []
+    counts = []
     for label, sample in (("a", a), ("b", b)):
         estimate = sample if isinstance(sample, Estimate) else nps(sample)
         if estimate.n == 0:
             raise ValueError(f"sample {label} has no non-missing scores to compare")
-        estimates.append(estimate)
-    first, second = estimates
-    out = difference_test(first.value - second.value, first.se, second.se, confidence)
+        counts.append(_counts_of(estimate))
+    out = nps_difference_test(counts[0], counts[1], confidence)
     return Comparison(float(out["difference"]), float(out["low"]), float(out["high"]),
                       float(out["statistic"]), float(out["p_value"]))
+
+
+def _counts_of(estimate: Estimate) -> tuple[float, float, float]:
+    """(Effective) detractors, passives and promoters behind an NPS estimate, from value, se and n."""
+    n = estimate.n if estimate.n_eff is None else estimate.n_eff
+    net = estimate.value / 100
+    either = min(max((estimate.se / 100) ** 2 * n + net * net, abs(net)), 1.0)
+    promoters, detractors = n * (either + net) / 2, n * (either - net) / 2
+    # Round to whole counts when they are whole up to floating-point crumbs (unweighted estimates).
+    promoters, detractors = (float(np.round(x)) if abs(x - np.round(x)) < 1e-9 else x for x in (promoters, detractors))
+    return detractors, n - detractors - promoters, promoters
 
 
 def value_weighted_nps(scores: Sequence[float], customer_value: Sequence[float],

@@ -15,13 +15,22 @@ from collections.abc import Sequence
 import numpy as np
 
 from analysis._intervals import mean_arrays, share_arrays
-from analysis._validation import check_confidence, check_scale, check_top, clean_scores
+from analysis._validation import check_confidence, check_scale, check_top, clean_scores, describe
 from analysis.estimates import Estimate
 
 
 def _estimate(arrays: dict[str, np.ndarray], n: int) -> Estimate:
     return Estimate(float(arrays["value"]), float(arrays["low"]), float(arrays["high"]),
                     float(arrays["se"]), int(n))
+
+
+def _whole_count(value: object, name: str) -> int:
+    """A count given as a whole number >= 0 (2.0 is accepted, 2.5, NaN, True or "2" are not)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a whole number >= 0, got {describe(value)}")
+    if not (np.isfinite(value) and value >= 0 and float(value).is_integer()):
+        raise ValueError(f"{name} must be a whole number >= 0, got {describe(value)}")
+    return int(value)
 
 
 def csat(scores: Sequence[float], scale: tuple[int, int] = (1, 5), top: int = 2,
@@ -189,9 +198,10 @@ def share_from_counts(successes: int, n: int, confidence: float = 0.95) -> Estim
     >>> estimate.value, round(estimate.low, 1), round(estimate.high, 1), estimate.n
     (75.0, 30.1, 95.4, 4)
     """
-    check_confidence(confidence)
-    if isinstance(successes, bool) or isinstance(n, bool) or not 0 <= int(successes) <= int(n):
-        raise ValueError(f"successes must be between 0 and n, got {successes!r} of {n!r}")
+    confidence = check_confidence(confidence)
+    successes, n = _whole_count(successes, "successes"), _whole_count(n, "n")
+    if successes > n:
+        raise ValueError(f"successes must be between 0 and n, got {successes} of {n}")
     if n == 0:
         return Estimate(float("nan"), float("nan"), float("nan"), float("nan"), 0)
     return _estimate(share_arrays(np.array(float(successes)), np.array(float(n)), confidence), n)

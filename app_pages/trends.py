@@ -37,7 +37,8 @@ def flag_falling_segments(histogram: pd.DataFrame, table: pd.DataFrame, split: s
     A segment is flagged when (a) its recent periods (the last `recent_periods`) are significantly
     below its earlier periods, (b) its latest period's unhappy share is above the upper control
     limit, or (c) its latest change versus the period before is significantly negative. The p-values
-    of (a) and (c) are Benjamini-Hochberg adjusted across segments. Groups under `min_n` are not judged.
+    of (a) and (c) are Benjamini-Hochberg adjusted across segments. Groups under `min_n` are not judged,
+    and a comparison is made only when both of its sides have at least `min_n` answers.
     """
     periods = np.sort(table.index.get_level_values("period").unique())
     if len(periods) <= recent_periods:
@@ -46,10 +47,14 @@ def flag_falling_segments(histogram: pd.DataFrame, table: pd.DataFrame, split: s
     recent = period_starts(histogram["period"], alias) >= cutoff
     pooled = histogram.assign(period=np.where(recent, "2 recent", "1 earlier"))
     shift = trend(pooled, period=None, metric=choice.metric, scale=choice.scale, by=split)
+    # Every comparison needs the minimum n on both of its sides, not only on the latest one.
+    shift = shift.assign(before_n=shift["n"].groupby(level=split, observed=True).shift(1))
     shift = shift.xs("2 recent", level="period") if "2 recent" in shift.index.get_level_values("period") else shift.iloc[:0]
-    shift = shift[(shift["n"] >= min_n) & shift["change_p_value"].notna()]
+    shift = shift[(shift["n"] >= min_n) & (shift["before_n"] >= min_n) & shift["change_p_value"].notna()]
+    table = table.assign(previous_n=table["n"].groupby(level=split, observed=True).shift(1))
     latest = table.groupby(level=split, observed=True).tail(1).reset_index(level="period")
     latest = latest[latest["n"] >= min_n]
+    latest.loc[~(latest["previous_n"] >= min_n), ["change", "change_p_value"]] = np.nan
 
     rows = pd.DataFrame(index=sorted(set(latest.index) | set(shift.index)))
     rows.index.name = split

@@ -165,26 +165,36 @@ def test_weights_are_validated_where_the_score_is_present():
         nps([10, 0], weights=[0, 0])
 
 
-def test_compare_nps_matches_hand_z_test():
-    # hand: a = 50/30/20 -> 30, var .61; b = 40/30/30 -> 10, var .4 + .3 - .01 = .69;
-    # z = 20 / (100*sqrt(.61/100 + .69/100)) = 20/11.402 = 1.7541, p = 2*(1 - Phi(1.7541)) = .0794
+def test_compare_nps_matches_hand_adjusted_wald_test():
+    # hand (Rocks 2016 pseudo-observations 0.75 / 1.5 / 0.75 in each sample, Agresti & Caffo 2000
+    # sum of adjusted variances): a = 20/30/50 -> d' 20.75, q' 50.75 of 103: NPS' = .291262,
+    # v' = (.694175 - .084834)/103 = .0059159; b = 30/30/40 -> d' 30.75, q' 40.75: NPS' = .097087,
+    # v' = (.694175 - .009426)/103 = .0066480; se' = 100 sqrt(.0125639) = 11.2089,
+    # z = 19.4175 / 11.2089 = 1.7323, p = 2 (1 - Phi(1.7323)) = .0832
     comparison = compare_nps(scores_from_counts(20, 30, 50), scores_from_counts(30, 30, 40))
-    assert comparison.difference == pytest.approx(20.0)
-    assert comparison.z == pytest.approx(1.7541, abs=1e-4)
-    assert comparison.p_value == pytest.approx(0.0794, abs=1e-4)
-    # interval: 20 -/+ 1.96*11.402 = [-2.35, 42.35]
-    assert (comparison.low, comparison.high) == pytest.approx((-2.35, 42.35), abs=0.01)
+    assert comparison.difference == pytest.approx(20.0)  # the observed difference, as shown
+    assert comparison.z == pytest.approx(1.7323, abs=1e-4)
+    assert comparison.p_value == pytest.approx(0.0832, abs=1e-4)
+    # interval: 19.4175 -/+ 1.96 * 11.2089 = [-2.55, 41.39]
+    assert (comparison.low, comparison.high) == pytest.approx((-2.55, 41.39), abs=0.01)
 
 
-def test_compare_nps_agrees_with_brute_force_variances():
+def test_compare_nps_agrees_with_brute_force_adjusted_variances():
     rng = np.random.default_rng(11)
     a, b = rng.integers(0, 11, 300), rng.integers(3, 11, 250)
     code = lambda s: np.where(s >= 9, 1.0, np.where(s <= 6, -1.0, 0.0))  # noqa: E731
-    se = 100 * math.sqrt(np.var(code(a)) / len(a) + np.var(code(b)) / len(b))  # ddof=0: population variance
-    difference = 100 * (code(a).mean() - code(b).mean())
+    # brute force: the answers plus 0.75 detractor, 1.5 passive, 0.75 promoter as weighted rows
+    def adjusted(sample):
+        values = np.r_[code(sample), -1.0, 0.0, 1.0]
+        weights = np.r_[np.ones(len(sample)), 0.75, 1.5, 0.75]
+        mean = np.average(values, weights=weights)
+        return mean, np.average((values - mean) ** 2, weights=weights) / weights.sum()
+    (mean_a, var_a), (mean_b, var_b) = adjusted(a), adjusted(b)
+    z = (mean_a - mean_b) / math.sqrt(var_a + var_b)
     comparison = compare_nps(a, b)
-    assert comparison.z == pytest.approx(difference / se)
-    assert comparison.p_value == pytest.approx(2 * stats.norm.sf(abs(difference / se)))
+    assert comparison.difference == pytest.approx(100 * (code(a).mean() - code(b).mean()))
+    assert comparison.z == pytest.approx(z)
+    assert comparison.p_value == pytest.approx(2 * stats.norm.sf(abs(z)))
 
 
 def test_compare_nps_accepts_estimates_and_refuses_empty_samples():
