@@ -38,7 +38,12 @@ Over periods and groups:
 - ``trend(histograms, period="M", metric="nps", scale=None, top=None, by=None,
   period_column="period", confidence=0.95, sigma=3) -> DataFrame``
 - ``by_segment(histograms, by, metric="nps", scale=None, top=None, min_n=30,
-  confidence=0.95) -> DataFrame``
+  confidence=0.95) -> DataFrame`` (small segments suppressed, with complementary suppression)
+
+Disclosure control:
+
+- ``protect(cells, measures, lines) -> Series``: primary and complementary suppression of a
+  table whose line totals are published (one-way and two-way tables alike)
 
 Score histograms
 ----------------
@@ -70,6 +75,7 @@ Metrics (`metric=`): "nps"; "csat" (top-box share in percent, scale (1, 5), top 
 
 from analysis.control import p_chart
 from analysis.correlations import key_drivers_from_moments, moments_to_correlations
+from analysis.disclosure import protect
 from analysis.drivers import key_drivers
 from analysis.estimates import Comparison, Estimate, Reliability, ValueWeightedNPS
 from analysis.groups import adjust_p_values, by_segment, trend
@@ -84,6 +90,6 @@ __all__ = [
     "Comparison", "Estimate", "Reliability", "ValueWeightedNPS",
     "adjust_p_values", "agree_share", "by_segment", "ces", "compare_means", "compare_nps", "cronbach_alpha", "csat",
     "key_drivers", "key_drivers_from_moments", "mean_from_moments", "mean_score", "moments_to_correlations",
-    "nps", "nps_from_counts", "p_chart", "rake", "satisfaction_index", "share_from_counts", "trend", "value_weighted_nps",
+    "nps", "nps_from_counts", "p_chart", "protect", "rake", "satisfaction_index", "share_from_counts", "trend", "value_weighted_nps",
     "value_weighted_nps_from_sums",
 ]

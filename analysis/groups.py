@@ -22,6 +22,7 @@ from statsmodels.stats.multitest import multipletests
 
 from analysis._validation import check_columns, check_confidence
 from analysis.control import control_limits
+from analysis.disclosure import COMPLEMENTARY, protect
 from analysis.histograms import counts_of, difference_arrays, estimate_arrays, group_statistics, metric_spec
 
 ESTIMATE_COLUMNS = ["value", "low", "high", "se", "spread"]
@@ -195,8 +196,11 @@ def by_segment(histograms: pd.DataFrame, by: str | Sequence[str], metric: str = 
 
         - ``value``, ``low``, ``high``, ``se``, ``spread`` (standard deviation of the answers for
           mean metrics, else NaN) and ``n``.
-        - ``suppressed``: n < min_n. Value, interval, se, spread and every comparison are NaN,
-          since a figure on a handful of answers misleads (and the difference would reveal it).
+        - ``suppressed``: n < min_n, or hidden by complementary suppression (``complementary``
+          True) because otherwise the total and the other segments would give a small one away
+          (see `analysis.disclosure.protect`: the hidden segments together reach min_n). Value,
+          interval, se, spread and every comparison are NaN, since a figure on a handful of
+          answers misleads (and the difference would reveal it).
         - ``directional``: min_n <= n < 2 min_n, shown but to be read as a hint only.
         - ``difference``, ``difference_low``, ``difference_high``: segment minus the rest of the
           population (all other segments together) with its interval.
@@ -221,12 +225,12 @@ def by_segment(histograms: pd.DataFrame, by: str | Sequence[str], metric: str = 
     >>> histograms = pd.DataFrame({"region": ["N", "N", "S", "S", "E", "E"],
     ...                            "score": [10, 0, 10, 0, 10, 0], "count": [30, 70, 70, 30, 5, 5]})
     >>> table = by_segment(histograms, "region", min_n=30)
-    >>> table[["value", "n", "suppressed", "directional"]]
-            value    n  suppressed  directional
+    >>> table[["value", "n", "suppressed", "complementary"]]
+            value    n  suppressed  complementary
     region
-    E         NaN   10        True        False
-    N       -40.0  100       False        False
-    S        40.0  100       False        False
+    E         NaN   10        True          False
+    N         NaN  100        True           True
+    S        40.0  100       False          False
     """
     confidence = check_confidence(confidence)
     spec = metric_spec(metric, scale, top)
@@ -242,9 +246,13 @@ def by_segment(histograms: pd.DataFrame, by: str | Sequence[str], metric: str = 
     difference = difference_arrays(estimates, counts_of(statistics), estimate_arrays(rest, spec, confidence),
                                    counts_of(rest), spec, confidence)
 
-    suppressed = n < min_n
     table = pd.DataFrame({**{name: estimates[name] for name in ESTIMATE_COLUMNS}, "n": n}, index=statistics.index)
+    # Hiding only the small segments would let the total (or any segment's rest) give them away:
+    # complementary suppression hides more until the hidden ones together reach min_n.
+    reasons = protect(table[["n"]].reset_index(drop=True), [("n", min_n)], lines=[[]]).to_numpy()
+    suppressed = (reasons != "") | (n < min_n)
     table["suppressed"] = suppressed
+    table["complementary"] = reasons == COMPLEMENTARY
     table["directional"] = (n >= min_n) & (n < 2 * min_n)
     table["difference"] = difference["difference"]
     table["difference_low"] = difference["low"]

@@ -122,11 +122,14 @@ def test_by_segment_suppresses_small_segments_and_marks_directional_ones():
     histograms = segments({"a": (9, 10, 10), "b": (10, 10, 10), "c": (19, 20, 20), "d": (20, 20, 20)})
     table = by_segment(histograms, "segment", min_n=30)
     assert table["n"].tolist() == [29, 30, 59, 60]
-    assert table["suppressed"].tolist() == [True, False, False, False]
+    # a alone would be the total minus b, c and d: b (the next smallest) is hidden too
+    assert table["suppressed"].tolist() == [True, True, False, False]
+    assert table["complementary"].tolist() == [False, True, False, False]
     assert table["directional"].tolist() == [False, True, True, False]
-    hidden = table.loc["a", ["value", "low", "high", "difference", "p_value", "p_adjusted"]]
-    assert hidden.isna().all()
-    assert table.loc["b", "value"] == pytest.approx(0.0)  # hand: 10 promoters - 10 detractors of 30
+    hidden = table.loc[["a", "b"], ["value", "low", "high", "difference", "p_value", "p_adjusted"]]
+    assert hidden.isna().all().all()
+    assert table.loc["c", "value"] == pytest.approx(100 / 59)  # hand: (20 promoters - 19 detractors) / 59
+    assert table.loc["d", "value"] == pytest.approx(0.0)  # hand: 20 promoters - 20 detractors of 60
 
 
 def test_by_segment_difference_is_against_the_rest_of_the_population():

@@ -121,3 +121,16 @@ def test_compare_nps_of_a_weighted_estimate_uses_its_effective_size():
     # An Estimate carries shares through value and se: 20/30/50 rebuilt exactly
     assert compare_nps(nps_from_counts(20, 30, 50), nps_from_counts(30, 30, 40)) == compare_nps(
         [0] * 20 + [8] * 30 + [10] * 50, [0] * 30 + [8] * 30 + [10] * 40)
+
+
+def test_a_suppressed_segment_cannot_be_recovered_from_the_others_difference():
+    # finding 3: with two segments, x's value minus x's difference from the rest was y's NPS (-80)
+    histograms = pd.DataFrame({"segment": ["x", "x", "y", "y"], "score": [10, 0, 10, 0], "count": [30, 20, 1, 9]})
+    table = by_segment(histograms, "segment", min_n=30)
+    shown = table.drop(columns=["n", "suppressed", "complementary", "directional"])
+    assert shown.isna().all().all()  # with y hidden, x is the total less y: both hidden
+    # with three segments, the hidden ones together reach min_n, so no figure isolates y
+    histograms = pd.concat([histograms, pd.DataFrame({"segment": ["z", "z"], "score": [10, 0], "count": [25, 15]})])
+    table = by_segment(histograms, "segment", min_n=30)
+    assert table["suppressed"].tolist() == [False, True, True]
+    assert table.loc[table["suppressed"], "n"].sum() >= 30
