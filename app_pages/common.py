@@ -10,7 +10,7 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from survey.people import access, privacy
-from survey.storage import db, queries
+from survey.storage import db, queries, scope_counts
 from survey.people.access import Actor
 from survey.storage.filters import DIMENSIONS, Filters
 from survey.bootstrap import prepare_database
@@ -24,7 +24,7 @@ FILTER_CHANNELS = "filter_channels"
 FILTER_SEGMENT = "filter_segment_{}"
 SIDEBAR_SEGMENTS = ("region", "tier", "industry")
 ACTOR = "actor"  # the signed-in Actor, set by the sign-in page (or from the SSO identity) in app.py
-MIN_N_DEFAULT = 30
+MIN_N_DEFAULT = 30  # a page's minimum n before the floor (see app_pages.figures.page_min_n)
 
 
 @st.cache_resource(show_spinner="Preparing the database (first start adds demo data)...")
@@ -187,6 +187,34 @@ def histogram(filters: Filters, question_key: str, period: str | None = None, by
     small groups of anonymous surveys hidden)."""
     frame = _histogram(db.database_url(), filters, question_key, period, tuple(by))
     return small_groups_hidden(frame, filters, [*by, *(["period"] if period else [])], "count")
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _outside_scope(url: str, filters: Filters, question_key: str, actor: Actor, period: str | None,
+                   by: tuple[str, ...]) -> pd.DataFrame:
+    return scope_counts.outside_scope(engine_for(url), filters, question_key, actor, period, by)
+
+
+def outside_scope(filters: Filters, question_key: str, actor: Actor, period: str | None = None,
+                  by: tuple[str, ...] = ()) -> pd.DataFrame | None:
+    """People outside `actor`'s scope behind each group of `histogram(filters, question_key, period, by)`
+    (column `outside`); None for a viewer who sees every customer (nothing to count)."""
+    if actor is None or actor.sees_every_customer:
+        return None
+    return _outside_scope(db.database_url(), filters, question_key, actor, period, tuple(by))
+
+
+def outside_for(cells: pd.DataFrame, counts: pd.DataFrame | None, keys: list[str]) -> pd.Series | None:
+    """The `outside` count of each row of `cells`, matched on `keys` (0 where the count has no row)."""
+    if counts is None:
+        return None
+    if not keys:
+        total = int(counts["outside"].sum()) if len(counts) else 0
+        return pd.Series(total, index=cells.index)
+    left = cells[keys].astype(str).reset_index(drop=True)
+    right = counts.assign(**{key: counts[key].astype(str) for key in keys})
+    merged = left.merge(right[[*keys, "outside"]], on=keys, how="left")
+    return pd.Series(merged["outside"].fillna(0).astype(int).to_numpy(), index=cells.index)
 
 
 def histogram_total(filters: Filters, question_key: str) -> pd.DataFrame:

@@ -2,19 +2,27 @@
 
 One query counts the scores per (segment, month, score) in the database; the table, the recent
 window and the month-by-segment heatmap are all `analysis.by_segment` / `analysis.trend` over
-that histogram. Small segments are suppressed or marked directional; differences from the rest
-are Benjamini-Hochberg adjusted across segments.
+that histogram. Every table passes through `app_pages.figures.publish` before it is shown or
+downloaded: small segments are suppressed (with complementary suppression over the published
+totals, and a field manager's scope) or marked directional.
+
+Multiplicity: each table is one family. The segment table's differences from the rest are
+Benjamini-Hochberg adjusted across its segments; the recent-change table's two kinds of test
+(against the rest, against its own past) are adjusted together across segments; the heatmap's
+cells are adjusted together across every segment and month shown.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import timedelta
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from analysis import adjust_p_values, by_segment, trend
-from app_pages import common, report
+from app_pages import common, figures, report
 from survey.people import access
 from app_pages.metrics import MetricChoice, metric_choices
 from app_pages.text import plain
@@ -25,10 +33,27 @@ HEATMAP_MONTHS = 6
 RECENT_MONTHS_DEFAULT = 4
 
 
+# Every figure of a segment that disclosure control may hide.
+FIGURES = ["value", "low", "high", "se", "spread", "difference", "difference_low", "difference_high", "p_value",
+           "p_adjusted"]
+
+
 def status(table: pd.DataFrame) -> pd.Series:
-    """"suppressed" (n < min n), "directional" (n < 2 min n) or "" per segment."""
-    return pd.Series(["suppressed" if s else "directional" if d else ""
-                      for s, d in zip(table["suppressed"], table["directional"])], index=table.index)
+    """The published status ("suppressed ...") or "directional" (n < 2 min n) or "" per segment."""
+    published = table["status"] if "status" in table.columns else pd.Series("", index=table.index)
+    return pd.Series([p if p.startswith("suppressed") else "suppressed" if s else "directional" if d else ""
+                      for p, s, d in zip(published.astype(str), table["suppressed"], table["directional"])],
+                     index=table.index)
+
+
+def published_segments(table: pd.DataFrame, min_n: int, outside: pd.Series | None = None,
+                       figures_to_hide: list[str] = FIGURES) -> figures.Published:
+    """`by_segment`'s table through the publishing layer: one line (the total over the segments)."""
+    published = figures.publish(table.assign(status=""), figures_to_hide, min_n, lines=[[]], outside=outside,
+                                hidden=table["suppressed"])
+    frame = published.table
+    frame["suppressed"] = frame["status"].astype(str).str.startswith("suppressed")
+    return published
 
 
 def segment_table(histogram: pd.DataFrame, dimension: str, choice: MetricChoice, min_n: int) -> pd.DataFrame:
@@ -78,11 +103,16 @@ def months_of(histogram: pd.DataFrame) -> list[str]:
 
 
 def recent_change(histogram: pd.DataFrame, dimension: str, choice: MetricChoice, min_n: int,
-                  months: list[str]) -> pd.DataFrame:
-    """Each segment over the recent `months` against the rest (BH-adjusted) and against its own past."""
+                  months: list[str], outside_recent: pd.DataFrame | None = None,
+                  outside_before: pd.DataFrame | None = None) -> tuple[pd.DataFrame, str]:
+    """Each segment over the recent `months` against the rest and against its own past, published;
+    the p-values of both kinds are Benjamini-Hochberg adjusted together (one family). Returns the
+    table and the line saying what was hidden."""
     recent = histogram["period"].isin(months)
     counts = histogram[recent].groupby([dimension, "score"], as_index=False)["count"].sum()
     table = by_segment(counts, dimension, metric=choice.metric, scale=choice.scale, min_n=min_n)
+    published = published_segments(table, min_n, common.outside_for(table.reset_index(), outside_recent, [dimension]))
+    table = published.table
     windows = (histogram.assign(window=recent.map({True: "recent", False: "before"}))
                .groupby([dimension, "window", "score"], as_index=False)["count"].sum())
     change = trend(windows, period=None, metric=choice.metric, scale=choice.scale, by=dimension,
@@ -95,16 +125,32 @@ def recent_change(histogram: pd.DataFrame, dimension: str, choice: MetricChoice,
     table["change_low"] = after["change_low"].reindex(table.index)
     table["change_high"] = after["change_high"].reindex(table.index)
     table["change_p_value"] = after["change_p_value"].reindex(table.index)
-    small = table["suppressed"] | (table["before_n"] < min_n)
-    table.loc[small, ["before", "change", "change_low", "change_high", "change_p_value"]] = float("nan")
-    # Against its own past, adjusted across segments like the difference from the rest.
-    table["change_p_adjusted"] = adjust_p_values(table["change_p_value"])
-    return table
+    # The months before are a table of their own (their total is published too): small ones and
+    # complementary ones are hidden, and a change is shown only when both sides are.
+    before_cells = table.reset_index()[[dimension]].assign(n=table["before_n"].to_numpy(),
+                                                          before=table["before"].to_numpy())
+    before = figures.publish(before_cells, ["before"], min_n, lines=[[]], floor=published.floor,
+                             outside=common.outside_for(before_cells, outside_before, [dimension]),
+                             status_column=None)
+    before_hidden = before.table["before"].isna().to_numpy()
+    table["before"] = before.table["before"].to_numpy()
+    small = table["suppressed"].to_numpy() | before_hidden
+    table.loc[small, ["change", "change_low", "change_high", "change_p_value"]] = float("nan")
+    # One family: the differences from the rest and the changes against the own past, together.
+    both = adjust_p_values(pd.concat([table["p_value"], table["change_p_value"]], ignore_index=True))
+    table["p_adjusted"] = both.iloc[:len(table)].to_numpy()
+    table["change_p_adjusted"] = both.iloc[len(table):].to_numpy()
+    notes = [note for note in (published.note("segment"), before.note("segment").replace("Hidden:", "Before the window, hidden:")) if note]
+    return table, " ".join(notes)
 
 
 def monthly_heatmap_data(histogram: pd.DataFrame, dimension: str, choice: MetricChoice, min_n: int,
-                         months: list[str]) -> pd.DataFrame:
-    """`by_segment` per month (each month's segments against that month's rest), long format."""
+                         months: list[str], window: list[str] | None = None,
+                         outside: pd.DataFrame | None = None) -> tuple[pd.DataFrame, str]:
+    """`by_segment` per month (each month's segments against that month's rest), long format, published
+    as a two-way table: each month's total, each segment's total over the months shown and over the
+    recent `window` are lines of the complementary suppression. The p-values of every cell shown are
+    Benjamini-Hochberg adjusted together (one family: the whole heatmap)."""
     frames = []
     for month in months:
         counts = histogram[histogram["period"] == month]
@@ -114,13 +160,22 @@ def monthly_heatmap_data(histogram: pd.DataFrame, dimension: str, choice: Metric
                            metric=choice.metric, scale=choice.scale, min_n=min_n)
         frames.append(table.reset_index().assign(month=month))
     if not frames:
-        return pd.DataFrame()
-    data = pd.concat(frames, ignore_index=True).rename(columns={dimension: "segment"})
+        return pd.DataFrame(), ""
+    data = pd.concat(frames, ignore_index=True)
+    data["in_window"] = data["month"].isin(window or [])
+    published = figures.publish(data.assign(status=""), FIGURES, min_n,
+                                lines=[["month"], [dimension], [dimension, "in_window"]],
+                                outside=common.outside_for(data.rename(columns={"month": "period"}), outside,
+                                                           [dimension, "period"]),
+                                hidden=data["suppressed"])
+    data = published.table.rename(columns={dimension: "segment"})
+    data["suppressed"] = data["status"].astype(str).str.startswith("suppressed")
     data["segment"] = data["segment"].astype(str)
+    data["p_adjusted"] = adjust_p_values(data["p_value"]).to_numpy()
     significant = data["p_adjusted"] < SIGNIFICANCE
-    data["label"] = [("n<" + str(min_n)) if s else choice.format(v) + ("*" if sig else "")
+    data["label"] = [("hidden" if s else choice.format(v) + ("*" if sig else ""))
                      for s, v, sig in zip(data["suppressed"], data["value"], significant)]
-    return data
+    return data.drop(columns=["in_window"]), published.note("cell")
 
 
 def heatmap(data: pd.DataFrame, choice: MetricChoice, dimension: str) -> alt.LayerChart:
@@ -138,7 +193,7 @@ def heatmap(data: pd.DataFrame, choice: MetricChoice, dimension: str) -> alt.Lay
 
 
 def render() -> None:
-    common.page_actor(access.READ_AGGREGATES)
+    actor = common.page_actor(access.READ_AGGREGATES)
     filters = common.global_filters()
     st.title("Segments")
     if filters is None:
@@ -152,9 +207,8 @@ def render() -> None:
     dimension = left.selectbox("Split by", list(DIMENSIONS), format_func=lambda name: DIMENSIONS[name].label,
                                key="segments_dimension")
     choice = middle.selectbox("Metric", choices, format_func=lambda c: c.label, key="segments_metric")
-    min_n = int(right.number_input("Minimum n", min_value=1, value=common.MIN_N_DEFAULT, step=1,
-                                   key="segments_min_n",
-                                   help="Segments with fewer answers are suppressed; under twice this, directional."))
+    min_n = figures.min_n_input(right, "segments_min_n",
+                                "Segments with fewer answers are suppressed; under twice this, directional.")
     histogram = common.histogram(filters, choice.key, period="month", by=(dimension,))
     if histogram.empty:
         st.info("No answers to this question in the selected filters.")
@@ -162,12 +216,16 @@ def render() -> None:
     histogram = histogram.assign(period=histogram["period"].astype(str))
 
     table = segment_table(histogram, dimension, choice, min_n)
+    published = published_segments(table, min_n, common.outside_for(
+        table.reset_index(), common.outside_scope(filters, choice.key, actor, None, (dimension,)), [dimension]))
+    table = published.table
     shown = display_table(table, dimension, choice)
     st.subheader(f"{plain(choice.label)} by {DIMENSIONS[dimension].label.lower()}")
     st.dataframe(highlight(shown), hide_index=True, width="stretch")
-    st.caption(f"95% intervals; difference from all other segments together, Benjamini-Hochberg adjusted "
-               f"across segments (highlighted when p < {SIGNIFICANCE}). Suppressed: n < {min_n}; "
-               f"directional: n < {2 * min_n}.")
+    st.caption(f"95% intervals; difference from all other segments together. One family: Benjamini-Hochberg "
+               f"adjusted across the segments of this table (highlighted when p < {SIGNIFICANCE}). "
+               f"Suppressed: n < {min_n}; directional: n < {2 * min_n}. "
+               + (published.note("segment") or "Nothing hidden."))
     st.download_button("Download the table (CSV)", common.table_csv(shown),
                        file_name=f"{filters.survey}-{choice.key}-by-{dimension}.csv", mime="text/csv")
 
@@ -181,7 +239,14 @@ def render() -> None:
     else:
         window = months[-recent_months:]
         span = f"{window[0]} to {window[-1]}"
-        recent = recent_change(histogram, dimension, choice, min_n, window)
+        window_start = pd.Period(window[0], freq="M").start_time.date()
+        recent_filters = dataclasses.replace(filters, start=max(filters.start or window_start, window_start))
+        before_filters = (dataclasses.replace(filters, end=window_start - timedelta(days=1))
+                          if not filters.start or filters.start < window_start else None)
+        recent, recent_note = recent_change(
+            histogram, dimension, choice, min_n, window,
+            common.outside_scope(recent_filters, choice.key, actor, None, (dimension,)),
+            common.outside_scope(before_filters, choice.key, actor, None, (dimension,)) if before_filters else None)
         differs = recent["p_adjusted"] < SIGNIFICANCE
         moved = recent["change_p_adjusted"] < SIGNIFICANCE
         flagged = recent[(differs | moved) & ~recent["suppressed"]]
@@ -211,18 +276,23 @@ def render() -> None:
             "change p (BH-adjusted)": recent["change_p_adjusted"].round(4).to_numpy(),
         })
         st.dataframe(recent_shown, hide_index=True, width="stretch")
+        st.caption("One family: the differences from the rest and the changes against the own months before, "
+                   "Benjamini-Hochberg adjusted together across segments. " + (recent_note or "Nothing hidden."))
         report.download_table(recent_shown, f"{filters.survey}-{choice.key}-{dimension}-recent-change.csv",
                               key="segments_recent_csv")
 
     heat_months = months[-HEATMAP_MONTHS:]
-    data = monthly_heatmap_data(histogram, dimension, choice, min_n, heat_months)
+    window = months[-recent_months:] if len(months) > recent_months else []
+    data, heat_note = monthly_heatmap_data(histogram, dimension, choice, min_n, heat_months, window,
+                                           common.outside_scope(filters, choice.key, actor, "month", (dimension,)))
     if not data.empty:
         st.subheader(f"Month by month, last {len(heat_months)} months")
         chart = heatmap(data, choice, dimension)
         st.altair_chart(chart, width="stretch")
         report.download_chart(chart, f"{filters.survey}-{choice.key}-{dimension}-by-month", key="segments_chart")
-        st.caption(f"* differs from the other segments that month (BH-adjusted p < {SIGNIFICANCE}); "
-                   f"n<{min_n}: suppressed.")
+        st.caption(f"* differs from the other segments that month (p < {SIGNIFICANCE}, one family: "
+                   f"Benjamini-Hochberg adjusted across every cell of the heatmap). "
+                   + (heat_note or "Nothing hidden."))
 
 
 render()

@@ -12,6 +12,7 @@
 | `SURVEY_INVITATION_QUIET_DAYS` | no new invitation to a survey within these days | 90                     |
 | `SURVEY_INVITATION_VALID_DAYS` | days a personal link stays valid                | 30                     |
 | `SURVEY_RETENTION_DAYS`        | personal data of customers inactive this long is erased by `retention apply` | 1095 (3 years) |
+| `SURVEY_MIN_N_FLOOR`           | smallest group any figure is published for; no page's "Minimum n" goes under it (at least 5) | 10 |
 
 Example:
     >>> settings = Settings.from_env({"SURVEY_PUBLIC_URL": "https://survey.example.com/"})
@@ -32,6 +33,8 @@ DEFAULT_PUBLIC_URL = "http://localhost:8501"
 DEFAULT_SECURITY = "starttls"
 DEFAULT_QUIET_DAYS = 90
 DEFAULT_VALID_DAYS = 30
+DEFAULT_MIN_N_FLOOR = 10
+SMALLEST_MIN_N_FLOOR = 5  # the anonymous-survey rule (privacy.ANONYMOUS_MIN_GROUP): never lower
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,12 @@ def retention_days(environ: Mapping[str, str] | None = None) -> int:
     from survey.people.privacy import DEFAULT_RETENTION_DAYS
 
     return _whole_number(environ, "SURVEY_RETENTION_DAYS", DEFAULT_RETENTION_DAYS, minimum=1)
+
+
+def min_n_floor(environ: Mapping[str, str] | None = None) -> int:
+    """The disclosure floor (`SURVEY_MIN_N_FLOOR`): no figure rests on fewer answers, and no figure a
+    field manager sees on fewer customers outside their scope, whatever a page's "Minimum n" says."""
+    return _whole_number(environ, "SURVEY_MIN_N_FLOOR", DEFAULT_MIN_N_FLOOR, minimum=SMALLEST_MIN_N_FLOOR)
 
 
 def smtp_settings(environ: Mapping[str, str] | None = None) -> SmtpSettings | None:

@@ -1,5 +1,6 @@
 """Storage: the engine and sessions (`db`), the typed models (`models`), the Alembic migrations,
-the dashboard's filters (`filters`) and its counting queries (`queries`).
+the dashboard's filters (`filters`), its counting queries (`queries`) and the counts of people
+outside a viewer's scope behind each aggregate (`scope_counts`).
 
 May import: `survey.messages`, `survey.definitions` (to read a stored definition back),
 `survey.people.access` (every query is scoped to the acting user) and, for the Overview's case

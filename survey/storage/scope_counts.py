@@ -1,0 +1,54 @@
+"""How many people outside a viewer's scope each aggregate rests on, counted in the database.
+
+A field manager may read the rows of their own customers. A figure over a group that holds their
+customers and one or two others is then no aggregate at all for them: subtracting what they can
+read leaves the others' answers. The publishing layer hides such a group unless the people
+outside the viewer's scope reach the disclosure floor; this module counts them, with the same
+groups and filters as `survey.storage.queries.histogram`.
+
+Example:
+    >>> from survey.storage.db import make_engine, upgrade
+    >>> from survey.people.access import Actor
+    >>> engine = make_engine("sqlite://"); upgrade(engine)
+    >>> outside_scope(engine, Filters("none"), "nps", Actor(7, "fm@example.com", "field_manager"))["outside"].tolist()
+    [0]
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import Engine, case, func, literal, select
+
+from survey.people.access import Actor
+from survey.storage import models
+from survey.storage.filters import DIMENSIONS, NOT_SET, Filters, answers_in_scope
+from survey.storage.queries import period_label
+
+
+def outside_scope(engine: Engine, filters: Filters, question_key: str, actor: Actor, period: str | None = None,
+                  by: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Per group of the histogram of `question_key`: the people outside `actor`'s scope who answered.
+
+    Columns: each dimension of `by`, `period` when given, then `outside`: distinct customers not
+    owned by the actor, plus every answer without a customer (an anonymous answer could be anyone).
+    For an actor who sees every customer the count is 0 and no query is made (empty frame).
+    """
+    columns = [*by, *(["period"] if period else []), "outside"]
+    if actor.sees_every_customer:
+        return pd.DataFrame(columns=columns)
+    for name in by:
+        if name not in DIMENSIONS:
+            raise ValueError(f"unknown segment dimension {name!r} (expected one of {', '.join(DIMENSIONS)})")
+    groups = [func.coalesce(DIMENSIONS[name].expression(), literal(NOT_SET)).label(name) for name in by]
+    if period is not None:
+        groups.append(period_label(engine, models.Answer.submitted_at, period).label("period"))
+    own = select(models.Customer.id).where(models.Customer.field_manager_id == actor.user_id).correlate(None)
+    others = func.count(func.distinct(case((models.Answer.customer_id.not_in(own), models.Answer.customer_id))))
+    anonymous = func.sum(case((models.Answer.customer_id.is_(None), 1), else_=0))
+    query = select(*groups, (others + func.coalesce(anonymous, 0)).label("outside")).select_from(models.Answer)
+    query = answers_in_scope(query, filters, models.Answer, by).where(
+        models.Answer.question_key == question_key, models.Answer.numeric_value.is_not(None))
+    query = query.group_by(*groups)
+    with engine.connect() as connection:
+        frame = pd.DataFrame(connection.execute(query).all(), columns=columns)
+    return frame.astype({"outside": int})
