@@ -2,7 +2,15 @@
 share, an optional target, and one segment dimension at a time, with falling segments flagged.
 
 Counts come from the database per day or month (cached loaders in `common`); `analysis.trend`
-aggregates them to the chosen period and computes intervals, changes and control limits.
+aggregates them to the chosen period and computes intervals, changes and control limits. The
+table goes through `app_pages.figures.publish` (segment-by-period cells, with each period's,
+each segment's and each segment's recent total as lines) before anything is drawn or downloaded.
+
+Multiplicity: the family is the flagged-segments table, every test that can flag a segment. The
+p-values of "recent below earlier" and "latest change" of all segments are Benjamini-Hochberg
+adjusted together; the control chart's 3-sigma limits (false alarm rate about 0.27% per point)
+are shown and listed but do not by themselves flag a segment. Period-on-period p-values in the
+table are single comparisons, unadjusted, and are labelled so.
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ import streamlit as st
 
 from analysis import adjust_p_values, trend
 from analysis.groups import period_starts
-from app_pages import common, report
+from app_pages import common, figures, report
 from app_pages.text import plain
 from survey.people import access
 from app_pages.metrics import MetricChoice, metric_choices
@@ -35,9 +43,10 @@ def flag_falling_segments(histogram: pd.DataFrame, table: pd.DataFrame, split: s
     """Segments where satisfaction is falling, with the reasons.
 
     A segment is flagged when (a) its recent periods (the last `recent_periods`) are significantly
-    below its earlier periods, (b) its latest period's unhappy share is above the upper control
-    limit, or (c) its latest change versus the period before is significantly negative. The p-values
-    of (a) and (c) are Benjamini-Hochberg adjusted across segments. Groups under `min_n` are not judged,
+    below its earlier periods, or (c) its latest change versus the period before is significantly
+    negative; (b) its latest period's unhappy share above the upper control limit is added as a
+    reason to a flagged segment but does not flag one alone (it is an unadjusted test). The p-values
+    of (a) and (c) of all segments are Benjamini-Hochberg adjusted together (one family). Groups under `min_n` are not judged,
     and a comparison is made only when both of its sides have at least `min_n` answers.
     """
     periods = np.sort(table.index.get_level_values("period").unique())
@@ -65,18 +74,26 @@ def flag_falling_segments(histogram: pd.DataFrame, table: pd.DataFrame, split: s
     rows["recent_value"] = shift["value"]
     rows["recent_n"] = shift["n"]
     rows["recent_vs_earlier"] = shift["change"]
-    rows["recent_p_adjusted"] = adjust_p_values(shift["change_p_value"]).reindex(rows.index)
-    rows["latest_change_p_adjusted"] = adjust_p_values(latest["change_p_value"].dropna()).reindex(rows.index)
+    # One family: both tests of every segment, adjusted together.
+    tests = pd.concat([shift["change_p_value"].rename(lambda key: ("recent", key)),
+                       latest["change_p_value"].dropna().rename(lambda key: ("latest", key))])
+    adjusted = adjust_p_values(tests.reset_index(drop=True))
+    adjusted.index = tests.index
+    rows["recent_p_adjusted"] = pd.Series({key: value for (kind, key), value in adjusted.items()
+                                           if kind == "recent"}, dtype=float).reindex(rows.index)
+    rows["latest_change_p_adjusted"] = pd.Series({key: value for (kind, key), value in adjusted.items()
+                                                  if kind == "latest"}, dtype=float).reindex(rows.index)
     above = (latest["bottom_share"] > latest["control_upper"]).reindex(rows.index, fill_value=False)
     reasons = []
     for segment, row in rows.iterrows():
         found = []
         if row["recent_p_adjusted"] < SIGNIFICANCE and row["recent_vs_earlier"] < 0:
             found.append(f"last {recent_periods} period(s) below the earlier ones")
-        if bool(above.get(segment, False)):
-            found.append("latest period's unhappy share above the control limit")
         if row["latest_change_p_adjusted"] < SIGNIFICANCE and row["latest_change"] < 0:
             found.append("significant fall in the latest period")
+        if found and bool(above.get(segment, False)):
+            # The control chart confirms; alone, one of many points beyond 3 sigma is no finding.
+            found.append("latest period's unhappy share above the control limit")
         reasons.append("; ".join(found))
     rows["reasons"] = reasons
     flagged = rows[rows["reasons"] != ""].reset_index()
@@ -135,14 +152,55 @@ def trend_table(filters: Filters, choice: MetricChoice, period: str, split: str 
     return histogram, table
 
 
+HIDDEN_FIGURES = ["value", "low", "high", "se", "spread", "bottom_share", "control_center", "control_lower",
+                  "control_upper", "change", "change_low", "change_high", "change_p_value"]
+CHANGES = ["change", "change_low", "change_high", "change_p_value"]
+
+
+def published_trend(table: pd.DataFrame, split: str | None, min_n: int, outside: pd.Series | None,
+                    recent_periods: int) -> figures.Published:
+    """The trend table through the publishing layer: per segment and period, with the lines whose
+    totals other views publish (each period over the segments, each segment over all periods and
+    over its recent periods, the whole); a change is hidden when either of its periods is."""
+    frame = table.reset_index()
+    periods = np.sort(frame["period"].unique())
+    frame["recent"] = frame["period"] >= periods[-recent_periods] if len(periods) else False
+    lines = [[split], ["period"], [split, "recent"], []] if split else [[]]
+    published = figures.publish(frame.assign(status=""), HIDDEN_FIGURES, min_n, lines, outside=outside)
+    hidden = published.table["status"].astype(str).str.startswith("suppressed")
+    shown = figures.hide_changes_from_hidden(published.table, hidden, [split] if split else [], CHANGES)
+    shown["out_of_control"] = shown["out_of_control"].where(~hidden, False)
+    return figures.Published(shown.drop(columns=["recent"]), published.hidden, published.min_n, published.floor)
+
+
+def outside_per_period(filters: Filters, choice: MetricChoice, actor, period: str, split: str | None,
+                       frame: pd.DataFrame) -> pd.Series | None:
+    """People outside a field manager's scope in each (segment, period) of `frame`. Counted per month
+    for months; for weeks the most on any one day, for quarters in any one month: a lower bound, so a
+    period is hidden whenever it might hold fewer than the floor (never shown when it should not be)."""
+    alias, counted_by = PERIODS[period]
+    counted_by = "month" if period == "quarter" else counted_by  # the tightest bound the counts allow
+    counts = common.outside_scope(filters, choice.key, actor, counted_by, (split,) if split else ())
+    if counts is None:
+        return None
+    counts = counts.assign(period=period_starts(counts["period"], alias)) if len(counts) else counts
+    keys = [*([split] if split else []), "period"]
+    if len(counts):
+        counts = counts.groupby(keys, as_index=False, observed=True)["outside"].max()
+    cells = frame.assign(period=pd.to_datetime(frame["period"]).astype(str))
+    counts = counts.assign(period=pd.to_datetime(counts["period"]).astype(str)) if len(counts) else counts
+    return common.outside_for(cells, counts if len(counts) else None, keys) if len(counts) else pd.Series(
+        0, index=frame.index)
+
+
 def render() -> None:
-    common.page_actor(access.READ_AGGREGATES)
+    actor = common.page_actor(access.READ_AGGREGATES)
     filters = common.global_filters()
     if filters is None:
         return
     summary = next(s for s in common.surveys() if s.slug == filters.survey)
     definition = common.latest_definition(filters.survey)
-    min_n = common.MIN_N_DEFAULT
+    min_n = figures.page_min_n()
     st.title("Trends")
     choices = metric_choices(definition)
     if not choices:
@@ -162,10 +220,11 @@ def render() -> None:
     if table.empty:
         st.info("No answers to this question in the selected filters.")
         return
-    frame = table.reset_index()
-    shown = frame[frame["n"] >= min_n]
-    hidden = len(frame) - len(shown)
-    note = f"{hidden} point(s) with fewer than {min_n} answers are not drawn." if hidden else ""
+    outside = outside_per_period(filters, choice, actor, period, split, table.reset_index())
+    published = published_trend(table, split, min_n, outside, RECENT_PERIODS[period])
+    frame = published.table
+    shown = frame[~frame["status"].astype(str).str.startswith("suppressed")]
+    note = (published.note("point") + " Hidden points are not drawn.") if published.hidden else ""
     pending = []  # report sections; charts are drawn only when the report is asked for
 
     st.subheader(f"{plain(choice.label)} by {period}")
@@ -191,12 +250,16 @@ def render() -> None:
 
     if split:
         st.subheader("Flagged segments")
-        flagged = flag_falling_segments(histogram, table, split, choice, PERIODS[period][0],
+        judged = frame.set_index([split, "period"])
+        flagged = flag_falling_segments(histogram, judged, split, choice, PERIODS[period][0],
                                         RECENT_PERIODS[period], min_n)
+        if not flagged.empty and outside is not None:
+            # The pooled windows are not counted per person outside the viewer's scope: values withheld.
+            flagged[["recent_value", "recent_vs_earlier"]] = np.nan
         explanation = (f"Falling: the last {RECENT_PERIODS[period]} {period}(s) significantly below the earlier "
-                       "ones, the latest unhappy share above its control limit, or a significant fall in the latest "
-                       f"period (p < {SIGNIFICANCE}, Benjamini-Hochberg adjusted across segments; groups under "
-                       f"n = {min_n} are not judged).")
+                       f"ones, or a significant fall in the latest period (p < {SIGNIFICANCE}; one family: both tests "
+                       "of every segment Benjamini-Hochberg adjusted together). The control limit is named when it "
+                       f"agrees but flags nothing alone. Comparisons need n = {min_n} on both sides.")
         if flagged.empty:
             st.success(f"No {DIMENSIONS[split].label.lower()} is flagged. " + explanation)
         else:
@@ -206,9 +269,11 @@ def render() -> None:
         pending.append(("Flagged segments", None, flagged, explanation))
 
     st.subheader("Table")
-    columns = [*([split] if split else []), "period", "value", "low", "high", "n", "change", "change_p_value",
-               "bottom_share", "control_lower", "control_upper", "out_of_control"]
+    columns = [*([split] if split else []), "period", "value", "low", "high", "n", "status", "change",
+               "change_p_value", "bottom_share", "control_lower", "control_upper", "out_of_control"]
     st.dataframe(frame[columns], hide_index=True, width="stretch")
+    st.caption("change_p_value: each period against the one before, a single comparison (not adjusted). "
+               + (published.note("point") or "Nothing hidden."))
     report.download_table(frame[columns], f"{filters.survey}-trend.csv", key="trends_table_csv")
     pending.append(("Table", None, frame[columns], ""))
 
