@@ -2,7 +2,14 @@
 
 Each tile shows its 95% interval and n; a change versus the equally long period just before is
 marked only when it is statistically significant. Counts come from the database (cached loaders in
-`common`), estimates from `analysis`; nothing loads answers.
+`common`), estimates from `analysis`; nothing loads answers. Tiles and the monthly table pass the
+publishing layer (`app_pages.figures`): under the minimum n, or (for a field manager) resting on
+1 to floor - 1 people outside their customers, a figure is hidden, and the months are one table
+with the headline tile as its total (complementary suppression). The response rate and the
+follow-up cases are not filtered by the sidebar's segments: their tiles say so.
+
+Multiplicity: each tile's change is one comparison of its own (no family across tiles is claimed);
+the monthly table's changes are single, unadjusted comparisons and are labelled so.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis import compare_means, mean_from_moments, trend
-from app_pages import common, report
+from app_pages import common, figures, report
 from survey.people import access
 from survey.people.privacy import ANONYMOUS_MIN_GROUP
 from app_pages.text import plain
@@ -42,6 +49,8 @@ class Figure:
     p_value: float = float("nan")
     unit: str = ""
     signed: bool = False
+    outside: int = 0  # people outside the viewer's scope behind the figure (field managers)
+    previous_outside: int = 0
 
 
 def previous_period(filters: Filters) -> Filters | None:
@@ -91,6 +100,10 @@ def tile_for(figure: Figure, min_n: int, anonymous: bool = False) -> report.Tile
     small = ANONYMOUS_MIN_GROUP if anonymous else 0
     number = f"{{:{'+' if figure.signed else ''}.1f}}"
     show = lambda value: number.format(value) + figure.unit  # noqa: E731
+    floor = figures.floor()
+    if 0 < figure.outside < floor:
+        return report.Tile(figure.label, "suppressed", f"rests on 1 to {floor - 1} people outside your own customers",
+                           figure.n if figure.n >= small or figure.n == 0 else None)
     if figure.n < min_n:
         # In an anonymous survey not even the count of a handful of answers is shown: it could be a person.
         return report.Tile(figure.label, "suppressed", f"too few answers to show a figure (minimum {min_n})",
@@ -99,7 +112,7 @@ def tile_for(figure: Figure, min_n: int, anonymous: bool = False) -> report.Tile
     if figure.previous_n == 0:
         return report.Tile(figure.label, show(figure.value), detail, figure.n,
                            note="no answers in the previous period to compare with")
-    if figure.previous_n < min_n:
+    if figure.previous_n < min_n or 0 < figure.previous_outside < floor:
         return report.Tile(figure.label, show(figure.value), detail, figure.n,
                            note="too few answers in the previous period to compare"
                                 + (f" (n = {figure.previous_n:,})" if figure.previous_n >= small else ""))
@@ -120,8 +133,22 @@ def render_tile(column, tile: report.Tile) -> None:
     column.caption(f"{tile.detail} · n = {tile.n_text}" + (f" · {tile.note}" if tile.note else ""))
 
 
-def headline_figures(filters: Filters, previous: Filters | None, definition) -> list[Figure]:
-    """NPS, CSAT, CES and the satisfaction index the survey declares (the first question of each)."""
+def headline_figures(filters: Filters, previous: Filters | None, definition, actor=None) -> list[Figure]:
+    """NPS, CSAT, CES and the satisfaction index the survey declares (the first question of each),
+    with the people outside `actor`'s scope behind each (0 for a viewer who sees every customer)."""
+    found = _headline_figures(filters, previous, definition)
+    keys = [*(q.key for metric in ("nps", "csat", "ces") for q in definition.metric_questions(metric)[:1]),
+            *([definition.metric_questions("index")[0].key] if definition.metric_questions("index") else [])]
+
+    def outside(scope, key):
+        counts = common.outside_scope(scope, key, actor) if scope is not None else None
+        return int(counts["outside"].sum()) if counts is not None and len(counts) else 0
+
+    return [dataclasses.replace(figure, outside=outside(filters, key), previous_outside=outside(previous, key))
+            for figure, key in zip(found, keys)]
+
+
+def _headline_figures(filters: Filters, previous: Filters | None, definition) -> list[Figure]:
     figures = []
 
     def histograms(key):
@@ -172,8 +199,27 @@ def monthly_metric(filters: Filters, definition) -> tuple[str, pd.DataFrame] | N
             if histogram.empty:
                 return None
             table = trend(histogram, period="M", metric=metric, scale=(question.scale.min, question.scale.max))
-            return name, table.reset_index()[["period", "value", "low", "high", "n", "change", "change_p_value"]]
+            frame = table.reset_index()[["period", "value", "low", "high", "n", "change", "change_p_value"]]
+            # Every month of the span is a row, those without answers too (n = 0), so none is skipped.
+            months = pd.date_range(frame["period"].min(), frame["period"].max(), freq="MS")
+            frame = frame.set_index("period").reindex(months).rename_axis("period").reset_index()
+            frame["n"] = frame["n"].fillna(0).astype(int)
+            return name, frame
     return None
+
+
+MONTHLY_FIGURES = ["value", "low", "high", "change", "change_p_value"]
+
+
+def published_months(frame: pd.DataFrame, min_n: int, outside: pd.Series | None) -> figures.Published:
+    """The monthly table through the publishing layer: one line, whose total is the headline tile;
+    a month's change is hidden with the month before it."""
+    published = figures.publish(frame.assign(status=""), MONTHLY_FIGURES, min_n, lines=[[]], outside=outside)
+    table = published.table
+    table.loc[table["n"] == 0, "status"] = "no answers"
+    hidden = table["status"].astype(str).str.startswith("suppressed") | (table["n"] == 0)
+    table = figures.hide_changes_from_hidden(table, hidden, [], ["change", "change_p_value"])
+    return figures.Published(table, published.hidden, published.min_n, published.floor)
 
 
 def metric_chart(frame: pd.DataFrame, name: str) -> alt.Chart:
@@ -216,18 +262,18 @@ def render() -> None:
         return
     summary = next(s for s in common.surveys() if s.slug == filters.survey)
     definition = common.latest_definition(filters.survey)
-    min_n = common.MIN_N_DEFAULT
+    min_n = figures.page_min_n()
     previous = previous_period(filters)
     st.title(plain(summary.title))
     period_text = (f"{filters.start} to {filters.end}, compared with {previous.start} to {previous.end}"
                    if previous else "all responses")
     st.caption(f"Touchpoint: {plain(summary.touchpoint) or 'not set'} · period {period_text} · "
-               f"figures under n = {min_n} are suppressed")
+               f"figures under n = {min_n} are suppressed (never under the floor of {figures.floor()})")
 
     prefetch(filters, previous, definition, actor)
-    figures = headline_figures(filters, previous, definition)
+    headline = headline_figures(filters, previous, definition, actor)
     anonymous = common.anonymous(filters.survey)
-    tiles = [tile_for(figure, min_n, anonymous) for figure in figures]
+    tiles = [tile_for(figure, min_n, anonymous) for figure in headline]
     columns = st.columns(max(len(tiles), 1))
     for column, tile in zip(columns, tiles):
         render_tile(column, tile)
@@ -236,17 +282,18 @@ def render() -> None:
     cases = common.follow_up_counts(filters.survey, actor)
     left, right = st.columns(2)
     if rate["invited"]:
-        left.metric("Response rate", f"{100 * rate['rate']:.1f}%")
-        left.caption(f"{int(rate['responded']):,} answered of {int(rate['invited']):,} invited (all invitations)")
+        left.metric("Response rate (whole survey)", f"{100 * rate['rate']:.1f}%")
+        left.caption(f"{int(rate['responded']):,} answered of {int(rate['invited']):,} invited: every invitation of "
+                     "the survey, not filtered by the sidebar")
     else:
-        left.metric("Response rate", "no invitations")
+        left.metric("Response rate (whole survey)", "no invitations")
         left.caption("No personal invitations were sent for this survey (open link or imported answers).")
-    right.metric("Open follow-up cases" if actor.sees_every_customer else "Your open follow-up cases",
-                 f"{cases['open']:,}")
-    right.caption(f"{cases['overdue']:,} overdue (past their due date) · open means not resolved, unreachable "
-                  "or declined")
+    right.metric("Open follow-up cases (whole survey)" if actor.sees_every_customer
+                 else "Your open follow-up cases (whole survey)", f"{cases['open']:,}")
+    right.caption(f"{cases['overdue']:,} overdue (past their due date) · not filtered by the sidebar · open means "
+                  "not resolved, unreachable or declined")
 
-    table = tiles_table(figures, tiles, anonymous)
+    table = tiles_table(headline, tiles, anonymous)
     report.download_table(table, f"{filters.survey}-overview.csv", key="overview_tiles_csv",
                           label="Download figures (CSV)")
 
@@ -255,9 +302,14 @@ def render() -> None:
     if monthly is not None:
         name, frame = monthly
         st.subheader(f"{name} by month")
-        shown = frame[frame["n"] >= min_n]
-        hidden = len(frame) - len(shown)
-        note = f"{hidden} month(s) with fewer than {min_n} answers are not drawn." if hidden else ""
+        key = next(q.key for metric in ("nps", "csat", "ces") for q in definition.metric_questions(metric)[:1])
+        counts = common.outside_scope(filters, key, actor, "month")
+        cells = frame.assign(period=frame["period"].dt.strftime("%Y-%m"))
+        published = published_months(frame, min_n, common.outside_for(cells, counts, ["period"]))
+        frame = published.table
+        shown = frame[frame["status"] == ""]
+        note = " ".join(part for part in (published.note("month"), "Hidden months are not drawn; changes are "
+                                          "single comparisons with the month before (not adjusted).") if part)
         chart = metric_chart(shown, name)
         st.altair_chart(chart, width="stretch")
         if note:

@@ -82,12 +82,12 @@ LAST_FOUR_MONTHS = (date(2026, 7, 1), date(2026, 10, 31))
 
 def test_overview_shows_each_declared_metric_response_rate_and_cases(demo_url, monkeypatch):
     app = page(demo_url, monkeypatch)
-    assert [m.label for m in app.metric] == ["NPS", "Satisfaction index (0-100)", "Response rate",
-                                             "Open follow-up cases"]
+    assert [m.label for m in app.metric] == ["NPS", "Satisfaction index (0-100)", "Response rate (whole survey)",
+                                             "Open follow-up cases (whole survey)"]
     app.sidebar.selectbox[0].set_value("post-support").run()
     assert not app.exception, app.exception
-    assert [m.label for m in app.metric] == ["CSAT (top two boxes)", "Effort score (mean, 1-7)", "Response rate",
-                                             "Open follow-up cases"]
+    assert [m.label for m in app.metric] == ["CSAT (top two boxes)", "Effort score (mean, 1-7)", "Response rate (whole survey)",
+                                             "Open follow-up cases (whole survey)"]
     assert [s.value for s in app.subheader] == ["CSAT (%) by month", "Responses by month and channel"]
 
 
@@ -208,9 +208,9 @@ def test_open_and_overdue_follow_up_cases_are_counted(tmp_path, monkeypatch):
         ("open", now - timedelta(days=2)), ("in_progress", now + timedelta(days=2)), ("open", None),
         ("resolved", now - timedelta(days=5)), ("declined", now - timedelta(days=5))])
     app = page(url, monkeypatch, dates=APRIL)
-    tile = next(m for m in app.metric if m.label == "Open follow-up cases")
+    tile = next(m for m in app.metric if m.label == "Open follow-up cases (whole survey)")
     assert tile.value == "3"
-    assert "1 overdue" in caption_of(app, "Open follow-up cases")
+    assert "1 overdue" in caption_of(app, "Open follow-up cases (whole survey)")
 
 
 def test_every_table_and_chart_has_a_download_and_the_csv_is_formula_safe(tmp_path, monkeypatch):
