@@ -164,7 +164,7 @@ def published_trend(table: pd.DataFrame, split: str | None, min_n: int, outside:
     over its recent periods, the whole); a change is hidden when either of its periods is."""
     frame = table.reset_index()
     periods = np.sort(frame["period"].unique())
-    frame["recent"] = frame["period"] >= periods[-recent_periods] if len(periods) else False
+    frame["recent"] = frame["period"] >= periods[-min(recent_periods, len(periods))] if len(periods) else False
     lines = [[split], ["period"], [split, "recent"], []] if split else [[]]
     published = figures.publish(frame.assign(status=""), HIDDEN_FIGURES, min_n, lines, outside=outside)
     hidden = published.table["status"].astype(str).str.startswith("suppressed")
