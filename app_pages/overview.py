@@ -308,8 +308,8 @@ def render() -> None:
         published = published_months(frame, min_n, common.outside_for(cells, counts, ["period"]))
         frame = published.table
         shown = frame[frame["status"] == ""]
-        note = " ".join(part for part in (published.note("month"), "Hidden months are not drawn; changes are "
-                                          "single comparisons with the month before (not adjusted).") if part)
+        note = ((published.note("month") + " Hidden months are not drawn. ") if published.hidden else "Nothing hidden. ") \
+            + "Changes are single comparisons with the month before (not adjusted)."
         chart = metric_chart(shown, name)
         st.altair_chart(chart, width="stretch")
         if note:

@@ -290,9 +290,10 @@ def render() -> None:
         chart = heatmap(data, choice, dimension)
         st.altair_chart(chart, width="stretch")
         report.download_chart(chart, f"{filters.survey}-{choice.key}-{dimension}-by-month", key="segments_chart")
-        st.caption(f"* differs from the other segments that month (p < {SIGNIFICANCE}, one family: "
+        st.caption(f"A cell marked with an asterisk differs from the other segments that month (p < {SIGNIFICANCE}, one family: "
                    f"Benjamini-Hochberg adjusted across every cell of the heatmap). "
                    + (heat_note or "Nothing hidden."))
 
 
-render()
+if __name__ == "__main__":  # Streamlit runs a page as __main__; importing it (tests) renders nothing
+    render()
