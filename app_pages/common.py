@@ -190,12 +190,12 @@ def histogram(filters: Filters, question_key: str, period: str | None = None, by
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def _outside_scope(url: str, filters: Filters, question_key: str, actor: Actor, period: str | None,
+def _outside_scope(url: str, filters: Filters, question_key: str | tuple[str, ...], actor: Actor, period: str | None,
                    by: tuple[str, ...]) -> pd.DataFrame:
     return scope_counts.outside_scope(engine_for(url), filters, question_key, actor, period, by)
 
 
-def outside_scope(filters: Filters, question_key: str, actor: Actor, period: str | None = None,
+def outside_scope(filters: Filters, question_key: str | tuple[str, ...], actor: Actor, period: str | None = None,
                   by: tuple[str, ...] = ()) -> pd.DataFrame | None:
     """People outside `actor`'s scope behind each group of `histogram(filters, question_key, period, by)`
     (column `outside`); None for a viewer who sees every customer (nothing to count)."""

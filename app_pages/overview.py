@@ -138,7 +138,8 @@ def headline_figures(filters: Filters, previous: Filters | None, definition, act
     with the people outside `actor`'s scope behind each (0 for a viewer who sees every customer)."""
     found = _headline_figures(filters, previous, definition)
     keys = [*(q.key for metric in ("nps", "csat", "ces") for q in definition.metric_questions(metric)[:1]),
-            *([definition.metric_questions("index")[0].key] if definition.metric_questions("index") else [])]
+            *([tuple(q.key for q in definition.metric_questions("index"))]
+              if definition.metric_questions("index") else [])]  # the index: responses answering every item
 
     def outside(scope, key):
         counts = common.outside_scope(scope, key, actor) if scope is not None else None

@@ -17,7 +17,8 @@ Example:
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import Engine, case, func, literal, select
+from sqlalchemy import Engine, and_, case, func, literal, select
+from sqlalchemy.orm import aliased
 
 from survey.people.access import Actor
 from survey.storage import models
@@ -25,14 +26,17 @@ from survey.storage.filters import DIMENSIONS, NOT_SET, Filters, answers_in_scop
 from survey.storage.queries import period_label
 
 
-def outside_scope(engine: Engine, filters: Filters, question_key: str, actor: Actor, period: str | None = None,
-                  by: tuple[str, ...] = ()) -> pd.DataFrame:
+def outside_scope(engine: Engine, filters: Filters, question_key: str | tuple[str, ...], actor: Actor,
+                  period: str | None = None, by: tuple[str, ...] = ()) -> pd.DataFrame:
     """Per group of the histogram of `question_key`: the people outside `actor`'s scope who answered.
 
     Columns: each dimension of `by`, `period` when given, then `outside`: distinct customers not
     owned by the actor, plus every answer without a customer (an anonymous answer could be anyone).
-    For an actor who sees every customer the count is 0 and no query is made (empty frame).
+    With several keys (the items of the satisfaction index), only responses that answered every
+    one count, as in `queries.index_moments`. For an actor who sees every customer the count is 0
+    and no query is made (empty frame).
     """
+    keys = (question_key,) if isinstance(question_key, str) else tuple(question_key)
     columns = [*by, *(["period"] if period else []), "outside"]
     if actor.sees_every_customer:
         return pd.DataFrame(columns=columns)
@@ -46,8 +50,12 @@ def outside_scope(engine: Engine, filters: Filters, question_key: str, actor: Ac
     others = func.count(func.distinct(case((models.Answer.customer_id.not_in(own), models.Answer.customer_id))))
     anonymous = func.sum(case((models.Answer.customer_id.is_(None), 1), else_=0))
     query = select(*groups, (others + func.coalesce(anonymous, 0)).label("outside")).select_from(models.Answer)
+    for number, key in enumerate(keys[1:]):
+        item = aliased(models.Answer, name=f"item_{number}")
+        query = query.join(item, and_(item.response_id == models.Answer.response_id, item.question_key == key,
+                                      item.numeric_value.is_not(None)))
     query = answers_in_scope(query, filters, models.Answer, by).where(
-        models.Answer.question_key == question_key, models.Answer.numeric_value.is_not(None))
+        models.Answer.question_key == keys[0], models.Answer.numeric_value.is_not(None))
     query = query.group_by(*groups)
     with engine.connect() as connection:
         frame = pd.DataFrame(connection.execute(query).all(), columns=columns)

@@ -46,6 +46,8 @@ def test_outside_scope_counts_distinct_customers_and_every_anonymous_answer(engi
                                            customer_id=None if index is None else customers[index].id,
                                            submitted_at=datetime(2026, month, 10, 9, tzinfo=timezone.utc))
                 response.answers.append(models.Answer(question_key="recommend", numeric_value=9))
+                if index in (2, 3):  # customers 2 and 3 also answer a second item
+                    response.answers.append(models.Answer(question_key="ease", numeric_value=4))
                 session.add(response)
         actor = Actor(own.id, own.email, "field_manager")
     by_region = outside_scope(engine, Filters("pulse"), "recommend", actor, by=("region",))
@@ -53,5 +55,8 @@ def test_outside_scope_counts_distinct_customers_and_every_anonymous_answer(engi
     assert dict(zip(by_region["region"], by_region["outside"])) == {"North": 1, "South": 2, "(not set)": 2}
     by_month = outside_scope(engine, Filters("pulse"), "recommend", actor, period="month")
     assert dict(zip(by_month["period"].astype(str), by_month["outside"])) == {"2026-01": 2, "2026-02": 3}
+    # both items (the satisfaction index): only responses answering both count
+    both = outside_scope(engine, Filters("pulse"), ("recommend", "ease"), actor, by=("region",))
+    assert dict(zip(both["region"], both["outside"])) == {"North": 1, "South": 1}
     everyone = Actor(None, "cli@example.com", "admin")
     assert outside_scope(engine, Filters("pulse"), "recommend", everyone, by=("region",)).empty
