@@ -285,7 +285,11 @@ def render() -> None:
     window = months[-recent_months:] if len(months) > recent_months else []
     data, heat_note = monthly_heatmap_data(histogram, dimension, choice, min_n, heat_months, window,
                                            common.outside_scope(filters, choice.key, actor, "month", (dimension,)))
-    if not data.empty:
+    if not data.empty and data["suppressed"].all():
+        st.subheader(f"Month by month, last {len(heat_months)} months")
+        st.info(f"Every cell of the month-by-segment table is hidden. {heat_note} Widen the filters or choose a "
+                "coarser split.")
+    elif not data.empty:
         st.subheader(f"Month by month, last {len(heat_months)} months")
         chart = heatmap(data, choice, dimension)
         st.altair_chart(chart, width="stretch")
