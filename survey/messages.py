@@ -83,7 +83,16 @@ ANONYMITY_FIXED = ("survey {slug!r} has responses: whether it is anonymous canno
                    "(publish it under a new slug instead)")
 
 # CSV imports
-CSV_MISSING_COLUMNS = "{source}: missing column(s): {columns}"
+CSV_MISSING_COLUMNS = "{source}: missing column(s): {columns} (read as {delimiter}-separated, the header names: {found})"
+CSV_MALFORMED = ("{source}: row {row} (line {line}): not a valid CSV row: {problem} "
+                 "(a quote must close its cell, and a quoted cell must end at a delimiter)")
+CSV_HEADER_EMPTY = ("{source}: row 1, column {position}: the header names no column here "
+                    "(read as {delimiter}-separated); every column needs a name")
+CSV_HEADER_DUPLICATE = ("{source}: row 1, column {position}: the header names {column!r} again "
+                        "(first in column {first}); each column may appear once")
+CSV_HEADER_NUL = "{source}: row 1, column {position}: the column name contains a NUL character (U+0000)"
+CSV_ROW_WIDTH = "{cells} cells, but the header names {columns} columns (read as {delimiter}-separated)"
+CSV_NUL = "contains a NUL character (U+0000), which cannot be stored"
 CSV_EMPTY = "{source}: the file has no data rows"
 CSV_BAD_VALUE = "{source}: row {row}, column {column!r}: {problem}"
 
