@@ -227,7 +227,7 @@ def parse_envelope(data: Any) -> tuple[Envelope | None, list[dict[str, str]]]:
     token = text("token", MAX_TOKEN_LENGTH)
     customer_ref = text("customer_ref", MAX_CUSTOMER_REF_LENGTH)
     channel = text("channel", 20)
-    if channel is not None and not CHANNEL_PATTERN.match(channel):
+    if channel is not None and not CHANNEL_PATTERN.fullmatch(channel):
         problems.append(problem("field", "channel", "invalid_format", messages.API_BAD_CHANNEL.format(value=channel)))
     language = text("language", 10)
     answers = data.get("answers")
@@ -566,7 +566,7 @@ class SurveyApi:
         data = parse_json_body(await read_limited_body(request))
         envelope, shape_problems = parse_envelope(data)
         slug = request.path_params["slug"]
-        if not SLUG_PATTERN.match(slug):
+        if not SLUG_PATTERN.fullmatch(slug):
             raise ApiError(404, [problem("field", "slug", "unknown_survey",
                                          messages.API_UNKNOWN_SURVEY.format(slug=_printable(slug)))])
         outcome = await self._in_thread(self.submit_sync, slug, envelope, shape_problems)

@@ -131,7 +131,7 @@ def _parse_row(number: int, row: dict[str, str], survey_slug: str | None, lookup
         else:
             customer_id, invitation_id = invitation.customer_id, invitation.id
     channel = row.get("channel") or "import"
-    if not CHANNEL_PATTERN.match(channel):
+    if not CHANNEL_PATTERN.fullmatch(channel):
         parse.fail(number, "channel", f"{channel!r} must be lower-case letters, digits, - or _ (at most 20)")
     given_key = row.get("idempotency_key", "")
     if len(given_key) > MAX_KEY_LENGTH or not storable_text(given_key):

@@ -94,7 +94,7 @@ def check_password(password: str) -> None:
 def normal_email(email: str) -> str:
     """`email` trimmed and lower-cased; AccountError naming the field when it is not an address."""
     email = (email or "").strip().lower()
-    if not EMAIL.match(email) or len(email) > 320 or "\x00" in email:
+    if not EMAIL.fullmatch(email) or len(email) > 320 or "\x00" in email:
         raise AccountError(f"email: {email[:80]!r} is not an email address")
     return email
 
