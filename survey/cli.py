@@ -321,6 +321,10 @@ def cmd_customer_erase(args) -> None:
             else f"{done.responses_unlinked} response(s) kept as anonymous answers")
     print(f"customer {args.ref} erased: {kept}, {done.cases_closed} open case(s) closed, "
           f"{done.texts_redacted} text(s) redacted")
+    if not done.purged:
+        print("warning: old copies of the erased values may stay in the database files until the next "
+              "checkpoint (SQLite: readers kept the WAL busy) or vacuum (PostgreSQL: VACUUM was refused)",
+              file=sys.stderr)
 
 
 def cmd_retention_apply(args) -> None:
