@@ -142,6 +142,7 @@ XLSFORM_DEFAULT_LANGUAGE_UNUSED = "{where}: default_language {language!r} has no
 
 # Settings (environment variables)
 SETTING_NOT_A_NUMBER = "{name}={value!r}: expected a whole number of at least {minimum}"
+SETTING_NOT_A_POSITIVE_NUMBER = "{name}={value!r}: expected a positive number"
 SETTING_BAD_PORT = "{name}={value!r}: expected a port number between 1 and 65535"
 SETTING_BAD_CHOICE = "{name}={value!r}: expected one of {choices}"
 SETTING_BAD_URL = "{name}={value!r}: expected an http:// or https:// URL"
@@ -250,6 +251,8 @@ API_METHOD_NOT_ALLOWED = "{method} is not allowed here; use {allowed}"
 API_UNSUPPORTED_MEDIA_TYPE = "the body must be JSON sent with Content-Type: application/json (UTF-8), not {content_type!r}"
 API_BAD_CONTENT_LENGTH = "the Content-Length header {value!r} is not a number of bytes"
 API_BODY_TOO_LARGE = "the body is larger than the limit of {limit} bytes"
+API_BODY_TIMEOUT = "the body did not arrive within {seconds} seconds"
+API_RATE_LIMITED = "too many requests with this {what}; retry in {seconds} second(s)"
 API_BODY_NOT_UTF8 = "the body is not UTF-8 text"
 API_BODY_NOT_JSON = "the body is not valid JSON: {problem}"
 API_BODY_TOO_DEEP = "the body nests arrays or objects too deeply"

@@ -49,6 +49,7 @@ NOT_GUARDS = {
     ("survey.definitions.wording", "_words"): "splits text into words",
     ("survey.followup.digest", "_file_stem"): "replaces characters to make a file name",
     ("survey.followup.rules", "_word_pattern"): "searches comments for negative words",
+    ("survey.exports", "AFTER_DELIMITER"): "finds formula starts to neutralise in exported cells",
     ("app_pages.report", "_ACTIVE_SVG"): "searches an SVG for active content",
     ("app_pages.text", "MARKDOWN_SPECIAL"): "escapes characters in outside text",
     ("app_pages.text", "LIST_MARKER"): "escapes list markers in outside text",
