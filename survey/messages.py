@@ -84,7 +84,7 @@ ANONYMITY_FIXED = ("survey {slug!r} has responses: whether it is anonymous canno
 
 # CSV imports
 CSV_MISSING_COLUMNS = "{source}: missing column(s): {columns} (read as {delimiter}-separated, the header names: {found})"
-CSV_MALFORMED = ("{source}: row {row} (line {line}): not a valid CSV row: {problem} "
+CSV_MALFORMED = ("{source}: row {row} ({lines}): not a valid CSV row: {problem} "
                  "(a quote must close its cell, and a quoted cell must end at a delimiter)")
 CSV_HEADER_EMPTY = ("{source}: row 1, column {position}: the header names no column here "
                     "(read as {delimiter}-separated); every column needs a name")
@@ -139,6 +139,10 @@ XLSFORM_DUPLICATE_CHOICE = "{where}: choice {name!r} appears twice in list {list
 XLSFORM_CHOICE_WITHOUT_LABEL = "{where}: choice {name!r} of list {list!r} has no label for language {language!r}"
 XLSFORM_BAD_FORM_ID = "{where}: form_id {form_id!r} is not a valid survey slug; using {slug!r}"
 XLSFORM_DEFAULT_LANGUAGE_UNUSED = "{where}: default_language {language!r} has no label column; using {fallback!r}"
+
+# Sign-in (survey/people/accounts.py): the same texts whether the email has an account or not
+SIGN_IN_FAILED = "The email or password is wrong."
+SIGN_IN_WAIT = "Too many failed sign-ins: wait {seconds} second(s), then try again."
 
 # Settings (environment variables)
 SETTING_NOT_A_NUMBER = "{name}={value!r}: expected a whole number of at least {minimum}"

@@ -126,12 +126,14 @@ def read_rows(path: str | Path, required: Iterable[str]) -> CsvRows:
     delimiter = detect_delimiter(text.splitlines()[0] if text else "")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     records: list[tuple[int, list[str]]] = []
-    number = 0
+    first_line = 1  # where the record being read starts (a quoted cell may span lines)
     try:
         for number, cells in enumerate(reader, start=1):
             records.append((number, cells))
+            first_line = reader.line_num + 1
     except csv.Error as error:
-        raise ImportProblem([messages.CSV_MALFORMED.format(source=source, row=number + 1, line=reader.line_num,
+        lines = f"line {first_line}" if reader.line_num <= first_line else f"lines {first_line}-{reader.line_num}"
+        raise ImportProblem([messages.CSV_MALFORMED.format(source=source, row=len(records) + 1, lines=lines,
                                                            problem=error)]) from None
     if not records:
         raise ImportProblem([messages.CSV_EMPTY.format(source=source)])

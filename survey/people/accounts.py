@@ -29,6 +29,7 @@ from typing import Callable
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from survey import messages
 from survey.people import audit
 from survey.storage import db, models
 from survey.people.access import MANAGE_USERS, ROLES, Actor, require
@@ -38,8 +39,8 @@ SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1  # OWASP's scrypt minimum: N=2^17 is 
 MIN_PASSWORD_LENGTH = 10
 SLOW_DOWN_SECONDS = 0.5  # before answering any failed attempt, whoever it names
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-SIGN_IN_FAILED = "The email or password is wrong."  # the same text whether the email exists or not
-SIGN_IN_WAIT = "Too many failed sign-ins: wait {seconds} second(s), then try again."  # likewise
+SIGN_IN_FAILED = messages.SIGN_IN_FAILED  # the same text whether the email exists or not
+SIGN_IN_WAIT = messages.SIGN_IN_WAIT  # likewise
 SIGN_IN_THROTTLE = Throttle()  # this process's failure counts (see survey.people.throttle)
 
 

@@ -31,7 +31,8 @@ from survey.storage import models
 DEFAULT_URL = "sqlite:///survey.db"
 MIGRATIONS = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-PURGE_ATTEMPTS = 8  # checkpoints tried while readers finish (each also waits up to the busy timeout)
+PURGE_ATTEMPTS = 8  # checkpoints tried while readers finish: about 15 s in all with the waits between
+PURGE_BUSY_TIMEOUT_MS = 1_000  # how long one checkpoint waits for readers
 
 
 def database_url() -> str:
@@ -106,18 +107,20 @@ def purge_deleted_content(engine: Engine, tables: Iterable[str], attempts: int =
         if engine.url.database in (None, "", ":memory:"):
             return True  # nothing on disk
         raw = engine.raw_connection()
+        cursor = raw.driver_connection.cursor()
         try:
+            # each checkpoint waits briefly for readers, then this loop waits longer between tries
+            cursor.execute(f"PRAGMA busy_timeout={PURGE_BUSY_TIMEOUT_MS}")
             for attempt in range(attempts):
-                cursor = raw.driver_connection.cursor()
-                try:
-                    busy, _, _ = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-                finally:
-                    cursor.close()
+                busy, _, _ = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
                 if not busy:
                     return True
-                wait(min(0.05 * 2 ** attempt, 2.0))
+                if attempt + 1 < attempts:
+                    wait(min(0.05 * 2 ** attempt, 2.0))
             return False
         finally:
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.close()
             raw.close()
     if engine.dialect.name == "postgresql":
         names = ", ".join(engine.dialect.identifier_preparer.quote(name) for name in sorted(set(tables)))

@@ -99,7 +99,7 @@ def test_an_annual_value_that_is_not_a_finite_number_in_range_is_refused(engine,
 # Finding 4 of issue 16: "all rows or none" accepted malformed rows.
 def test_an_unclosed_quote_is_refused_naming_its_row_instead_of_swallowing_the_rows_after_it(engine, tmp_path):
     problems = refused(engine, tmp_path, 'external_ref,name\nC1,"Good Co\nC2,Second\nC3,Third\n')
-    assert len(problems) == 1 and problems[0].startswith("customers.csv: row 2 (line 4): not a valid CSV row")
+    assert len(problems) == 1 and problems[0].startswith("customers.csv: row 2 (lines 2-4): not a valid CSV row")
 
 
 def test_a_stray_quote_inside_a_cell_is_refused(engine, tmp_path):

@@ -192,7 +192,7 @@ def test_an_unclosed_quote_is_refused_instead_of_swallowing_the_next_rows(prepar
     problems = refused_import(prepared, tmp_path,
                               'submitted_at,csat,effort,comment\n2026-01-01T10:00,2,7,"Slow\n'
                               "2026-01-02T10:00,5,7,Fine\n2026-01-03T10:00,4,6,Good\n")
-    assert len(problems) == 1 and problems[0].startswith("answers.csv: row 2 (line 4): not a valid CSV row")
+    assert len(problems) == 1 and problems[0].startswith("answers.csv: row 2 (lines 2-4): not a valid CSV row")
 
 
 def test_extra_cells_in_a_row_are_refused_not_dropped(prepared, tmp_path):
