@@ -123,7 +123,7 @@ def read_rows(path: str | Path, required: Iterable[str]) -> CsvRows:
     path = Path(path)
     source = path.name
     text = _file_text(path, source)
-    delimiter = detect_delimiter(text.splitlines()[0] if text else "")
+    delimiter = detect_delimiter(text.partition("\n")[0].rstrip("\r"))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     records: list[tuple[int, list[str]]] = []
     first_line = 1  # where the record being read starts (a quoted cell may span lines)
@@ -144,6 +144,7 @@ def read_rows(path: str | Path, required: Iterable[str]) -> CsvRows:
             source=source, columns=", ".join(missing), delimiter=DELIMITERS[delimiter],
             found=", ".join(columns))])
     rows, faults = [], []
+    has_nul = "\x00" in text  # one scan of the file; cells are searched only when it holds one
     for number, cells in records[1:]:
         if not cells:
             continue  # a blank line (spreadsheets leave them at the end)
@@ -153,7 +154,8 @@ def read_rows(path: str | Path, required: Iterable[str]) -> CsvRows:
                 cells=len(cells), columns=len(columns), delimiter=DELIMITERS[delimiter])))
             continue
         row = {name: cell.strip() for name, cell in zip(columns, cells)}
-        nul = [RowFault(number, name, messages.CSV_NUL) for name, cell in row.items() if "\x00" in cell]
+        nul = [RowFault(number, name, messages.CSV_NUL) for name, cell in row.items() if "\x00" in cell] \
+            if has_nul else []
         if nul:
             faults.extend(nul)
             continue
