@@ -288,7 +288,7 @@ def key_problem(survey: Survey, key: str, keeping: str | None = None) -> str | N
     `keeping` is the key of the question being edited, which may keep its own key."""
     if not key:
         return "Key: give the question a key."
-    if not KEY_PATTERN.match(key):
+    if not KEY_PATTERN.fullmatch(key):
         return f"Key: {plain(key)} must start with a letter and hold only letters, digits and _."
     if key != keeping and any(q.key == key for q in survey.questions):
         return f"Key: there is already a question {plain(key)}."

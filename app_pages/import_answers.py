@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app_pages import common
 from survey.people import access
 from survey.storage import db
-from survey.collection.csvfiles import ImportProblem
+from survey.collection.csvfiles import DELIMITERS, ImportProblem
 from survey.collection.response_import import import_responses
 
 FROM_FILE = "(the file's 'survey' column)"
@@ -36,7 +36,8 @@ def render() -> None:
     common.page_actor(access.IMPORT_RESPONSES)
     st.title("Import answers")
     st.write("Answers collected by phone, on paper or at a kiosk, as a CSV file: one row per response, "
-             "columns `submitted_at`, `customer_ref` or `token`, `channel`, and one column per question key. "
+             "columns `submitted_at`, `customer_ref` or `token`, `channel`, and one column per question key, "
+             "separated by commas, semicolons or tabs. "
              "Every row is checked with the same rules as the web form. Importing a file twice stores "
              "nothing twice.")
     slugs = [s.slug for s in common.surveys()]
@@ -61,7 +62,8 @@ def render() -> None:
                 st.text(line)
         return
     st.success(f"{summary.stored:,} responses stored, {summary.already_stored:,} already stored"
-               + (f", {summary.skipped:,} rows skipped" if summary.skipped else "") + ".")
+               + (f", {summary.skipped:,} rows skipped" if summary.skipped else "")
+               + f" (read as {DELIMITERS[summary.delimiter]}-separated).")
     if summary.faults:
         st.warning("Skipped rows:")
         st.dataframe(fault_table(summary.faults), hide_index=True, width="stretch")

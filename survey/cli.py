@@ -18,7 +18,7 @@ from typing import Callable, Sequence
 from sqlalchemy.exc import SQLAlchemyError
 
 from survey.storage import db
-from survey.collection.csvfiles import ImportProblem
+from survey.collection.csvfiles import DELIMITERS, ImportProblem
 from survey.definitions.definition import DefinitionError, dumps_yaml, load_yaml
 from survey.followup.settings import FollowUpSettingsError
 
@@ -133,7 +133,8 @@ def cmd_customers_import(args) -> None:
 
     with db.session_scope(_engine()) as session:
         summary = import_customers(session, args.file)
-    print(f"{summary.created} customers created, {summary.updated} updated")
+    print(f"{summary.created} customers created, {summary.updated} updated "
+          f"(read as {DELIMITERS[summary.delimiter]}-separated)")
 
 
 def cmd_responses_import(args) -> None:
@@ -153,7 +154,8 @@ def cmd_responses_import(args) -> None:
     for problem in summary.problems:
         print(f"skipped: {problem}", file=sys.stderr)
     print(f"{summary.stored} responses stored, {summary.already_stored} already stored"
-          + (f", {summary.skipped} rows skipped" if summary.skipped else ""))
+          + (f", {summary.skipped} rows skipped" if summary.skipped else "")
+          + f" (read as {DELIMITERS[summary.delimiter]}-separated)")
 
 
 def cmd_invitations_create(args) -> None:
@@ -319,6 +321,10 @@ def cmd_customer_erase(args) -> None:
             else f"{done.responses_unlinked} response(s) kept as anonymous answers")
     print(f"customer {args.ref} erased: {kept}, {done.cases_closed} open case(s) closed, "
           f"{done.texts_redacted} text(s) redacted")
+    if not done.purged:
+        print("warning: old copies of the erased values may stay in the database files until the next "
+              "checkpoint (SQLite: readers kept the WAL busy) or vacuum (PostgreSQL: VACUUM was refused)",
+              file=sys.stderr)
 
 
 def cmd_retention_apply(args) -> None:

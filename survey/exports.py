@@ -3,8 +3,10 @@
 A spreadsheet runs a cell that starts with `=`, `+`, `-` or `@` as a formula (and a leading tab or
 carriage return can hide such a cell's start), so a customer named `=HYPERLINK("http://x")` would
 become a live link in the export, the classic CSV injection. Every text cell that starts with one
-of those characters gets a leading apostrophe, which spreadsheets show as plain text. Numbers,
-dates and booleans are written as values and never escaped.
+of those characters gets a leading apostrophe, which spreadsheets show as plain text. A spreadsheet
+that opens a CSV with another delimiter than ours (`;` in many locales) splits `x;=1+1` into `x` and
+`=1+1`, so a formula character after a `;` or `,` (and any blanks) gets the apostrophe too:
+`x;'=1+1`. Numbers, dates and booleans are written as values and never escaped.
 
 Files are UTF-8 with a byte-order mark (so spreadsheets read accents correctly; the CSV importers
 accept it) and are written to a temporary file first, then renamed, so a failed export never
@@ -13,18 +15,23 @@ leaves a half-written file behind.
 Example:
     >>> safe_cell('=HYPERLINK("http://x")'), safe_cell("-3"), safe_cell(-3), safe_cell(None)
     ('\\'=HYPERLINK("http://x")', "'-3", '-3', '')
+    >>> safe_cell("x;=1+1"), safe_cell("a, @SUM(A1)")
+    ("x;'=1+1", "a, '@SUM(A1)")
 """
 
 from __future__ import annotations
 
 import csv
 import os
+import re
 import secrets
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# a formula start after a delimiter another spreadsheet may split on; the blanks stay before the apostrophe
+AFTER_DELIMITER = re.compile(r"(?<=[;,])(\s*)(?=[=+\-@])")
 
 
 def safe_cell(value: Any) -> str:
@@ -37,7 +44,7 @@ def safe_cell(value: Any) -> str:
         return repr(value) if isinstance(value, float) else str(value)
     if isinstance(value, (datetime, date)):
         return value.isoformat()
-    text = str(value)
+    text = AFTER_DELIMITER.sub(r"\1'", str(value))
     if text.startswith(FORMULA_PREFIXES):
         return "'" + text
     return text

@@ -83,7 +83,16 @@ ANONYMITY_FIXED = ("survey {slug!r} has responses: whether it is anonymous canno
                    "(publish it under a new slug instead)")
 
 # CSV imports
-CSV_MISSING_COLUMNS = "{source}: missing column(s): {columns}"
+CSV_MISSING_COLUMNS = "{source}: missing column(s): {columns} (read as {delimiter}-separated, the header names: {found})"
+CSV_MALFORMED = ("{source}: row {row} ({lines}): not a valid CSV row: {problem} "
+                 "(a quote must close its cell, and a quoted cell must end at a delimiter)")
+CSV_HEADER_EMPTY = ("{source}: row 1, column {position}: the header names no column here "
+                    "(read as {delimiter}-separated); every column needs a name")
+CSV_HEADER_DUPLICATE = ("{source}: row 1, column {position}: the header names {column!r} again "
+                        "(first in column {first}); each column may appear once")
+CSV_HEADER_NUL = "{source}: row 1, column {position}: the column name contains a NUL character (U+0000)"
+CSV_ROW_WIDTH = "{cells} cells, but the header names {columns} columns (read as {delimiter}-separated)"
+CSV_NUL = "contains a NUL character (U+0000), which cannot be stored"
 CSV_EMPTY = "{source}: the file has no data rows"
 CSV_BAD_VALUE = "{source}: row {row}, column {column!r}: {problem}"
 
@@ -131,8 +140,13 @@ XLSFORM_CHOICE_WITHOUT_LABEL = "{where}: choice {name!r} of list {list!r} has no
 XLSFORM_BAD_FORM_ID = "{where}: form_id {form_id!r} is not a valid survey slug; using {slug!r}"
 XLSFORM_DEFAULT_LANGUAGE_UNUSED = "{where}: default_language {language!r} has no label column; using {fallback!r}"
 
+# Sign-in (survey/people/accounts.py): the same texts whether the email has an account or not
+SIGN_IN_FAILED = "The email or password is wrong."
+SIGN_IN_WAIT = "Too many failed sign-ins: wait {seconds} second(s), then try again."
+
 # Settings (environment variables)
 SETTING_NOT_A_NUMBER = "{name}={value!r}: expected a whole number of at least {minimum}"
+SETTING_NOT_A_POSITIVE_NUMBER = "{name}={value!r}: expected a positive number"
 SETTING_BAD_PORT = "{name}={value!r}: expected a port number between 1 and 65535"
 SETTING_BAD_CHOICE = "{name}={value!r}: expected one of {choices}"
 SETTING_BAD_URL = "{name}={value!r}: expected an http:// or https:// URL"
@@ -241,6 +255,8 @@ API_METHOD_NOT_ALLOWED = "{method} is not allowed here; use {allowed}"
 API_UNSUPPORTED_MEDIA_TYPE = "the body must be JSON sent with Content-Type: application/json (UTF-8), not {content_type!r}"
 API_BAD_CONTENT_LENGTH = "the Content-Length header {value!r} is not a number of bytes"
 API_BODY_TOO_LARGE = "the body is larger than the limit of {limit} bytes"
+API_BODY_TIMEOUT = "the body did not arrive within {seconds} seconds"
+API_RATE_LIMITED = "too many requests with this {what}; retry in {seconds} second(s)"
 API_BODY_NOT_UTF8 = "the body is not UTF-8 text"
 API_BODY_NOT_JSON = "the body is not valid JSON: {problem}"
 API_BODY_TOO_DEEP = "the body nests arrays or objects too deeply"

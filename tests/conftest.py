@@ -65,6 +65,16 @@ def fresh_database_url(backend: str, folder: Path):
     yield from _postgres_database(base_url)
 
 
+@pytest.fixture(autouse=True)
+def fresh_sign_in_throttle():
+    """Every test starts with no sign-in failures counted (the throttle lives in process memory)."""
+    from survey.people.accounts import SIGN_IN_THROTTLE
+
+    SIGN_IN_THROTTLE.clear()
+    yield
+    SIGN_IN_THROTTLE.clear()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request, tmp_path):
     """A URL to a fresh, empty database: a SQLite file, and PostgreSQL when the server is configured."""

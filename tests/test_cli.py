@@ -72,9 +72,9 @@ def test_an_unreachable_database_is_one_line_not_a_traceback(tmp_path):
 def test_customers_import_reports_created_then_updated(database):
     csv_path = ROOT / "sample_data" / "csv" / "customers.csv"
     first = run("customers", "import", str(csv_path), database=database)
-    assert first.stdout.strip() == "12 customers created, 0 updated", first.stderr
+    assert first.stdout.strip() == "12 customers created, 0 updated (read as comma-separated)", first.stderr
     again = run("customers", "import", str(csv_path), database=database)
-    assert again.stdout.strip() == "0 customers created, 12 updated"
+    assert again.stdout.strip() == "0 customers created, 12 updated (read as comma-separated)"
 
 
 def test_every_command_has_help_with_an_example(database):

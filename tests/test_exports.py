@@ -66,3 +66,33 @@ def test_a_failed_export_leaves_the_previous_file_and_no_temporary_file(tmp_path
         write_csv(path, ["a", "b"], [["1", "2"], ["only one"]])
     assert path.read_text() == "previous\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
+FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def cells_a_spreadsheet_may_see(text: str) -> list[str]:
+    """The cells of one exported text when a spreadsheet splits it again on `;` or `,`, with the
+    blanks some spreadsheets trim on import taken off."""
+    import re
+
+    return [piece.strip() for piece in re.split(r"[;,]", text)]
+
+
+# Finding 9 of issue 16: `x;=1+1` was exported as it is, and a spreadsheet splitting on `;` saw a formula.
+@pytest.mark.parametrize("dangerous", ["x;=1+1", "x,=1+1", "a; -2+3", "a;\t@SUM(A1)", "ok,+1;=2", "=1;=2"])
+def test_a_formula_after_a_semicolon_or_comma_is_neutralised_in_csv_and_xlsx(tmp_path, dangerous):
+    from openpyxl import load_workbook
+
+    from survey.exports import write_xlsx
+
+    assert not any(piece.startswith(FORMULA_STARTS) for piece in cells_a_spreadsheet_may_see(safe_cell(dangerous)))
+    write_csv(tmp_path / "out.csv", ["comment"], [[dangerous]])
+    with open(tmp_path / "out.csv", newline="", encoding="utf-8-sig") as handle:
+        (written,) = list(csv.reader(handle))[1]
+    write_xlsx(tmp_path / "out.xlsx", ["comment"], [[dangerous]])
+    cell = load_workbook(tmp_path / "out.xlsx").active["A2"]
+    for text in (written, cell.value):
+        assert not any(piece.startswith(FORMULA_STARTS) for piece in cells_a_spreadsheet_may_see(text))
+        assert text.replace("'", "") == dangerous.replace("'", "")  # only apostrophes were added
+    assert cell.data_type == "s"

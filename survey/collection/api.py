@@ -16,9 +16,13 @@ and a JSON body `{"idempotency_key", "answers", "token"?, "customer_ref"?, "chan
 405     another method than POST (`method_not_allowed`)
 409     `idempotency_conflict` (same key, other content), `already_answered` (invitation
         answered under another key), `survey_closed`
-413     body over 64 KiB (`body_too_large`), enforced while reading, never buffered whole
+408     the body did not arrive within `SURVEY_API_BODY_SECONDS` (`body_timeout`)
+413     body over 64 KiB (`body_too_large`), enforced while reading, never buffered whole;
+        a Content-Length over the limit is answered within DRAIN_SECONDS (2 s), even if the
+        body never comes
 415     not `application/json` (`unsupported_media_type`)
 422     `{"errors": [{"question" | "field", "code", "message"}, ...]}`, every problem at once
+429     too many requests from this address or with this key (`rate_limited`), with `Retry-After`
 503     the database stayed busy or unreachable (`database_busy`); retry with the same key
 ======  =================================================================================
 
@@ -37,12 +41,19 @@ Decisions worth knowing:
 - Verified API keys are cached in memory for `KEY_CACHE_SECONDS`, so a revoked key keeps working
   at most that long in a running server; unknown keys are never cached.
 - The API only migrates the database (`db.upgrade`); it never generates demo data.
+- Limits on abuse: a body must arrive within `SURVEY_API_BODY_SECONDS` (default 10), so a client
+  declaring more bytes than it sends cannot hold a connection; submissions are rate limited per
+  client address (`SURVEY_API_RATE_PER_ADDRESS`, default 2000 a second, checked before the key, so
+  key guessing is slowed too) and per key (`SURVEY_API_RATE_PER_KEY`, default 1000 a second), each
+  allowing a burst of twice its rate (`survey.collection.ratelimit`). The address is the TCP peer's:
+  behind a proxy every client shares the proxy's, so set the per-address rate for that.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import re
 import threading
@@ -61,6 +72,7 @@ from starlette.routing import Route
 
 from survey import messages
 from survey.collection import apikeys
+from survey.collection.ratelimit import TokenBuckets, retry_after
 from survey.storage import db, models
 from survey.collection.collect import AlreadyAnswered, InvalidAnswers, SubmissionConflict, check_answers, submit
 from survey.definitions.definition import Survey
@@ -73,6 +85,10 @@ MAX_BODY_BYTES = 64 * 1024
 # An oversized body is read (and discarded) up to this size so that the client, which is still
 # sending, receives the 413 instead of a reset connection; beyond it the connection is closed.
 DRAIN_LIMIT_BYTES = 4 * 1024 * 1024
+DRAIN_SECONDS = 2.0  # and for at most this long: a client that declared more than it sends gets its 413
+DEFAULT_BODY_SECONDS = 10.0  # the whole body must arrive within this (SURVEY_API_BODY_SECONDS)
+DEFAULT_RATE_PER_KEY = 1000.0  # requests a second per API key (SURVEY_API_RATE_PER_KEY); bursts of twice that
+DEFAULT_RATE_PER_ADDRESS = 2000.0  # requests a second per client address (SURVEY_API_RATE_PER_ADDRESS)
 KEY_CACHE_SECONDS = 10.0
 MAX_IDEMPOTENCY_KEY_LENGTH = 200  # responses.idempotency_key
 MAX_TOKEN_LENGTH = 100  # invitations.token
@@ -227,7 +243,7 @@ def parse_envelope(data: Any) -> tuple[Envelope | None, list[dict[str, str]]]:
     token = text("token", MAX_TOKEN_LENGTH)
     customer_ref = text("customer_ref", MAX_CUSTOMER_REF_LENGTH)
     channel = text("channel", 20)
-    if channel is not None and not CHANNEL_PATTERN.match(channel):
+    if channel is not None and not CHANNEL_PATTERN.fullmatch(channel):
         problems.append(problem("field", "channel", "invalid_format", messages.API_BAD_CHANNEL.format(value=channel)))
     language = text("language", 10)
     answers = data.get("answers")
@@ -335,8 +351,11 @@ def _check_content_type(request: Request) -> None:
                                      messages.API_UNSUPPORTED_MEDIA_TYPE.format(content_type=content_type))])
 
 
-async def read_limited_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
-    """The body, refusing (413) as soon as it exceeds `limit`: from Content-Length, or while streaming."""
+async def read_limited_body(request: Request, limit: int = MAX_BODY_BYTES,
+                            seconds: float = DEFAULT_BODY_SECONDS) -> bytes:
+    """The body, refusing (413) as soon as it exceeds `limit`: from Content-Length at once, or while
+    streaming; and 408 when it has not all arrived within `seconds`, so that a client declaring
+    more bytes than it sends cannot hold a connection and a worker."""
     too_large = ApiError(413, [problem("field", "body", "body_too_large",
                                        messages.API_BODY_TOO_LARGE.format(limit=limit))])
     declared = request.headers.get("content-length")
@@ -349,26 +368,64 @@ async def read_limited_body(request: Request, limit: int = MAX_BODY_BYTES) -> by
             raise too_large
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            await _drain(request, size)
-            raise too_large
-        chunks.append(chunk)
+    with anyio.move_on_after(seconds) as waited:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                await _drain(request, size)
+                raise too_large
+            chunks.append(chunk)
+    if waited.cancelled_caught:
+        raise ApiError(408, [problem("field", "body", "body_timeout", messages.API_BODY_TIMEOUT.format(
+            seconds=f"{seconds:g}"))], {"Connection": "close"})
     return b"".join(chunks)
 
 
 async def _drain(request: Request, already: int) -> None:
+    """Read and discard what the client is still sending, up to DRAIN_LIMIT_BYTES and DRAIN_SECONDS,
+    so that it receives the 413 instead of a reset connection; a client that sends less than it
+    declared is not waited for longer than that."""
     received = already
     if received > DRAIN_LIMIT_BYTES:
         return
+    with anyio.move_on_after(DRAIN_SECONDS):
+        try:
+            async for chunk in request.stream():
+                received += len(chunk)
+                if received > DRAIN_LIMIT_BYTES:
+                    return
+        except Exception:  # noqa: BLE001 - the client went away; the 413 is still the answer
+            return
+
+
+def _positive_setting(environ, name: str, default: float) -> float:
+    raw = environ.get(name)
+    if raw is None or not raw.strip():
+        return default
     try:
-        async for chunk in request.stream():
-            received += len(chunk)
-            if received > DRAIN_LIMIT_BYTES:
-                return
-    except Exception:  # noqa: BLE001 - the client went away; the 413 is still the answer
-        return
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not (value > 0 and value < float("inf")):
+        raise ValueError(messages.SETTING_NOT_A_POSITIVE_NUMBER.format(name=name, value=raw))
+    return value
+
+
+@dataclass(frozen=True)
+class ApiLimits:
+    """The API's limits on abuse, from the environment (see the module docstring)."""
+
+    body_seconds: float = DEFAULT_BODY_SECONDS
+    rate_per_key: float = DEFAULT_RATE_PER_KEY
+    rate_per_address: float = DEFAULT_RATE_PER_ADDRESS
+
+    @classmethod
+    def from_env(cls, environ=None) -> ApiLimits:
+        """Limits from `environ` (default the process environment); ValueError naming a bad variable."""
+        env = os.environ if environ is None else environ
+        return cls(_positive_setting(env, "SURVEY_API_BODY_SECONDS", DEFAULT_BODY_SECONDS),
+                   _positive_setting(env, "SURVEY_API_RATE_PER_KEY", DEFAULT_RATE_PER_KEY),
+                   _positive_setting(env, "SURVEY_API_RATE_PER_ADDRESS", DEFAULT_RATE_PER_ADDRESS))
 
 
 def _retryable(error: DBAPIError) -> bool:
@@ -397,8 +454,11 @@ class Outcome:
 class SurveyApi:
     """The API routes over one database (default: `SURVEY_DATABASE_URL`), connected on first use."""
 
-    def __init__(self, database_url: str | None = None):
+    def __init__(self, database_url: str | None = None, limits: ApiLimits | None = None):
         self._database_url = database_url
+        self.limits = limits or ApiLimits.from_env()
+        self._per_key = TokenBuckets(self.limits.rate_per_key, max(1.0, 2 * self.limits.rate_per_key))
+        self._per_address = TokenBuckets(self.limits.rate_per_address, max(1.0, 2 * self.limits.rate_per_address))
         self._lock = threading.Lock()
         self._engine: Engine | None = None
         self._writer: sessionmaker[Session] | None = None
@@ -559,14 +619,22 @@ class SurveyApi:
         return Outcome(outcome.response_id, outcome.created, slug, published.number)
 
     # -- routes -------------------------------------------------------------------------------
+    def _limit(self, buckets: TokenBuckets, key: str, what: str) -> None:
+        wait = buckets.take(key)
+        if wait:
+            raise ApiError(429, [problem("field", what, "rate_limited", messages.API_RATE_LIMITED.format(
+                what=what.replace("_", " "), seconds=retry_after(wait)))], {"Retry-After": retry_after(wait)})
+
     async def submit_response(self, request: Request) -> Response:
         """`POST /api/v1/surveys/{slug}/responses`: store one response (see the module docstring)."""
-        await self.authenticate(request)
+        self._limit(self._per_address, request.client.host if request.client else "", "client_address")
+        verified = await self.authenticate(request)
+        self._limit(self._per_key, str(verified.id), "api_key")
         _check_content_type(request)
-        data = parse_json_body(await read_limited_body(request))
+        data = parse_json_body(await read_limited_body(request, seconds=self.limits.body_seconds))
         envelope, shape_problems = parse_envelope(data)
         slug = request.path_params["slug"]
-        if not SLUG_PATTERN.match(slug):
+        if not SLUG_PATTERN.fullmatch(slug):
             raise ApiError(404, [problem("field", "slug", "unknown_survey",
                                          messages.API_UNKNOWN_SURVEY.format(slug=_printable(slug)))])
         outcome = await self._in_thread(self.submit_sync, slug, envelope, shape_problems)
@@ -677,6 +745,7 @@ def openapi_document() -> dict[str, Any]:
                     "405": error("Only POST (method_not_allowed)."),
                     "409": error("idempotency_conflict: the key was used for other content; already_answered: "
                                  "the invitation has a response under another key; survey_closed."),
+                    "408": error("The body did not arrive in time (body_timeout)."),
                     "413": error(f"The body is larger than {MAX_BODY_BYTES} bytes (body_too_large)."),
                     "415": error("Not application/json in UTF-8 (unsupported_media_type)."),
                     "422": error("Validation failed; every problem is listed. Codes on fields: not_an_object (body), required, "
@@ -685,6 +754,8 @@ def openapi_document() -> dict[str, Any]:
                                  "Codes on questions: unknown_question, required, not_integer, out_of_range, "
                                  "not_a_choice, too_long, wrong_type, unknown_attribute, incomplete, "
                                  "invalid_characters."),
+                    "429": error("Too many requests from this client address or with this API key "
+                                 "(rate_limited); the Retry-After header says how many seconds to wait."),
                     "503": error("The database stayed busy or is unreachable (database_busy); retry with the "
                                  "same idempotency key."),
                 },

@@ -6,20 +6,23 @@ The file format (see sample_data/csv/customers.csv):
 |---|---|
 | external_ref | required; the CRM's id, unique; an existing customer with it is updated |
 | name | required |
-| email, phone | contact details (optional) |
+| email, phone | contact details (optional); an email must be a valid address (syntax only, no look-up) |
 | consent_to_contact | yes/no (default no: nobody is called without consent) |
 | region, tier, industry | segment fields |
-| annual_value | revenue per year, a number >= 0 |
+| annual_value | revenue per year, a finite number from 0 to 10^15 |
 | tenure_start | customer since, YYYY-MM-DD |
 | field_manager_email | the owning field manager; must be a known user |
 | any other column | kept as a free attribute |
+
+The file may be comma-, semicolon- or tab-separated (detected from the header, and stated in the
+summary); it is read strictly: see `survey.collection.csvfiles`.
 
 Example:
     >>> from survey.storage.db import make_engine, upgrade, session_scope
     >>> engine = make_engine("sqlite://"); upgrade(engine)
     >>> with session_scope(engine) as session:
     ...     import_customers(session, "sample_data/csv/customers.csv")
-    ImportSummary(created=12, updated=0)
+    ImportSummary(created=12, updated=0, delimiter=',')
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from sqlalchemy.orm import Session
 from survey.storage import models
 from survey.collection.csvfiles import RowParser, read_rows
 
+MAX_ANNUAL_VALUE = 1e15  # beyond any company's revenue: a larger figure is a typo or a unit error
 KNOWN_COLUMNS = ("external_ref", "name", "email", "phone", "consent_to_contact", "region", "tier",
                  "industry", "annual_value", "tenure_start", "field_manager_email")
 
@@ -43,6 +47,7 @@ class ImportSummary:
 
     created: int
     updated: int
+    delimiter: str = ","  # the file's delimiter as detected: ",", ";" or "\t"
 
 
 def import_customers(session: Session, path: str | Path) -> ImportSummary:
@@ -51,7 +56,7 @@ def import_customers(session: Session, path: str | Path) -> ImportSummary:
     Raises `ImportProblem` listing each faulty row and column.
     """
     table = read_rows(path, required=("external_ref", "name"))
-    parse = RowParser(table.source)
+    parse = RowParser(table)
     managers = dict(session.execute(select(models.User.email, models.User.id)).all())
     seen: dict[str, int] = {}
     records = []
@@ -64,13 +69,14 @@ def import_customers(session: Session, path: str | Path) -> ImportSummary:
         records.append(dict(
             external_ref=ref,
             name=parse.text(number, "name", row.get("name", ""), required=True, max_length=200),
-            email=parse.text(number, "email", row.get("email", ""), max_length=320),
+            email=parse.email(number, "email", row.get("email", "")),
             phone=parse.text(number, "phone", row.get("phone", ""), max_length=50),
             consent_to_contact=parse.boolean(number, "consent_to_contact", row.get("consent_to_contact", "")),
             region=parse.text(number, "region", row.get("region", ""), max_length=100),
             tier=parse.text(number, "tier", row.get("tier", ""), max_length=50),
             industry=parse.text(number, "industry", row.get("industry", ""), max_length=100),
-            annual_value=parse.number(number, "annual_value", row.get("annual_value", ""), minimum=0),
+            annual_value=parse.number(number, "annual_value", row.get("annual_value", ""), minimum=0,
+                                      maximum=MAX_ANNUAL_VALUE),
             tenure_start=parse.day(number, "tenure_start", row.get("tenure_start", "")),
             field_manager_id=managers.get(manager_email),
             attributes={k: v for k, v in row.items() if k not in KNOWN_COLUMNS and k and v},
@@ -88,4 +94,4 @@ def import_customers(session: Session, path: str | Path) -> ImportSummary:
             for field, value in record.items():
                 setattr(customer, field, value)
     session.flush()
-    return ImportSummary(created=len(records) - len(existing), updated=len(existing))
+    return ImportSummary(created=len(records) - len(existing), updated=len(existing), delimiter=table.delimiter)

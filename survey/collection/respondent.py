@@ -122,7 +122,7 @@ def visit_idempotency_key(visit: str | None) -> str | None:
     """The key of an open-link visit kept in the page address (`v=`, the key's random part), or
     None when `visit` is missing or not such a part. Keeping it there means a reload of the page
     after submitting finds the stored response instead of making a second one."""
-    return f"web-{visit}" if visit and VISIT_KEY.match(visit) else None
+    return f"web-{visit}" if visit and VISIT_KEY.fullmatch(visit) else None
 
 
 def submitted_at(session: Session, idempotency_key: str) -> datetime | None:

@@ -53,6 +53,7 @@ class ResponseImportSummary:
     skipped: int = 0
     problems: tuple[str, ...] = field(default=(), repr=False)
     faults: tuple[RowFault, ...] = field(default=(), repr=False)
+    delimiter: str = ","  # the file's delimiter as detected: ",", ";" or "\t"
 
 
 @dataclass
@@ -130,7 +131,7 @@ def _parse_row(number: int, row: dict[str, str], survey_slug: str | None, lookup
         else:
             customer_id, invitation_id = invitation.customer_id, invitation.id
     channel = row.get("channel") or "import"
-    if not CHANNEL_PATTERN.match(channel):
+    if not CHANNEL_PATTERN.fullmatch(channel):
         parse.fail(number, "channel", f"{channel!r} must be lower-case letters, digits, - or _ (at most 20)")
     given_key = row.get("idempotency_key", "")
     if len(given_key) > MAX_KEY_LENGTH or not storable_text(given_key):
@@ -222,7 +223,7 @@ def import_responses(session: Session, path: str | Path, survey_slug: str | None
     unless `skip_invalid`: then the good rows are stored and the faults are in the summary.
     """
     table = read_rows(path, required=("submitted_at",) if survey_slug else ("survey", "submitted_at"))
-    parse = RowParser(table.source)
+    parse = RowParser(table)
     lookups = _Lookups(session)
     if survey_slug and survey_slug not in lookups.versions:
         raise ImportProblem([f"{table.source}: no published survey {survey_slug!r}"])
@@ -239,4 +240,4 @@ def import_responses(session: Session, path: str | Path, survey_slug: str | None
     flag_safely(session, idempotency_keys=[row.key for row in fresh], progress=progress)
     bad_rows = len({fault.row for fault in parse.faults})
     return ResponseImportSummary(len(fresh), before, skipped=bad_rows, problems=tuple(parse.problems),
-                                 faults=tuple(parse.faults))
+                                 faults=tuple(parse.faults), delimiter=table.delimiter)

@@ -104,7 +104,7 @@ class Condition:
     @classmethod
     def parse(cls, text: str) -> Condition:
         """Parse `key <op> value`; raise ValueError naming the expression when it is not that form."""
-        match = CONDITION_PATTERN.match(str(text))
+        match = CONDITION_PATTERN.fullmatch(str(text))
         if not match:
             raise ValueError(messages.BAD_CONDITION.format(condition=text))
         key, op, raw = match.groups()
@@ -355,7 +355,7 @@ def validate(survey: Survey, source: str = "<definition>", lines: Mapping[int, i
     """Every reason this survey cannot be published, each naming where; empty when it is sound."""
     problems: list[str] = []
     lines = lines or {}
-    if not KEY_PATTERN.match(survey.slug.replace("-", "_")):
+    if not KEY_PATTERN.fullmatch(survey.slug.replace("-", "_")):
         problems.append(messages.BAD_SLUG.format(source=source, slug=survey.slug))
     if len(set(survey.languages)) != len(survey.languages):
         problems.append(messages.DUPLICATE_LANGUAGE.format(source=source))
@@ -391,7 +391,7 @@ def _question_problems(question: Question, languages: tuple[str, ...], where: st
     problems: list[str] = []
     if not question.key:
         problems.append(messages.MISSING_KEY.format(where=where))
-    elif not KEY_PATTERN.match(question.key):
+    elif not KEY_PATTERN.fullmatch(question.key):
         problems.append(messages.BAD_KEY.format(where=where, key=question.key))
     if question.kind not in KINDS:
         problems.append(messages.UNKNOWN_KIND.format(where=where, kind=question.kind or "(none)",

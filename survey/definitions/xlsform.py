@@ -470,7 +470,7 @@ class _Normaliser:
                 continue
             type_text = " ".join(type_text.split())
             lowered = type_text.lower()
-            control = _CONTROL.match(lowered)
+            control = _CONTROL.fullmatch(lowered)
             if control and control.groups() == ("end", "group") and stack and stack[-1].matrix is not None:
                 lines[len(questions)] = stack[-1].row
                 questions.append(stack.pop().matrix)
@@ -485,7 +485,7 @@ class _Normaliser:
             if stack and stack[-1].matrix is not None:  # a row of the matrix: one attribute
                 stack[-1].matrix["attributes"].append({"value": name, "label": self.texts(cells, "label")})
                 continue
-            select = _SELECT.match(type_text)
+            select = _SELECT.fullmatch(type_text)
             if select is None and (lowered in NOT_QUESTION_TYPES or lowered.startswith("uri:")):
                 self.warnings.append(messages.XLSFORM_NOT_A_QUESTION.format(where=where, type=type_text, name=name))
                 skipped[name] = row
@@ -543,8 +543,8 @@ class _Normaliser:
         expression = cells.get(("relevant", None))
         if expression is None:
             return None
-        comparison = _COMPARISON.match(expression)
-        selected = _SELECTED.match(expression)
+        comparison = _COMPARISON.fullmatch(expression)
+        selected = _SELECTED.fullmatch(expression)
         if comparison:
             target, op, value = comparison.groups()
             op = "==" if op == "=" else op
@@ -701,7 +701,7 @@ def _is_matrix(cells: Cells) -> bool:
 
 def _slugify(text: str) -> str:
     """`form_id` or file name -> a valid slug; valid slugs are kept as they are."""
-    if KEY_PATTERN.match(text.replace("-", "_")):
+    if KEY_PATTERN.fullmatch(text.replace("-", "_")):
         return text
     slug = re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-_")
     if not slug:

@@ -177,7 +177,7 @@ def parse_settings(data: Any, source: str = "<settings>") -> FollowUpSettings:
     owners_raw = read.mapping(root.get("region_owners"), "region_owners", None)
     owners = []
     for region, email in owners_raw.items():
-        if not isinstance(email, str) or not EMAIL.match(email.strip()):
+        if not isinstance(email, str) or not EMAIL.fullmatch(email.strip()):
             read.fail(f"region_owners.{region}", f"expected a user's email address, got {email!r}")
         else:
             owners.append((str(region), email.strip()))

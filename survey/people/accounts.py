@@ -1,10 +1,10 @@
-"""Local accounts: scrypt password hashes, sign-in with slow-down and lockout, and user management.
+"""Local accounts: scrypt password hashes, sign-in with throttling, and user management.
 
 Passwords are hashed with scrypt (RFC 7914) and a random 16-byte salt per user; the stored text
-names its parameters, so they can be raised later without invalidating older hashes. A wrong
-password costs the caller a growing pause, and after `LOCK_AFTER` failures in a row the account is
-locked for `LOCK_MINUTES`: a guessing attack gets a handful of tries an hour, a person who
-mistyped is barely slowed.
+names its parameters, so they can be raised later without invalidating older hashes. Repeated
+failures make the account and the client address wait longer and longer before the next try
+(`survey.people.throttle`): a guessing attack gets a few tries a minute, a person who mistyped is
+barely slowed, and nobody can lock someone else out or learn which emails have an account.
 
 Example:
     >>> stored = hash_password("correct horse")
@@ -18,27 +18,30 @@ import base64
 import functools
 import hashlib
 import hmac
+import math
 import re
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Callable
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from survey import messages
 from survey.people import audit
 from survey.storage import db, models
 from survey.people.access import MANAGE_USERS, ROLES, Actor, require
+from survey.people.throttle import ACCOUNT, Throttle, account_key, address_key
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1  # OWASP's scrypt minimum: N=2^17 is stronger, 2^14 keeps sign-in fast
 MIN_PASSWORD_LENGTH = 10
-LOCK_AFTER = 5  # failures in a row
-LOCK_MINUTES = 15
-SLOW_DOWN_SECONDS = 0.5  # per earlier failure, before answering a failed attempt
+SLOW_DOWN_SECONDS = 0.5  # before answering any failed attempt, whoever it names
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-SIGN_IN_FAILED = "The email or password is wrong."  # the same text whether the email exists or not
+SIGN_IN_FAILED = messages.SIGN_IN_FAILED  # the same text whether the email exists or not
+SIGN_IN_WAIT = messages.SIGN_IN_WAIT  # likewise
+SIGN_IN_THROTTLE = Throttle()  # this process's failure counts (see survey.people.throttle)
 
 
 class AccountError(ValueError):
@@ -94,7 +97,7 @@ def check_password(password: str) -> None:
 def normal_email(email: str) -> str:
     """`email` trimmed and lower-cased; AccountError naming the field when it is not an address."""
     email = (email or "").strip().lower()
-    if not EMAIL.match(email) or len(email) > 320 or "\x00" in email:
+    if not EMAIL.fullmatch(email) or len(email) > 320 or "\x00" in email:
         raise AccountError(f"email: {email[:80]!r} is not an email address")
     return email
 
@@ -108,40 +111,49 @@ def _short_text(field: str, value: str | None, longest: int) -> str | None:
 
 
 def sign_in(engine: Engine, email: str, password: str, now: datetime | None = None,
-            sleep: Callable[[float], None] = time.sleep) -> SignIn:
-    """Check a local sign-in. A wrong password pauses (longer after each failure) and, after
-    LOCK_AFTER failures in a row, locks the account for LOCK_MINUTES; a success resets the count."""
+            sleep: Callable[[float], None] = time.sleep, client: str | None = None,
+            throttle: Throttle | None = None) -> SignIn:
+    """Check a local sign-in from the client address `client` (None when unknown).
+
+    Repeated failures make the account (whether it exists or not) and the address wait longer
+    before their next try (`survey.people.throttle`), instead of locking the account; an attempt
+    made before its wait is over is refused unchecked. Every failure pauses the answer the same
+    SLOW_DOWN_SECONDS, and unknown, disabled and real accounts get the same messages, so sign-in
+    never tells who has an account. A success clears the account's count.
+    """
     now = now or models.utc_now()
+    throttle = SIGN_IN_THROTTLE if throttle is None else throttle
+    keys = [address_key(client)] if client else []
     try:
         email = normal_email(email)
     except AccountError:
-        return SignIn(None, SIGN_IN_FAILED)
-    with db.session_scope(engine) as session:
-        user = session.scalars(select(models.User).where(models.User.email == email)).first()
-        if user is None or user.disabled_at is not None:
-            verify_password(password, _dummy_hash())  # the same work, so timing does not tell who exists
-            sleep(SLOW_DOWN_SECONDS)
-            return SignIn(None, SIGN_IN_FAILED)
-        if user.locked_until is not None and models.as_utc(user.locked_until) > now:
-            minutes = max(1, round((models.as_utc(user.locked_until) - now).total_seconds() / 60))
-            return SignIn(None, f"Too many failed attempts: this account is locked for {minutes} more "
-                                f"minute(s). An admin can unlock it sooner.")
-        if not verify_password(password, user.password_hash):
-            user.failed_sign_ins += 1
-            pause = SLOW_DOWN_SECONDS * user.failed_sign_ins
-            if user.failed_sign_ins >= LOCK_AFTER:
-                user.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-                user.failed_sign_ins = 0
-                audit.record(session, Actor.of(user), "sign_in.locked", f"user {user.id}")
-                message = (f"Too many failed attempts: this account is locked for {LOCK_MINUTES} minutes. "
-                           "An admin can unlock it sooner.")
+        email = None
+    if email is not None:
+        keys.append(account_key(email))
+    wait = throttle.wait(keys, now)
+    if wait > 0:
+        return SignIn(None, SIGN_IN_WAIT.format(seconds=math.ceil(wait)))
+    user_found = None
+    if email is not None:
+        with db.session_scope(engine) as session:
+            user = session.scalars(select(models.User).where(models.User.email == email)).first()
+            if user is None or user.disabled_at is not None:
+                verify_password(password, _dummy_hash())  # the same work, so timing does not tell who exists
+            elif verify_password(password, user.password_hash):
+                user.failed_sign_ins, user.locked_until, user.last_sign_in_at = 0, None, now
+                user_found = Actor.of(user)
             else:
-                message = SIGN_IN_FAILED
-            session.commit()  # the count is stored before the pause, so parallel guesses see it
-            sleep(pause)
-            return SignIn(None, message)
-        user.failed_sign_ins, user.locked_until, user.last_sign_in_at = 0, None, now
-        return SignIn(Actor.of(user))
+                throttle.failed(keys, now)
+                keys = []  # counted
+                if throttle.wait([account_key(email)], now) == ACCOUNT.first:  # its waits begin now
+                    audit.record(session, Actor.of(user), "sign_in.throttled", f"user {user.id}")
+    if user_found is not None:
+        throttle.forget([account_key(email)])
+        return SignIn(user_found)
+    if keys:
+        throttle.failed(keys, now)
+    sleep(SLOW_DOWN_SECONDS)  # outside the transaction, the same for every failure
+    return SignIn(None, SIGN_IN_FAILED)
 
 
 def actor_for_email(engine: Engine, email: str | None) -> Actor | None:
@@ -198,6 +210,7 @@ def reset_password(engine: Engine, actor: Actor, email: str, password: str | Non
     with db.session_scope(engine) as session:
         user = _user(session, email)
         user.password_hash, user.failed_sign_ins, user.locked_until = hash_password(password), 0, None
+        SIGN_IN_THROTTLE.forget([account_key(user.email)])
         audit.record(session, actor, "user.reset_password", f"user {user.id}")
     return password
 
@@ -222,6 +235,7 @@ def update_user(engine: Engine, actor: Actor, email: str, role: str | None = Non
             changes.append("disabled" if disabled else "enabled")
         if unlock:
             user.failed_sign_ins, user.locked_until = 0, None
+            SIGN_IN_THROTTLE.forget([account_key(user.email)])
             changes.append("unlocked")
         if changes:
             audit.record(session, actor, "user.change", f"user {user.id}: {', '.join(changes)}")

@@ -4,15 +4,22 @@ small-group rule for anonymous surveys.
 Erasure keeps what the company may keep (scores, as anonymous answers) and removes who gave them:
 the customer's contact details and segment fields, the link from their responses and invitations,
 their drafts, and every verbatim copy of their name, email, phone or reference inside free text
-(comments, case notes), which is replaced by `[erased]`. Their open cases are closed. One audit
-event records that an erasure happened, naming the customer by internal number only.
+(comments, case notes), which is replaced by `[erased]`. Their open cases are closed, and their
+cases and case flags lose the link to the response that opened them, so no row leads from a kept
+answer back to the erased customer. One audit event records that an erasure happened, naming the
+customer by internal number only.
+
+Erasure then reaches the disk (`survey.storage.db.purge_deleted_content`): on SQLite the old
+row versions are zeroed (secure_delete) and the WAL is checkpointed and truncated by the erasing
+process; on PostgreSQL the tables it changed are vacuumed. `Erasure.purged` says whether that
+step completed.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Callable, Iterable, Sequence
 
@@ -39,6 +46,12 @@ class Erasure:
     responses_deleted: int
     cases_closed: int
     texts_redacted: int
+    purged: bool = True  # the old row versions left the database files (see the module docstring)
+
+
+# Every table an erasure may change: the ones whose old row versions must leave the files.
+ERASURE_TABLES = ("customers", "responses", "answers", "invitations", "response_drafts", "follow_up_cases",
+                  "case_flags", "case_events")
 
 
 def redact(text: str | None, identifiers: Iterable[str]) -> str | None:
@@ -72,7 +85,7 @@ def erase_customer(engine: Engine, actor: Actor, external_ref: str, delete_respo
         audit.record(session, actor, "erase", f"customer #{customer.id}"
                      + (" with responses deleted" if delete_responses else ", responses kept anonymous"),
                      rows=erasure.responses_unlinked + erasure.responses_deleted)
-    return erasure
+    return replace(erasure, purged=db.purge_deleted_content(engine, ERASURE_TABLES))
 
 
 def _erase(session: Session, customer: models.Customer, delete_responses: bool) -> Erasure:
@@ -94,10 +107,11 @@ def _erase(session: Session, customer: models.Customer, delete_responses: bool) 
 
     closed = 0
     now = models.utc_now()
+    if case_ids:  # a flag names the response and its case the customer: that linked kept answers to them
+        session.execute(update(models.CaseFlag).where(models.CaseFlag.case_id.in_(case_ids)).values(response_id=None))
     for case in cases:
         case.resolution_note = redact(case.resolution_note, identifiers)
-        if delete_responses:
-            case.response_id = None
+        case.response_id = None
         if case.status not in CLOSED_STATUSES:
             session.add(models.CaseEvent(case_id=case.id, actor_id=None, at=now, from_status=case.status,
                                          to_status=CLOSED_BY_ERASURE, note="closed: the customer's personal data was erased"))
@@ -107,7 +121,7 @@ def _erase(session: Session, customer: models.Customer, delete_responses: bool) 
 
     theirs = session.execute(response_ids).scalars().all()
     count = len(theirs)
-    if delete_responses:
+    if delete_responses:  # flags of other customers' cases cannot name these responses; this is belt and braces
         session.execute(delete(models.CaseFlag).where(models.CaseFlag.response_id.in_(response_ids)))
         session.execute(delete(models.Answer).where(models.Answer.response_id.in_(response_ids)))
         session.execute(delete(models.Response).where(models.Response.customer_id == customer.id))
@@ -199,6 +213,7 @@ def apply_retention(engine: Engine, actor: Actor, days: int, dry_run: bool = Fal
             _erase(session, customer, delete_responses=False)
     with db.session_scope(engine) as session:
         audit.record(session, actor, "retention", f"customers inactive for {days} days erased", rows=len(found))
+    db.purge_deleted_content(engine, ERASURE_TABLES)  # once for the whole run
     return found
 
 

@@ -14,13 +14,15 @@ Example:
 from __future__ import annotations
 
 import os
+import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterable, Iterator
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -29,6 +31,8 @@ from survey.storage import models
 DEFAULT_URL = "sqlite:///survey.db"
 MIGRATIONS = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+PURGE_ATTEMPTS = 8  # checkpoints tried while readers finish: about 15 s in all with the waits between
+PURGE_BUSY_TIMEOUT_MS = 1_000  # how long one checkpoint waits for readers
 
 
 def database_url() -> str:
@@ -64,6 +68,9 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Deleted or overwritten content is zeroed in the page instead of left in free space, so an
+    # erased customer's name does not stay readable in the file (it costs writes on deletes only).
+    cursor.execute("PRAGMA secure_delete=ON")
     # 32 MiB of page cache (SQLite's default is 2 MiB): bulk imports keep the answers indexes'
     # pages at hand (bench/bench_import.py, 100,000 rows: 21.6 s with the default, 19.0 s); it is
     # allocated only as pages are read, per connection.
@@ -79,6 +86,51 @@ def _begin_sqlite(connection) -> None:
     # for a busy writer instead of failing a read-then-write transaction with "database is locked".
     mode = connection.get_execution_options().get("sqlite_begin", "")
     connection.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+def purge_deleted_content(engine: Engine, tables: Iterable[str], attempts: int = PURGE_ATTEMPTS,
+                          wait: Callable[[float], None] = time.sleep) -> bool:
+    """Make deleted and overwritten rows of `tables` leave the database files where the backend allows it.
+
+    SQLite: with secure_delete on (every connection), the old content is already zeroed in the
+    new page versions; a `wal_checkpoint(TRUNCATE)` copies them into the main file and empties
+    the WAL, which still held the old versions. A reader in the middle of a transaction (a server
+    serving a page) keeps the WAL in use, so the checkpoint is retried while readers finish.
+    PostgreSQL: `VACUUM` of the tables removes the dead row versions an UPDATE or DELETE leaves,
+    so no query or page inspection of the tables finds them.
+
+    Returns True when done, False when SQLite readers kept the WAL busy through every attempt or
+    PostgreSQL refused the VACUUM (not the tables' owner); the data is erased either way, and
+    what is left is old row versions in the files until the next checkpoint or vacuum.
+    """
+    if engine.dialect.name == "sqlite":
+        if engine.url.database in (None, "", ":memory:"):
+            return True  # nothing on disk
+        raw = engine.raw_connection()
+        cursor = raw.driver_connection.cursor()
+        try:
+            # each checkpoint waits briefly for readers, then this loop waits longer between tries
+            cursor.execute(f"PRAGMA busy_timeout={PURGE_BUSY_TIMEOUT_MS}")
+            for attempt in range(attempts):
+                busy, _, _ = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                if not busy:
+                    return True
+                if attempt + 1 < attempts:
+                    wait(min(0.05 * 2 ** attempt, 2.0))
+            return False
+        finally:
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.close()
+            raw.close()
+    if engine.dialect.name == "postgresql":
+        names = ", ".join(engine.dialect.identifier_preparer.quote(name) for name in sorted(set(tables)))
+        try:
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.exec_driver_sql(f"VACUUM {names}")  # not in a transaction: VACUUM refuses that
+        except DBAPIError:
+            return False
+        return True
+    return False
 
 
 def alembic_config(engine: Engine) -> Config:
@@ -113,4 +165,4 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             raise
 
 
-__all__ = ["database_url", "make_engine", "upgrade", "sessions", "session_scope", "models"]
+__all__ = ["database_url", "make_engine", "upgrade", "sessions", "session_scope", "purge_deleted_content", "models"]

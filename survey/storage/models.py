@@ -288,7 +288,8 @@ class CaseFlag(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("follow_up_cases.id"), index=True)
-    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id"), index=True)
+    # NULL once the customer is erased: the flag no longer leads from a kept answer to them
+    response_id: Mapped[int | None] = mapped_column(ForeignKey("responses.id"), index=True)
     rule: Mapped[str] = mapped_column(String(40))
     question_key: Mapped[str] = mapped_column(String(200))
     score: Mapped[float | None] = mapped_column(Float)

@@ -40,9 +40,9 @@ def test_uploading_the_shipped_file_stores_each_response_once(page):
     app.file_uploader[0].set_value(("responses.csv", content, "text/csv")).run()
     app.button[0].click().run()
     assert not app.exception
-    assert app.success[0].value == "7 responses stored, 0 already stored."
+    assert app.success[0].value == "7 responses stored, 0 already stored (read as comma-separated)."
     app.button[0].click().run()
-    assert app.success[0].value == "0 responses stored, 7 already stored."
+    assert app.success[0].value == "0 responses stored, 7 already stored (read as comma-separated)."
     assert responses(engine) == 7
 
 
@@ -55,4 +55,25 @@ def test_a_bad_upload_stores_nothing_and_lists_row_column_and_problem(page):
     assert app.error[0].value == "Nothing was imported: 1 problem(s) in the file."
     report = app.dataframe[0].value
     assert report.to_dict("records") == [{"row": 3, "column": "csat", "problem": "9 is outside the scale 1-5"}]
+    assert responses(engine) == 0
+
+
+def test_a_semicolon_separated_upload_is_read_as_such_and_the_page_says_so(page):
+    app, engine = page
+    content = b"submitted_at;csat;effort;comment\n2026-01-01T10:00;5;7;Quick, friendly\n"
+    app.selectbox[0].set_value("post-support")
+    app.file_uploader[0].set_value(("kiosk.csv", content, "text/csv")).run()
+    app.button[0].click().run()
+    assert app.success[0].value == "1 responses stored, 0 already stored (read as semicolon-separated)."
+    assert responses(engine) == 1
+
+
+def test_a_malformed_upload_names_its_row_and_stores_nothing(page):
+    app, engine = page
+    bad = b'submitted_at,csat,effort,comment\n2026-01-01T10:00,2,7,"Slow\n2026-01-02T10:00,5,7,Fine\n'
+    app.selectbox[0].set_value("post-support")
+    app.file_uploader[0].set_value(("kiosk.csv", bad, "text/csv")).run()
+    app.button[0].click().run()
+    assert app.error[0].value == "Nothing was imported: 1 problem(s) in the file."
+    assert app.text[0].value.startswith("kiosk.csv: row 2 (lines 2-3): not a valid CSV row")
     assert responses(engine) == 0

@@ -94,6 +94,21 @@ def test_valid_submission_returns_201_and_stores_the_answers(client):
     assert answers == {"csat": 4, "effort": 6, "resolved": "partly", "comment": "Took two calls"}
 
 
+# Finding 5 of issue 16: the pattern check's `$` matched before a trailing newline, so this was a 201.
+@pytest.mark.parametrize("channel", ["kiosk\n", "kiosk\r\n", "\nkiosk", "kiosk\nphone"])
+def test_a_channel_with_a_newline_is_422_invalid_format_and_stores_nothing(client, channel):
+    response = post(client, {"idempotency_key": "k1", "channel": channel, "answers": GOOD})
+    assert response.status_code == 422
+    assert errors_of(response) == [("field", "channel", "invalid_format")]
+    assert count(client.engine, models.Response) == 0
+
+
+def test_a_slug_with_a_trailing_newline_is_404(client):
+    response = post(client, {"idempotency_key": "k1", "answers": GOOD}, path="/api/v1/surveys/post-support%0A/responses")
+    assert response.status_code == 404
+    assert errors_of(response) == [("field", "slug", "unknown_survey")]
+
+
 def test_resending_the_same_key_and_body_returns_200_with_the_same_id(client):
     first = post(client, {"idempotency_key": "k1", "answers": GOOD})
     again = post(client, {"idempotency_key": "k1", "answers": GOOD})

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 from sqlalchemy import func, select
@@ -53,10 +53,11 @@ class Server:
     key: str
     port: int = 0
     process: subprocess.Popen | None = None
+    environment: dict = field(default_factory=dict)  # extra variables for the server process
 
     def start(self) -> Server:
         self.port = free_port()
-        env = {**os.environ, "SURVEY_DATABASE_URL": self.url}
+        env = {**os.environ, **self.environment, "SURVEY_DATABASE_URL": self.url}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
              "--server.port", str(self.port), "--server.headless", "true", "--global.developmentMode", "false",

@@ -158,7 +158,7 @@ def test_an_anonymous_import_stores_nothing_that_leads_back_to_the_invitation(pr
 @pytest.mark.parametrize("column, value, message", [
     ("channel", "a-very-long-channel-name-indeed", "'a-very-long-channel-name-indeed' must be lower-case letters, digits, - or _ (at most 20)"),
     ("idempotency_key", "k" * 201, "must be at most 200 characters of storable text"),
-    ("comment", "nul\x00byte", "contains a NUL character or a lone surrogate, which cannot be stored"),
+    ("comment", "nul\x00byte", "contains a NUL character (U+0000), which cannot be stored"),
     ("version", "\u00b2", "survey 'post-support' has no version '\u00b2'"),
 ])
 def test_values_a_database_cannot_store_are_refused_by_row_and_column(prepared, tmp_path, column, value, message):
@@ -169,3 +169,54 @@ def test_values_a_database_cannot_store_are_refused_by_row_and_column(prepared, 
             import_responses(session, path, survey_slug="post-support")
     assert caught.value.problems == [f"odd.csv: row 2, column '{column}': {message}"]
     assert counts(prepared) == (0, 0)
+
+
+def refused_import(engine, tmp_path, text: str) -> list[str]:
+    path = tmp_path / "answers.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ImportProblem) as caught:
+        with db.session_scope(engine) as session:
+            import_responses(session, path, survey_slug="post-support")
+    assert counts(engine) == (0, 0)
+    return caught.value.problems
+
+
+# Finding 4 of issue 16, for the responses importer: malformed rows were accepted.
+def test_a_duplicated_column_is_refused_instead_of_taking_its_last_value(prepared, tmp_path):
+    problems = refused_import(prepared, tmp_path, "submitted_at,csat,effort,csat\n2026-01-01T10:00,2,7,5\n")
+    assert problems == ["answers.csv: row 1, column 4: the header names 'csat' again (first in column 2); "
+                        "each column may appear once"]
+
+
+def test_an_unclosed_quote_is_refused_instead_of_swallowing_the_next_rows(prepared, tmp_path):
+    problems = refused_import(prepared, tmp_path,
+                              'submitted_at,csat,effort,comment\n2026-01-01T10:00,2,7,"Slow\n'
+                              "2026-01-02T10:00,5,7,Fine\n2026-01-03T10:00,4,6,Good\n")
+    assert len(problems) == 1 and problems[0].startswith("answers.csv: row 2 (lines 2-4): not a valid CSV row")
+
+
+def test_extra_cells_in_a_row_are_refused_not_dropped(prepared, tmp_path):
+    problems = refused_import(prepared, tmp_path,
+                              "submitted_at,csat,effort\n2026-01-01T10:00,5,7\n2026-01-02T10:00,2,7,oops\n")
+    assert problems == ["answers.csv: row 3, column 'column 4': 4 cells, but the header names 3 columns "
+                        "(read as comma-separated)"]
+
+
+def test_skip_invalid_skips_a_row_of_the_wrong_width_and_stores_the_others(prepared, tmp_path):
+    path = tmp_path / "answers.csv"
+    path.write_text("submitted_at,csat,effort\n2026-01-01T10:00,5,7\n2026-01-02T10:00,2,7,oops\n")
+    with db.session_scope(prepared) as session:
+        summary = import_responses(session, path, survey_slug="post-support", skip_invalid=True)
+    assert (summary.stored, summary.skipped) == (1, 1)
+    assert [f.row for f in summary.faults] == [3]
+
+
+def test_a_semicolon_separated_file_is_read_as_such_and_says_so(prepared, tmp_path):
+    path = tmp_path / "answers.csv"
+    path.write_text("submitted_at;csat;effort;comment\n2026-01-01T10:00;5;7;Quick, friendly\n")
+    with db.session_scope(prepared) as session:
+        summary = import_responses(session, path, survey_slug="post-support")
+    assert (summary.stored, summary.delimiter) == (1, ";")
+    with prepared.connect() as connection:
+        comment = connection.scalar(select(models.Answer.text_value).where(models.Answer.question_key == "comment"))
+    assert comment == "Quick, friendly"

@@ -204,3 +204,51 @@ def test_postgresql_sessions_use_utc_and_errors_hide_parameters(engine):
         with engine.connect() as connection:
             connection.execute(text("SELECT * FROM no_such_table WHERE token = :t"), {"t": "SECRET-token-abc"})
     assert "SECRET-token-abc" not in str(caught.value)
+
+
+def _reader_in_the_wal(path):
+    """A second connection in the middle of a read transaction that uses the WAL."""
+    import sqlite3
+
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM customers").fetchone()
+    return reader
+
+
+def test_purging_retries_the_wal_checkpoint_while_a_reader_finishes(tmp_path):
+    path = tmp_path / "purge.db"
+    engine = db.make_engine(f"sqlite:///{path}")
+    db.upgrade(engine)
+    with db.session_scope(engine) as session:
+        session.add(models.Customer(external_ref="P-1", name="Purged Person"))
+    reader = _reader_in_the_wal(path)
+    waits = []
+
+    def wait(seconds):  # the reader finishes while the purge waits
+        waits.append(seconds)
+        reader.rollback()
+
+    assert db.purge_deleted_content(engine, ["customers"], wait=wait) is True
+    assert len(waits) == 1  # the first checkpoint found the reader, the second emptied the WAL
+    assert (tmp_path / "purge.db-wal").stat().st_size == 0
+    with db.session_scope(engine) as session:
+        session.add(models.Customer(external_ref="P-2", name="Another"))
+    stuck = _reader_in_the_wal(path)  # a reader that never finishes: the purge says it could not
+    assert db.purge_deleted_content(engine, ["customers"], attempts=2, wait=lambda seconds: None) is False
+    stuck.close()
+    engine.dispose()
+
+
+def test_migration_0021_clears_the_infinite_annual_values_earlier_imports_stored(database_url):
+    engine = db.make_engine(database_url)
+    db.upgrade(engine, "0020")
+    with engine.begin() as connection:
+        for ref, value in (("inf", float("inf")), ("minus", float("-inf")), ("fine", 1200.5), ("none", None)):
+            connection.execute(models.Customer.__table__.insert().values(external_ref=ref, name=ref, annual_value=value,
+                                                                         attributes={}))
+    db.upgrade(engine)
+    with engine.connect() as connection:
+        values = dict(connection.execute(select(models.Customer.external_ref, models.Customer.annual_value)).all())
+    engine.dispose()
+    assert values == {"inf": None, "minus": None, "fine": 1200.5, "none": None}
