@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from survey.definitions.definition import (
-    CHOICE_KINDS, DEFAULT_END_LABELS, DEFAULT_SCALES, DEFAULT_TEXT_LIMIT, Choice, Condition, Question, Scale,
+    CHOICE_KINDS, DEFAULT_END_LABELS, DEFAULT_SCALES, DEFAULT_TEXT_LIMIT, Choice, Question, Scale,
     Survey,
 )
 
@@ -71,8 +71,8 @@ def replace_question(survey: Survey, key: str, question: Question) -> Survey:
     questions = list(survey.questions)
     questions[index] = question
     if question.key != key:
-        questions = [replace(q, show_if=Condition(question.key, q.show_if.op, q.show_if.value))
-                     if q.show_if is not None and q.show_if.question == key else q for q in questions]
+        questions = [replace(q, show_if=q.show_if.renamed({key: question.key}))
+                     if q.show_if is not None and key in q.show_if.references else q for q in questions]
     return replace(survey, questions=tuple(questions))
 
 
