@@ -289,9 +289,14 @@ def typed_answer_problems(survey: Survey, answers: dict[str, Any]) -> list[dict[
                     problems.append(problem("question", name, "not_integer", messages.API_ANSWER_WRONG_TYPE.format(
                         expected=f"a whole number for {_printable(attribute_name)!r}", actual=_json_type(rating))))
                     break
-        elif question.kind in RATED_KINDS or question.scale is not None:
+        elif question.kind in RATED_KINDS or question.scale is not None or question.kind == "integer":
             if not _is_json_integer(value):
                 wrong(name, "a whole number", value, "not_integer")
+        elif question.kind == "decimal":
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                wrong(name, "a number", value, "not_number")
+        elif question.kind == "note":
+            continue  # the rule book says a note takes no answer
         elif question.kind == "multi_choice":
             if not isinstance(value, list) or not all(isinstance(v, str) and not isinstance(v, NonFinite)
                                                       for v in value):

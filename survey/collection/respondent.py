@@ -273,6 +273,13 @@ def _restorable(question: Question, value: Any) -> Any:
                 if a in attributes and _point(question, v) is not None}
     if question.scale is not None:
         return _point(question, value)
+    if question.kind == "note":
+        return None
+    if question.kind in ("integer", "decimal", "date", "time"):
+        try:  # the rule book's cleaning: a draft value the definition no longer accepts is dropped
+            return collect.clean_one(question, value)
+        except ValueError:
+            return None
     choices = [c.value for c in question.choices]
     if question.kind == "single_choice":
         return str(value) if str(value) in choices else None

@@ -38,7 +38,11 @@ from survey.definitions import conditions
 
 RATED_KINDS = ("nps", "csat", "ces", "rating", "index_item", "matrix")
 CHOICE_KINDS = ("single_choice", "multi_choice")
-KINDS = RATED_KINDS + CHOICE_KINDS + ("text",)
+# Plain answers that feed no metric: numbers, a calendar date (YYYY-MM-DD), a time of day (HH:MM).
+INPUT_KINDS = ("integer", "decimal", "date", "time")
+# Shown to the respondent, answered by nobody.
+NOTE_KIND = "note"
+KINDS = RATED_KINDS + CHOICE_KINDS + ("text",) + INPUT_KINDS + (NOTE_KIND,)
 ROLES = ("overall", "driver")
 # Scales fixed by the method itself; other kinds declare theirs (with these defaults).
 FIXED_SCALES = {"nps": (0, 10), "index_item": (1, 10)}
@@ -218,7 +222,9 @@ class Question:
 
     @property
     def answer_keys(self) -> tuple[str, ...]:
-        """Keys answers are stored under: the question key, or `key.attribute` per matrix row."""
+        """Keys answers are stored under: the question key, `key.attribute` per matrix row, none for a note."""
+        if self.kind == NOTE_KIND:
+            return ()
         if self.kind == "matrix":
             return tuple(f"{self.key}.{attribute.value}" for attribute in self.attributes)
         return (self.key,)
