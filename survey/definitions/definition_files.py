@@ -19,11 +19,13 @@ from survey.definitions.definition import DefinitionError, Survey, loads_yaml
 from survey.definitions.xlsform import read_xlsform
 
 YAML_SUFFIXES = (".yaml", ".yml")
-XLSFORM_SUFFIXES = (".xlsx",)
+XLSFORM_SUFFIXES = (".xlsx", ".xls", ".csv", ".md")  # the formats pyxform reads
 
 
-def read_upload(name: str, data: bytes) -> tuple[Survey, list[str]]:
+def read_upload(name: str, data: bytes, accept_proposed_metrics: bool = False) -> tuple[Survey, list[str]]:
     """The survey an uploaded file defines, and the import's warnings (what was not carried over).
+
+    `accept_proposed_metrics` declares the metrics an XLSForm import proposes (see `upload_proposals`).
 
     Raises DefinitionError listing every problem; nothing is stored either way.
     """
@@ -39,6 +41,6 @@ def read_upload(name: str, data: bytes) -> tuple[Survey, list[str]]:
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / source
             path.write_bytes(data)
-            result = read_xlsform(path)
+            result = read_xlsform(path, accept_proposed_metrics)
         return result.survey, list(result.warnings)
     raise DefinitionError([messages.UPLOAD_UNKNOWN_TYPE.format(source=source)])

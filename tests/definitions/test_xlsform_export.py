@@ -58,11 +58,11 @@ def test_uploads_are_read_by_their_format_and_refused_with_every_problem():
     assert read_upload("exit.xlsx", xlsform_bytes(survey)) == (survey, [])
     with pytest.raises(DefinitionError) as caught:
         read_upload("notes.txt", b"hello")
-    assert caught.value.problems == ["notes.txt: upload a .yaml/.yml definition or an .xlsx XLSForm"]
+    assert caught.value.problems == ["notes.txt: upload a .yaml/.yml definition or an XLSForm (.xlsx, .xls, .csv or .md)"]
     with pytest.raises(DefinitionError) as caught:
         read_upload("bad.yaml", b"slug: s\ntitle: S\nquestions:\n  - {key: a, kind: nps}\n  - {key: b, kind: what, text: B}\n")
     assert caught.value.problems == ["bad.yaml: question 'a' (line 4) text: missing text for language 'en'",
                                      "bad.yaml: question 'b' (line 5): unknown kind 'what' (expected one of: "
                                      "nps, csat, ces, rating, index_item, matrix, single_choice, multi_choice, text, integer, decimal, date, time, note)"]
-    with pytest.raises(DefinitionError, match="not a zip archive"):
+    with pytest.raises(DefinitionError, match="bad.xlsx: cannot read the form"):
         read_upload("bad.xlsx", b"not a workbook")
