@@ -93,10 +93,11 @@ def delete_question(survey: Survey, key: str) -> Survey:
 
 
 def earlier_questions(survey: Survey, key: str | None) -> tuple[Question, ...]:
-    """The questions a display condition of question `key` may refer to: those before it, except
-    free text (all of them when `key` is None, i.e. for a question about to be added at the end)."""
+    """The questions a picked display condition of question `key` may refer to: those before it with
+    values to pick (scale points or choices), all of them when `key` is None (a question about to
+    be added at the end). Others (numbers, dates, text) are reached by a typed expression."""
     questions = survey.questions if key is None else survey.questions[:_index(survey, key)]
-    return tuple(q for q in questions if q.kind not in ("text", "matrix"))
+    return tuple(q for q in questions if q.scale is not None and q.kind != "matrix" or q.choices)
 
 
 def condition_values(question: Question) -> list[int | str]:

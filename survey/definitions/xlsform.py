@@ -63,7 +63,7 @@ import re
 import warnings as python_warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Collection, Mapping
 
 from survey import messages
 from survey.definitions import conditions
@@ -226,8 +226,12 @@ class Normalised:
     proposals: tuple[MetricProposal, ...] = ()
 
 
-def normalise(form: PyxformForm, accept_proposed_metrics: bool = False) -> Normalised:
-    """Map pyxform's form onto the plain data `from_dict` accepts; never raises."""
+def normalise(form: PyxformForm, accept_proposed_metrics: bool | Collection[str] = False) -> Normalised:
+    """Map pyxform's form onto the plain data `from_dict` accepts; never raises.
+
+    `accept_proposed_metrics`: True declares every proposed metric; a collection of names (as in
+    the form) declares those questions' proposals only.
+    """
     return _Mapper(form, accept_proposed_metrics).run()
 
 
@@ -238,7 +242,7 @@ class _Kept:
 
 
 class _Mapper:
-    def __init__(self, form: PyxformForm, accept: bool):
+    def __init__(self, form: PyxformForm, accept: bool | Collection[str]):
         self.form = form
         self.source = form.source
         self.accept = accept
@@ -697,7 +701,7 @@ class _Mapper:
         message = messages.XLSFORM_METRIC_PROPOSED.format(where=where, name=name, label=label, reason=reason,
                                                           metric=metric)
         self.proposals.append(MetricProposal(name, row or 0, metric, reason, message))
-        if self.accept:
+        if self.accept is True or (not isinstance(self.accept, bool) and name in self.accept):
             question["kind"] = metric
             self.warnings.append(messages.XLSFORM_METRIC_ACCEPTED.format(
                 where=where, name=name, metric=metric, reason=reason))
@@ -801,7 +805,7 @@ def _ordered(problems: list[str], unique: bool = True) -> list[str]:
     return sorted(dict.fromkeys(problems) if unique else problems, key=key)
 
 
-def read_xlsform(path: str | Path, accept_proposed_metrics: bool = False) -> XLSFormResult:
+def read_xlsform(path: str | Path, accept_proposed_metrics: bool | Collection[str] = False) -> XLSFormResult:
     """Import an XLSForm (.xlsx, .xls, .csv or .md) as a validated Survey, with warnings and proposals.
 
     Raises XLSFormError (a DefinitionError) listing every problem: pyxform's own message for a form
