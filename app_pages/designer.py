@@ -118,7 +118,6 @@ def start_section(current: Survey | None) -> None:
                     if warning not in proposed:  # proposals are shown below, each with its box
                         st.warning(plain(warning))
                 st.session_state[PROPOSALS] = (upload.name, upload.getvalue(), proposals) if proposals else None
-        proposals_section()
 
 
 def proposals_section() -> None:
@@ -574,6 +573,7 @@ def main(actor) -> None:
     notice = st.session_state.pop(NOTICE, None)
     if notice:
         getattr(st, notice[0])(plain(notice[1]))
+    proposals_section()  # outside the start section, which closes once a draft is loaded
     survey = draft()
     if survey is None:
         st.info("Start from a template, from scratch, from a published survey or from a file.")
