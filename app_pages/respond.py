@@ -189,8 +189,9 @@ def show_result(survey: Survey | None) -> None:
         st.button(respondent.phrase("answer_again", language), on_click=answer_again)
 
 
-def label_for(question: Question, survey: Survey, language: str) -> str:
-    label = plain(respondent.localized(question.text, language, survey))
+def label_for(question: Question, survey: Survey, language: str, answers: dict[str, Any] | None = None) -> str:
+    label = plain(respondent.piped(respondent.localized(question.text, language, survey), survey, answers or {},
+                                   language))
     return f"{label} {respondent.phrase('required', language)}" if question.required else label
 
 
@@ -214,8 +215,9 @@ def render_question(question: Question, survey: Survey, language: str, answers: 
 
     Widget keys start with `prefix`; the designer's preview passes its own, so that it never touches
     a respondent's session keys."""
-    label = label_for(question, survey, language)
-    help_text = plain(respondent.localized(question.help, language, survey)) or None
+    label = label_for(question, survey, language, answers)
+    help_text = plain(respondent.piped(respondent.localized(question.help, language, survey), survey, answers,
+                                       language)) or None
     for answer_key in question.answer_keys:
         key = widget_key(answer_key, prefix)
         if key not in st.session_state:

@@ -23,6 +23,7 @@ UNKNOWN_KIND = "{where}: unknown kind {kind!r} (expected one of: {kinds})"
 UNKNOWN_ROLE = "{where}: unknown role {role!r} (expected one of: {roles})"
 BAD_CONDITION = "condition {condition!r} must have the form '<question key> <op> <value>' with op one of <, <=, >, >=, ==, !="
 BAD_CONDITION_AT = "condition {condition!r} cannot be read: {problem}"
+PIPE_NOT_EARLIER = "{where}: the text shows ${{{key}}}, which is not an earlier question of the survey"
 CONDITION_ON_ITSELF = "{where}: the display condition refers to the question itself ({key!r})"
 CONDITION_ON_LATER = "{where}: the display condition refers to {key!r}, which comes later in the survey"
 CONDITION_ON_UNKNOWN = "{where}: the display condition refers to unknown question {key!r}"
@@ -125,6 +126,8 @@ XLSFORM_TRANSLATION_FALLBACK = ("{where}: {what} has no text in language {langua
 XLSFORM_NO_LABEL = "{where}: {name!r} has no label; its {used} is used as its text"
 XLSFORM_DUPLICATE_CHOICE = "{where}: choice {name!r} appears twice in list {list!r}; the second is dropped"
 XLSFORM_BAD_FORM_ID = "{where}: form_id {form_id!r} is not a valid survey slug; using {slug!r}"
+XLSFORM_PIPE_DROPPED = ("{where}: the {what} shows ${{{target}}}, which is not an earlier question kept here; "
+                        "it is shown as '...'")
 XLSFORM_METRIC_PROPOSED = ("{where}: {name!r} looks like {label} question ({reason}); to declare it, put "
                            "{metric!r} in the metric column of this row")
 XLSFORM_METRIC_ACCEPTED = "{where}: {name!r} declared as {metric!r}, as proposed ({reason})"

@@ -63,6 +63,8 @@ OPERATORS = {
 }
 KEY_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 DEFAULT_TEXT_LIMIT = 2000
+# Piping (XLSForm's convention): `${q}` in a question's text or help shows the earlier answer to q.
+PIPE_PATTERN = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}")
 
 Text = Mapping[str, str]  # language code -> wording
 
@@ -219,6 +221,13 @@ class Question:
             "rating": "rating",
             "matrix": "rating",
         }.get(self.kind)
+
+    @property
+    def piped(self) -> tuple[str, ...]:
+        """Keys of the earlier answers its text or help shows (`${q}`), once each, in order."""
+        found = [key for texts in (self.text, self.help) for value in texts.values()
+                 for key in PIPE_PATTERN.findall(value)]
+        return tuple(dict.fromkeys(found))
 
     @property
     def answer_keys(self) -> tuple[str, ...]:
@@ -436,6 +445,9 @@ def validate(survey: Survey, source: str = "<definition>", lines: Mapping[int, i
                     later = any(q.key == target for q in survey.questions[position + 1:])
                     template = messages.CONDITION_ON_LATER if later else messages.CONDITION_ON_UNKNOWN
                     problems.append(template.format(where=where, key=target))
+        for target in question.piped:
+            if target == question.key or target not in seen:
+                problems.append(messages.PIPE_NOT_EARLIER.format(where=where, key=target))
         seen.setdefault(question.key, position)
     return problems
 

@@ -68,7 +68,7 @@ from typing import Any, Collection, Mapping
 from survey import messages
 from survey.definitions import conditions
 from survey.definitions.definition import (
-    DEFAULT_SCALES, DEFAULT_TEXT_LIMIT, KEY_PATTERN, Condition, DefinitionError, Survey, from_dict,
+    DEFAULT_SCALES, DEFAULT_TEXT_LIMIT, KEY_PATTERN, PIPE_PATTERN, Condition, DefinitionError, Survey, from_dict,
 )
 
 METRIC_KINDS = ("nps", "csat", "ces", "rating", "index_item")
@@ -519,7 +519,20 @@ class _Mapper:
         self.questions.append(question)
 
     def texts_of(self, child: dict[str, Any], name: str, row: int | None, column: str = "label") -> dict[str, str]:
-        return self.complete(self.raw_texts(child.get(column)), self.where("survey", row), f"{column} of {name!r}")
+        texts = self.complete(self.raw_texts(child.get(column)), self.where("survey", row), f"{column} of {name!r}")
+        return {language: self.pipe(text, row, f"{column} of {name!r}") for language, text in texts.items()}
+
+    def pipe(self, text: str, row: int | None, what: str) -> str:
+        """`${name}` of an earlier kept question becomes `${key}`; any other reference `...` (warning)."""
+        def replace(match: re.Match) -> str:
+            target = match.group(1)
+            if target in self.keys:
+                return f"${{{self.keys[target]}}}"
+            warning = messages.XLSFORM_PIPE_DROPPED.format(where=self.where("survey", row), what=what, target=target)
+            if warning not in self.warnings:
+                self.warnings.append(warning)
+            return "..."
+        return PIPE_PATTERN.sub(replace, text)
 
     def question(self, child: dict[str, Any], kind: str, name: str,
                  group_conditions: tuple[tuple[conditions.Node, int], ...]) -> None:

@@ -232,3 +232,16 @@ def test_evaluator_agrees_with_a_reference_evaluation_on_random_expressions(expr
 
 def test_call_nodes_are_plain_data():
     assert parse("not(${a})") == Call("not", (Ref("a"),))
+
+
+def test_piping_refers_to_earlier_questions_only():
+    with pytest.raises(DefinitionError) as caught:
+        loads_yaml("""
+slug: s
+title: S
+questions:
+  - {key: a, kind: text, text: "Hello ${b}"}
+  - {key: b, kind: text, text: "Name?"}
+""")
+    assert caught.value.problems == ["<yaml>: question 'a' (line 5): the text shows ${b}, which is not an earlier "
+                                     "question of the survey"]

@@ -542,3 +542,18 @@ def test_any_sheet_content_imports_soundly_or_fails_with_messages_naming_the_fil
             assert result.survey.questions
             assert loads_yaml(dumps_yaml(result.survey)) == result.survey
             assert all(", row " in warning for warning in result.warnings)
+
+
+def test_piped_answers_in_labels_follow_renamed_keys_and_others_are_warned(tmp_path):
+    path = make_xlsform(tmp_path, [HEADER + ["calculation", "hint"],
+                                   ["text", "first-name", "Your first name?"],
+                                   ["calculate", "year", None, "2026"],
+                                   ["integer", "age", "${first-name}, how old are you in ${year}?", None,
+                                    "Thank you, ${first-name}"]])
+    result = read_xlsform(path)
+    age = result.survey.question("age")
+    assert age.text == {"en": "${first_name}, how old are you in ...?"}
+    assert age.help == {"en": "Thank you, ${first_name}"}
+    assert age.piped == ("first_name",)
+    assert ("form.xlsx, survey sheet, row 4: the label of 'age' shows ${year}, which is not an earlier question "
+            "kept here; it is shown as '...'") in result.warnings
