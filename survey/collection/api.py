@@ -636,10 +636,11 @@ def _error_schema_ref() -> dict[str, Any]:
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3.1 description of this API (also shipped as docs/openapi.json)."""
     error = lambda description: {"description": description, **_error_schema_ref()}  # noqa: E731
-    answer = {"description": "A rating (JSON integer), a choice value (string), several choice values "
-                             "(array of strings), a text (string), ratings per attribute for a matrix "
-                             "(object), or null for no answer.",
-              "oneOf": [{"type": "integer"}, {"type": "string"}, {"type": "array", "items": {"type": "string"}},
+    answer = {"description": "A rating or an integer question (JSON integer), a decimal (number), a choice "
+                             "value (string), several choice values (array of strings), a text, a date "
+                             "(YYYY-MM-DD) or a time (HH:MM) (string), ratings per attribute for a matrix "
+                             "(object), or null for no answer. A note takes no answer.",
+              "oneOf": [{"type": "integer"}, {"type": "number"}, {"type": "string"}, {"type": "array", "items": {"type": "string"}},
                         {"type": "object", "additionalProperties": {"type": ["integer", "null"]}}, {"type": "null"}]}
     return {
         "openapi": "3.1.0",
@@ -689,7 +690,7 @@ def openapi_document() -> dict[str, Any]:
                                  "unknown_language, unknown_token, expired, unknown_customer, customer_mismatch. "
                                  "Codes on questions: unknown_question, required, not_integer, out_of_range, "
                                  "not_a_choice, too_long, wrong_type, unknown_attribute, incomplete, "
-                                 "invalid_characters."),
+                                 "invalid_characters, not_number, not_date, not_time, not_answerable."),
                     "503": error("The database stayed busy or is unreachable (database_busy); retry with the "
                                  "same idempotency key."),
                 },
