@@ -640,7 +640,7 @@ def openapi_document() -> dict[str, Any]:
                              "value (string), several choice values (array of strings), a text, a date "
                              "(YYYY-MM-DD) or a time (HH:MM) (string), ratings per attribute for a matrix "
                              "(object), or null for no answer. A note takes no answer.",
-              "oneOf": [{"type": "integer"}, {"type": "number"}, {"type": "string"}, {"type": "array", "items": {"type": "string"}},
+              "anyOf": [{"type": "integer"}, {"type": "number"}, {"type": "string"}, {"type": "array", "items": {"type": "string"}},
                         {"type": "object", "additionalProperties": {"type": ["integer", "null"]}}, {"type": "null"}]}
     return {
         "openapi": "3.1.0",
