@@ -17,9 +17,9 @@ from openpyxl import Workbook
 
 from survey.definitions.definition import Condition, DefinitionError, dumps_yaml, loads_yaml, to_dict
 from survey.definitions.xlsform import XLSFormError, XLSFormResult, normalise, read_form, read_xlsform
-from tests.conftest import ROOT, SAMPLE_SURVEYS
+from tests.conftest import REAL_XLSFORMS, SAMPLE_SURVEYS
 
-CORPUS = ROOT.parent / "shared" / "fixtures" / "real_xlsforms"
+CORPUS = REAL_XLSFORMS
 STORE_VISIT = SAMPLE_SURVEYS / "store_visit.xlsx"
 
 

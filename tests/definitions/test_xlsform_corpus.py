@@ -18,9 +18,9 @@ import pytest
 
 from survey.definitions.definition import dumps_yaml, loads_yaml
 from survey.definitions.xlsform import XLSFormError, read_form, read_xlsform
-from tests.conftest import ROOT
+from tests.conftest import REAL_XLSFORMS
 
-CORPUS = ROOT.parent / "shared" / "fixtures" / "real_xlsforms"
+CORPUS = REAL_XLSFORMS
 KEPT_TYPES = {"text", "string", "integer", "int", "decimal", "date", "time", "range", "select_one",
               "select_multiple", "select", "note"}
 
