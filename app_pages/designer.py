@@ -30,7 +30,7 @@ from survey.definitions.definition import (
     CHOICE_KINDS, DEFAULT_SCALES, FIXED_SCALES, KEY_PATTERN, KINDS, OPERATORS, RATED_KINDS, ROLES, Choice, Condition, DefinitionError, Question,
     Scale, Survey, dumps_yaml, validate,
 )
-from survey.definitions.definition_files import read_upload
+from survey.definitions.definition_files import read_upload_with_proposals
 from survey.definitions.editing import (
     add_question, condition_values, delete_question, earlier_questions, missing_translations, move_question,
     new_question, replace_question, set_languages, set_text, text_items,
@@ -47,6 +47,7 @@ DRAFT = PREFIX + "draft"  # the working Survey
 REVISION = PREFIX + "revision"  # bumped at each change of the draft (keys of widgets showing it)
 EDITING = PREFIX + "editing"  # key of the question being edited, or None
 UPLOADED = PREFIX + "uploaded"  # file_id of the last upload read (an upload is read once)
+PROPOSALS = PREFIX + "proposals"  # (name, bytes, proposals) of the last upload that proposed metrics
 NOTICE = PREFIX + "notice"  # (kind, text) to show once after a change
 PREVIEW_PREFIX = PREFIX + "preview."  # preview widgets, apart from the respondent form's "respond." keys
 ALWAYS = "(always shown)"
@@ -100,11 +101,11 @@ def start_section(current: Survey | None) -> None:
             slug = st.selectbox("Published survey", published, key=PREFIX + "published")
             if st.button("Edit its newest version", key=PREFIX + "use_published"):
                 set_draft(common.latest_definition(slug), f"Editing the newest version of {slug!r}.")
-        upload = st.file_uploader("Or upload a definition (YAML or XLSForm)", type=["yaml", "yml", "xlsx"],
-                                  key=PREFIX + "upload")
+        upload = st.file_uploader("Or upload a definition (YAML or XLSForm)",
+                                  type=["yaml", "yml", "xlsx", "xls", "csv", "md"], key=PREFIX + "upload")
         if upload is not None and st.session_state.get(UPLOADED) != upload.file_id:
             try:
-                survey, warnings = read_upload(upload.name, upload.getvalue())
+                survey, warnings, proposals = read_upload_with_proposals(upload.name, upload.getvalue())
             except DefinitionError as error:
                 st.error(f"{plain(upload.name)} was not loaded; the draft is unchanged. Problems:")
                 for problem in error.problems:
@@ -112,8 +113,26 @@ def start_section(current: Survey | None) -> None:
             else:
                 st.session_state[UPLOADED] = upload.file_id
                 set_draft(survey, f"Loaded {upload.name}.")
+                proposed = {p.message for p in proposals}
                 for warning in warnings:
-                    st.warning(plain(warning))
+                    if warning not in proposed:  # proposals are shown below, each with its box
+                        st.warning(plain(warning))
+                st.session_state[PROPOSALS] = (upload.name, upload.getvalue(), proposals) if proposals else None
+
+
+def proposals_section() -> None:
+    """The metrics the last XLSForm upload proposes, a box each; declared only when a person ticks them."""
+    pending = st.session_state.get(PROPOSALS)
+    if not pending:
+        return
+    name, data, proposals = pending
+    st.markdown("**Proposed metrics** (a metric is declared, never guessed: tick those that are right)")
+    ticked = [p.key for p in proposals if st.checkbox(plain(p.message), key=f"{PREFIX}proposal.{p.key}")]
+    if st.button("Declare the ticked metrics", key=PREFIX + "accept_proposals", disabled=not ticked):
+        survey, _, _ = read_upload_with_proposals(name, data, accept_proposed_metrics=ticked)
+        st.session_state[PROPOSALS] = None
+        set_draft(survey, f"Declared {len(ticked)} proposed metric(s): {', '.join(ticked)}.")
+        st.rerun()
 
 
 # --- questions ------------------------------------------------------------------------------------
@@ -155,6 +174,30 @@ def items_text(items: tuple[Choice, ...], language: str) -> str:
 
 
 def condition_picker(survey: Survey, key: str | None, current: Condition | None) -> Condition | None:
+    """A simple condition picked from pick-lists, or any expression of the condition language typed."""
+    simple = current is None or current.op is not None
+    mode = st.radio("Display condition", ["pick from lists", "type an expression"], index=0 if simple else 1,
+                    horizontal=True, key=wkey(f"cond_mode.{key}"))
+    if mode == "type an expression":
+        return condition_expression(key, current)
+    return condition_lists(survey, key, current if simple else None)
+
+
+def condition_expression(key: str | None, current: Condition | None) -> Condition | None:
+    """An expression such as `${nps} <= 6 and not(selected(${reasons}, 'price'))`; blank: always shown."""
+    text = st.text_input("Show only when", str(current) if current is not None else "", key=wkey(f"cond_text.{key}"),
+                         help="XLSForm's relevant syntax: comparisons, and, or, not(), selected(), "
+                              "count-selected(), string-length(), ${q} != '' (answered), arithmetic")
+    if not text.strip():
+        return None
+    try:
+        return Condition.parse(text)
+    except ValueError as error:
+        st.error(plain(str(error)))
+        return current
+
+
+def condition_lists(survey: Survey, key: str | None, current: Condition | None) -> Condition | None:
     """Question, operator and value picked from earlier questions (never typed)."""
     earlier = {q.key: q for q in earlier_questions(survey, key)}
     options = [ALWAYS, *earlier]
@@ -530,6 +573,7 @@ def main(actor) -> None:
     notice = st.session_state.pop(NOTICE, None)
     if notice:
         getattr(st, notice[0])(plain(notice[1]))
+    proposals_section()  # outside the start section, which closes once a draft is loaded
     survey = draft()
     if survey is None:
         st.info("Start from a template, from scratch, from a published survey or from a file.")

@@ -10,6 +10,7 @@ Everything shown is plain text: survey wording is escaped for Markdown, never re
 from __future__ import annotations
 
 import logging
+from datetime import date, time
 from typing import Any
 
 import streamlit as st
@@ -140,6 +141,8 @@ def sync_answers(survey: Survey) -> dict[str, Any]:
                 continue
             value = st.session_state[key]
             value = list(value) if isinstance(value, (list, tuple)) else value
+            if isinstance(value, (date, time)):  # kept as text, as drafts and the rule book hold them
+                value = value.isoformat()
         if value in (None, "", [], {}):
             answers.pop(question.key, None)
         else:
@@ -186,8 +189,9 @@ def show_result(survey: Survey | None) -> None:
         st.button(respondent.phrase("answer_again", language), on_click=answer_again)
 
 
-def label_for(question: Question, survey: Survey, language: str) -> str:
-    label = plain(respondent.localized(question.text, language, survey))
+def label_for(question: Question, survey: Survey, language: str, answers: dict[str, Any] | None = None) -> str:
+    label = plain(respondent.piped(respondent.localized(question.text, language, survey), survey, answers or {},
+                                   language))
     return f"{label} {respondent.phrase('required', language)}" if question.required else label
 
 
@@ -211,15 +215,16 @@ def render_question(question: Question, survey: Survey, language: str, answers: 
 
     Widget keys start with `prefix`; the designer's preview passes its own, so that it never touches
     a respondent's session keys."""
-    label = label_for(question, survey, language)
-    help_text = plain(respondent.localized(question.help, language, survey)) or None
+    label = label_for(question, survey, language, answers)
+    help_text = plain(respondent.piped(respondent.localized(question.help, language, survey), survey, answers,
+                                       language)) or None
     for answer_key in question.answer_keys:
         key = widget_key(answer_key, prefix)
         if key not in st.session_state:
             head, _, attribute = answer_key.partition(".")
             value = (answers.get(head) or {}).get(attribute) if attribute else answers.get(head)
             if value is not None:
-                st.session_state[key] = value
+                st.session_state[key] = _widget_value(question, value)
     key = widget_key(question.key, prefix)
     if question.kind == "matrix":
         st.markdown(f"**{label}**")  # the rows' common question; each row is a labelled radio group
@@ -243,10 +248,35 @@ def render_question(question: Question, survey: Survey, language: str, answers: 
         else:
             st.multiselect(label, list(names), format_func=names.get, key=key, help=help_text,
                            placeholder=respondent.phrase("choose", language))
+    elif question.kind == "note":
+        st.markdown(label)
+        if help_text:
+            st.caption(help_text)
+    elif question.kind in ("integer", "decimal"):
+        whole = question.kind == "integer"
+        st.number_input(label, value=None, step=1 if whole else None, format="%d" if whole else None,
+                        key=key, help=help_text)
+    elif question.kind == "date":
+        st.date_input(label, value=None, min_value=date(1900, 1, 1), max_value=date(2100, 12, 31), key=key,
+                      help=help_text)
+    elif question.kind == "time":
+        st.time_input(label, value=None, key=key, help=help_text)
     else:  # text
         st.text_area(label, max_chars=question.max_length, key=key, help=help_text)
         if question.max_length:
             st.caption(respondent.phrase("text_limit", language, limit=question.max_length))
+
+
+def _widget_value(question: Question, value: Any) -> Any:
+    """A kept answer as its widget holds it: dates and times are kept as text, widgets want objects."""
+    try:
+        if question.kind == "date" and isinstance(value, str):
+            return date.fromisoformat(value)
+        if question.kind == "time" and isinstance(value, str):
+            return time.fromisoformat(value)
+    except ValueError:
+        return None
+    return value
 
 
 def save_draft_if_changed(link: respondent.Link, answers: dict[str, Any], language: str) -> None:

@@ -86,16 +86,19 @@ def cmd_survey_publish(args) -> None:
 
 
 def cmd_survey_import_xlsform(args) -> None:
-    """Import an XLSForm spreadsheet: publish it, or write it out as YAML with --yaml.
+    """Import an XLSForm (.xlsx, .xls, .csv, .md): publish it, or write it out as YAML with --yaml.
+
+    Metrics the import proposes (an NPS-like 0-10 question, ...) are printed as warnings; with
+    --accept-proposed-metrics they are declared.
 
     Example:
         python -m survey survey import-xlsform sample_data/surveys/store_visit.xlsx
-        python -m survey survey import-xlsform form.xlsx --yaml form.yaml
+        python -m survey survey import-xlsform form.xls --yaml form.yaml --accept-proposed-metrics
     """
     from survey.definitions.publishing import publish
     from survey.definitions.xlsform import read_xlsform
 
-    result = read_xlsform(args.file)
+    result = read_xlsform(args.file, accept_proposed_metrics=args.accept_proposed_metrics)
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if args.yaml:
@@ -523,6 +526,8 @@ def build_parser() -> argparse.ArgumentParser:
     xlsform = command(survey_group, "import-xlsform", cmd_survey_import_xlsform)
     xlsform.add_argument("file", type=_existing_file)
     xlsform.add_argument("--yaml", metavar="OUT", help="write the definition as YAML instead of publishing")
+    xlsform.add_argument("--accept-proposed-metrics", action="store_true",
+                         help="declare the metrics the import proposes (printed as warnings otherwise)")
     command(survey_group, "list", cmd_survey_list)
 
     customers = groups.add_parser("customers", help="customer records").add_subparsers(dest="command", required=True)

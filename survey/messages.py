@@ -22,6 +22,8 @@ DUPLICATE_LANGUAGE = "{source}: a language is listed twice in 'languages'"
 UNKNOWN_KIND = "{where}: unknown kind {kind!r} (expected one of: {kinds})"
 UNKNOWN_ROLE = "{where}: unknown role {role!r} (expected one of: {roles})"
 BAD_CONDITION = "condition {condition!r} must have the form '<question key> <op> <value>' with op one of <, <=, >, >=, ==, !="
+BAD_CONDITION_AT = "condition {condition!r} cannot be read: {problem}"
+PIPE_NOT_EARLIER = "{where}: the text shows ${{{key}}}, which is not an earlier question of the survey"
 CONDITION_ON_ITSELF = "{where}: the display condition refers to the question itself ({key!r})"
 CONDITION_ON_LATER = "{where}: the display condition refers to {key!r}, which comes later in the survey"
 CONDITION_ON_UNKNOWN = "{where}: the display condition refers to unknown question {key!r}"
@@ -73,7 +75,7 @@ TREND_END_LABELS = "relabelled scale ends can shift answers to {key!r}: read its
 TREND_ORDER = "a new question order can shift answers slightly (order effects)"
 
 # Designer page uploads
-UPLOAD_UNKNOWN_TYPE = "{source}: upload a .yaml/.yml definition or an .xlsx XLSForm"
+UPLOAD_UNKNOWN_TYPE = "{source}: upload a .yaml/.yml definition or an XLSForm (.xlsx, .xls, .csv or .md)"
 
 # Publishing and storage
 UNKNOWN_SURVEY = "no survey with slug {slug!r}"
@@ -99,46 +101,45 @@ CSV_BAD_VALUE = "{source}: row {row}, column {column!r}: {problem}"
 # XLSForm
 # `where` is "<file>, <sheet> sheet, row <n>" so every row-level message names file, sheet and row.
 XLSFORM_NOT_FOUND = "{source}: no such file"
-XLSFORM_OLD_XLS = ("{source}: the old .xls format (or a password-protected workbook) is not supported; "
-                   "save the form as .xlsx without a password and import that")
-XLSFORM_NOT_XLSX = "{source}: not an .xlsx workbook ({problem}); XLSForms must be saved as Excel .xlsx files"
-XLSFORM_UNREADABLE = "{source}: cannot read the workbook: {problem}"
-XLSFORM_NO_SURVEY_SHEET = "{source}: the workbook has no sheet named 'survey' (sheets found: {sheets})"
-XLSFORM_EMPTY_SHEET = "{source}, {sheet} sheet: the sheet is empty; its first row must hold the column names"
-XLSFORM_MISSING_COLUMN = "{source}, {sheet} sheet: missing column {column!r}"
-XLSFORM_DUPLICATE_COLUMN = "{source}, {sheet} sheet: column {column!r} appears more than once"
+XLSFORM_UNREADABLE = "{source}: cannot read the form: {problem}"
+XLSFORM_REJECTED = "{source}: pyxform rejects the form: {problem}"
+XLSFORM_PYXFORM_FAILED = "{source}: pyxform cannot convert the form ({problem})"
 XLSFORM_NOTHING_TO_IMPORT = "{source}, survey sheet: no row holds a question that can be imported"
-XLSFORM_NO_TYPE = "{where}: the row has a name or label but no type"
-XLSFORM_UNKNOWN_TYPE = "{where}: unknown type {type!r}"
-XLSFORM_SELECT_NEEDS_LIST = "{where}: {type!r} needs the name of a choice list, e.g. 'select_one yes_no'"
 XLSFORM_UNSUPPORTED_TYPE = "{where}: {type!r} question {name!r} cannot be represented in this toolkit; skipped"
 XLSFORM_NOT_A_QUESTION = "{where}: {type!r} row {name!r} is not a question asked of the respondent; skipped"
-XLSFORM_INTEGER_WITHOUT_METRIC = ("{where}: integer question {name!r} has no metric column (nps, csat, ces, rating, "
-                                  "index_item) and no scale_min/scale_max/min_label/max_label for a rating; skipped")
-XLSFORM_DECIMAL_SKIPPED = "{where}: decimal question {name!r} cannot be represented as a rated question; skipped"
-XLSFORM_REPEAT = "{where}: {type!r} {name!r} cannot be represented (a survey asks each question once); use a group instead"
-XLSFORM_UNMATCHED_END = "{where}: {type!r} without a matching 'begin {control}'"
-XLSFORM_UNCLOSED = "{where}: {type!r} {name!r} is never closed with 'end {control}'"
+XLSFORM_REPEAT_ONCE = ("{where}: repeat {name!r} cannot repeat here (a survey asks each question once); "
+                       "its {count} question(s) are asked once, for the first repetition only: {names}")
 XLSFORM_UNKNOWN_METRIC = "{where}: unknown metric {metric!r} (expected one of: {metrics})"
-XLSFORM_METRIC_NEEDS_INTEGER = "{where}: the metric column applies to integer questions, not to {type!r}"
+XLSFORM_METRIC_NOT_A_SCALE = ("{where}: the metric column applies to integer, range and select_one questions "
+                              "whose choices are consecutive whole numbers, not to {type!r}")
 XLSFORM_LABEL_PAIR = "{where}: min_label and max_label go together; only {given} is given for language {language!r}"
-XLSFORM_BAD_REQUIRED = "{where}: required {value!r} cannot be represented; use yes or no"
-XLSFORM_BAD_RELEVANT = ("{where}: relevant {expression!r} cannot be represented; only one comparison such as "
-                        "${{q}} = 'yes', ${{q}} <= 6 or selected(${{q}}, 'yes') is supported")
-XLSFORM_TWO_CONDITIONS = ("{where}: question {name!r} has a relevant of its own and from its group (row {group_row}); "
-                          "only one display condition per question can be represented")
-XLSFORM_CONDITION_ON_SKIPPED = "{where}: the relevant refers to {target!r} (row {target_row}), which was skipped"
-XLSFORM_CHOICE_FILTER = "{where}: choice_filter {expression!r} cannot be represented (every choice would be offered)"
+XLSFORM_REQUIRED_EXPRESSION = ("{where}: required {value!r} is an expression, which cannot be represented; "
+                               "{name!r} is imported as optional")
+XLSFORM_BAD_RELEVANT = "{where}: relevant {expression!r} of {name!r} cannot be read ({problem}); {name!r} skipped"
+XLSFORM_GROUP_BAD_RELEVANT = ("{where}: relevant {expression!r} of group {name!r} cannot be read ({problem}); "
+                              "its question(s) are skipped: {names}")
+XLSFORM_CONDITION_ON_SKIPPED = ("{where}: the relevant of {name!r} refers to {target!r} (row {target_row}), "
+                                "which was skipped; {name!r} skipped too")
+XLSFORM_CONDITION_ON_LATER = ("{where}: the relevant of {name!r} refers to {target!r}, which is not an earlier "
+                              "question; {name!r} skipped")
+XLSFORM_CHOICE_FILTER = ("{where}: choice_filter {expression!r} of {name!r} cannot be represented; "
+                         "every choice of the list is offered")
 XLSFORM_CONSTRAINT_IGNORED = "{where}: constraint {expression!r} on {name!r} is not carried over and will not be enforced"
-XLSFORM_OR_OTHER = "{where}: {name!r} offers 'other' as a plain choice; its free-text 'specify other' answer is not kept"
-XLSFORM_NO_CHOICES_SHEET = "{where}: choice list {list!r} is used, but the workbook has no choices sheet"
-XLSFORM_UNKNOWN_LIST = "{where}: choice list {list!r} is not on the choices sheet"
-XLSFORM_CHOICE_WITHOUT_NAME = "{where}: a choice of list {list!r} has no name"
-XLSFORM_CHOICE_WITHOUT_LIST = "{where}: choice {name!r} has no list_name"
-XLSFORM_DUPLICATE_CHOICE = "{where}: choice {name!r} appears twice in list {list!r} (first at row {first_row})"
-XLSFORM_CHOICE_WITHOUT_LABEL = "{where}: choice {name!r} of list {list!r} has no label for language {language!r}"
+XLSFORM_OR_OTHER = ("{where}: {name!r} offers 'other'; its 'specify other' text is kept as question {other!r}, "
+                    "shown when 'other' is chosen")
+XLSFORM_RANGE_NOT_A_SCALE = ("{where}: range {name!r} ({start} to {end} by {step}) is not a whole-number scale "
+                             "with step 1; imported as a decimal question without bounds")
+XLSFORM_RENAMED = "{where}: name {name!r} is not a valid question key; imported as {key!r}"
+XLSFORM_TRANSLATION_FALLBACK = ("{where}: {what} has no text in language {language!r}; "
+                                "the {fallback!r} text is used")
+XLSFORM_NO_LABEL = "{where}: {name!r} has no label; its {used} is used as its text"
+XLSFORM_DUPLICATE_CHOICE = "{where}: choice {name!r} appears twice in list {list!r}; the second is dropped"
 XLSFORM_BAD_FORM_ID = "{where}: form_id {form_id!r} is not a valid survey slug; using {slug!r}"
-XLSFORM_DEFAULT_LANGUAGE_UNUSED = "{where}: default_language {language!r} has no label column; using {fallback!r}"
+XLSFORM_PIPE_DROPPED = ("{where}: the {what} shows ${{{target}}}, which is not an earlier question kept here; "
+                        "it is shown as '...'")
+XLSFORM_METRIC_PROPOSED = ("{where}: {name!r} looks like {label} question ({reason}); to declare it, put "
+                           "{metric!r} in the metric column of this row")
+XLSFORM_METRIC_ACCEPTED = "{where}: {name!r} declared as {metric!r}, as proposed ({reason})"
 
 # Sign-in (survey/people/accounts.py): the same texts whether the email has an account or not
 SIGN_IN_FAILED = "The email or password is wrong."

@@ -14,6 +14,8 @@ from survey.storage import db
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_SURVEYS = ROOT / "sample_data" / "surveys"
+# The real XLSForms, beside the repository (CI clones the repo next to a copy of shared/); never copied in.
+REAL_XLSFORMS = ROOT.parent / "shared" / "fixtures" / "real_xlsforms"
 POSTGRES_ENV = "SURVEY_TEST_POSTGRES_URL"
 
 

@@ -42,7 +42,7 @@ def test_publishing_a_bad_definition_names_the_problem_and_writes_nothing(databa
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == [
         f"error: {bad}: question 'q' (line 4): unknown kind 'smiley' (expected one of: nps, csat, ces, "
-        "rating, index_item, matrix, single_choice, multi_choice, text)"]
+        "rating, index_item, matrix, single_choice, multi_choice, text, integer, decimal, date, time, note)"]
     engine = db.make_engine(database)
     db.upgrade(engine)
     with engine.connect() as connection:
@@ -86,3 +86,19 @@ def test_every_command_has_help_with_an_example(database):
         result = run(*command, "--help", database=database)
         assert result.returncode == 0
         assert "Example:" in result.stdout, command
+
+
+def test_import_xlsform_proposes_metrics_and_declares_them_only_when_accepted(database, tmp_path):
+    form = tmp_path / "visit.md"
+    form.write_text("| survey |\n| | type | name | label | parameters |\n"
+                    "| | range | rec | How likely are you to recommend us? | start=0 end=10 |\n", encoding="utf-8")
+    proposed = run("survey", "import-xlsform", str(form), "--yaml", str(tmp_path / "plain.yaml"), database=database)
+    assert proposed.returncode == 0, proposed.stderr
+    assert ("warning: visit.md, survey sheet, row 2: 'rec' looks like an NPS question (a 0-10 scale and "
+            "'recommend' in its label); to declare it, put 'nps' in the metric column of this row") in proposed.stderr
+    assert "kind: rating" in (tmp_path / "plain.yaml").read_text()
+    accepted = run("survey", "import-xlsform", str(form), "--yaml", str(tmp_path / "nps.yaml"),
+                   "--accept-proposed-metrics", database=database)
+    assert accepted.returncode == 0, accepted.stderr
+    assert "declared as 'nps', as proposed" in accepted.stderr
+    assert "kind: nps" in (tmp_path / "nps.yaml").read_text()

@@ -305,9 +305,14 @@ def typed_answer_problems(survey: Survey, answers: dict[str, Any]) -> list[dict[
                     problems.append(problem("question", name, "not_integer", messages.API_ANSWER_WRONG_TYPE.format(
                         expected=f"a whole number for {_printable(attribute_name)!r}", actual=_json_type(rating))))
                     break
-        elif question.kind in RATED_KINDS or question.scale is not None:
+        elif question.kind in RATED_KINDS or question.scale is not None or question.kind == "integer":
             if not _is_json_integer(value):
                 wrong(name, "a whole number", value, "not_integer")
+        elif question.kind == "decimal":
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                wrong(name, "a number", value, "not_number")
+        elif question.kind == "note":
+            continue  # the rule book says a note takes no answer
         elif question.kind == "multi_choice":
             if not isinstance(value, list) or not all(isinstance(v, str) and not isinstance(v, NonFinite)
                                                       for v in value):
@@ -699,10 +704,11 @@ def _error_schema_ref() -> dict[str, Any]:
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3.1 description of this API (also shipped as docs/openapi.json)."""
     error = lambda description: {"description": description, **_error_schema_ref()}  # noqa: E731
-    answer = {"description": "A rating (JSON integer), a choice value (string), several choice values "
-                             "(array of strings), a text (string), ratings per attribute for a matrix "
-                             "(object), or null for no answer.",
-              "oneOf": [{"type": "integer"}, {"type": "string"}, {"type": "array", "items": {"type": "string"}},
+    answer = {"description": "A rating or an integer question (JSON integer), a decimal (number), a choice "
+                             "value (string), several choice values (array of strings), a text, a date "
+                             "(YYYY-MM-DD) or a time (HH:MM) (string), ratings per attribute for a matrix "
+                             "(object), or null for no answer. A note takes no answer.",
+              "anyOf": [{"type": "integer"}, {"type": "number"}, {"type": "string"}, {"type": "array", "items": {"type": "string"}},
                         {"type": "object", "additionalProperties": {"type": ["integer", "null"]}}, {"type": "null"}]}
     return {
         "openapi": "3.1.0",
@@ -753,7 +759,7 @@ def openapi_document() -> dict[str, Any]:
                                  "unknown_language, unknown_token, expired, unknown_customer, customer_mismatch. "
                                  "Codes on questions: unknown_question, required, not_integer, out_of_range, "
                                  "not_a_choice, too_long, wrong_type, unknown_attribute, incomplete, "
-                                 "invalid_characters."),
+                                 "invalid_characters, not_number, not_date, not_time, not_answerable."),
                     "429": error("Too many requests from this client address or with this API key "
                                  "(rate_limited); the Retry-After header says how many seconds to wait."),
                     "503": error("The database stayed busy or is unreachable (database_busy); retry with the "

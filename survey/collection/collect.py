@@ -26,7 +26,8 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+import math
+from datetime import date, datetime, time
 from typing import Any, Mapping
 
 from sqlalchemy import insert, select, update
@@ -34,7 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from survey.storage import models
-from survey.definitions.definition import Question, Survey
+from survey.definitions.definition import INPUT_KINDS, NOTE_KIND, Question, Survey
 from survey.storage.models import utc_now
 
 MULTI_CHOICE_SEPARATOR = ";"
@@ -105,8 +106,52 @@ def _rated(question: Question, value: Any) -> int:
     return number
 
 
+def _number(value: Any) -> float:
+    """A finite number from an int, a float or text holding one; ValueError otherwise."""
+    if isinstance(value, bool):
+        raise ValueError
+    number = float(value.strip()) if isinstance(value, str) else float(value)
+    if not math.isfinite(number):
+        raise ValueError
+    return number
+
+
+def _plain_input(question: Question, value: Any) -> Any:
+    """The cleaned answer of an integer, decimal, date or time question."""
+    if question.kind == "integer":
+        try:
+            return _as_integer(value)
+        except (ValueError, OverflowError):
+            raise _AnswerError("not_integer", f"{value!r} is not a whole number") from None
+    if question.kind == "decimal":
+        try:
+            number = _number(value)
+        except (TypeError, ValueError, OverflowError):
+            raise _AnswerError("not_number", f"{value!r} is not a number") from None
+        return int(number) if number.is_integer() and abs(number) < 2 ** 53 else number
+    if question.kind == "date":
+        if isinstance(value, datetime):
+            raise _AnswerError("not_date", f"{value!r} is not a date (YYYY-MM-DD)")
+        try:
+            day = value if isinstance(value, date) else date.fromisoformat(str(value).strip())
+        except ValueError:
+            raise _AnswerError("not_date", f"{value!r} is not a date (YYYY-MM-DD)") from None
+        return day.isoformat()
+    try:
+        moment = value if isinstance(value, time) else time.fromisoformat(str(value).strip())
+    except ValueError:
+        raise _AnswerError("not_time", f"{value!r} is not a time of day (HH:MM)") from None
+    if moment.tzinfo is not None:
+        raise _AnswerError("not_time", f"{value!r} is not a time of day (HH:MM)")
+    return moment.strftime("%H:%M" if moment.second == 0 and moment.microsecond == 0 else "%H:%M:%S")
+
+
 def _one_answer(question: Question, value: Any) -> Any:
     """The cleaned value of one shown, non-blank answer; ValueError with the reason otherwise."""
+    if question.kind == NOTE_KIND:
+        raise _AnswerError("not_answerable", "a note is shown, not answered")
+    if question.kind in INPUT_KINDS:
+        return _plain_input(question, value)
     if question.kind == "matrix":
         if not isinstance(value, Mapping):
             raise _AnswerError("wrong_type", "expected a rating per attribute")
@@ -137,6 +182,11 @@ def _one_answer(question: Question, value: Any) -> Any:
     if not storable_text(text):
         raise _AnswerError("invalid_characters", "contains a NUL character or a lone surrogate, which cannot be stored")
     return text
+
+
+def clean_one(question: Question, value: Any) -> Any:
+    """The cleaned value of one non-blank answer to `question`; ValueError with the reason otherwise."""
+    return _one_answer(question, value)
 
 
 def storable_text(text: str) -> bool:
@@ -186,7 +236,7 @@ def check_answers(survey: Survey, answers: Mapping[str, Any]) -> tuple[dict[str,
                 problems[question.key] = Problem(str(error), getattr(error, "code", "invalid"))
                 continue
         if _is_blank(value):
-            if question.required:
+            if question.required and question.kind != NOTE_KIND:
                 problems[question.key] = Problem("an answer is required", "required")
             continue
         if question.kind == "matrix" and question.required and len(value) < len(question.attributes):
@@ -210,8 +260,9 @@ def clean_answers(survey: Survey, answers: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def answer_values(survey: Survey, clean: Mapping[str, Any]) -> list[tuple[str, float | None, str | None]]:
-    """(question_key, numeric_value, text_value) per stored answer row: numbers for ratings, text
-    for choices and comments; matrix rows under `key.attribute`, one row per chosen option."""
+    """(question_key, numeric_value, text_value) per stored answer row: numbers for ratings,
+    integer and decimal answers; text for choices, comments, dates (YYYY-MM-DD) and times (HH:MM);
+    matrix rows under `key.attribute`, one row per chosen option."""
     rows: list[tuple[str, float | None, str | None]] = []
     for question in survey.questions:
         value = clean.get(question.key)
@@ -219,7 +270,7 @@ def answer_values(survey: Survey, clean: Mapping[str, Any]) -> list[tuple[str, f
             continue
         if question.kind == "matrix":
             rows += [(f"{question.key}.{attribute}", rating, None) for attribute, rating in value.items()]
-        elif question.scale is not None:
+        elif question.scale is not None or question.kind in ("integer", "decimal"):
             rows.append((question.key, value, None))
         elif question.kind == "multi_choice":
             rows += [(question.key, None, choice) for choice in value]

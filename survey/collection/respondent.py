@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session
 from survey import messages
 from survey.collection import collect
 from survey.storage import models
-from survey.definitions.definition import Question, Survey, Text
+from survey.definitions.definition import PIPE_PATTERN, Question, Survey, Text
 from survey.storage.models import as_utc, utc_now
 from survey.definitions.publishing import latest_version, version_definition
 
@@ -273,6 +273,13 @@ def _restorable(question: Question, value: Any) -> Any:
                 if a in attributes and _point(question, v) is not None}
     if question.scale is not None:
         return _point(question, value)
+    if question.kind == "note":
+        return None
+    if question.kind in ("integer", "decimal", "date", "time"):
+        try:  # the rule book's cleaning: a draft value the definition no longer accepts is dropped
+            return collect.clean_one(question, value)
+        except ValueError:
+            return None
     choices = [c.value for c in question.choices]
     if question.kind == "single_choice":
         return str(value) if str(value) in choices else None
@@ -359,6 +366,25 @@ def localized(text: Text, language: str | None, survey: Survey | None = None) ->
     if survey is not None and survey.languages[0] in text:
         return text[survey.languages[0]]
     return next(iter(text.values()))
+
+
+def piped(text: str, survey: Survey, answers: Mapping[str, Any], language: str | None) -> str:
+    """`text` with each `${q}` replaced by the answer to q (a choice by its label); '...' when unanswered."""
+
+    def answer(match: re.Match) -> str:
+        key = match.group(1)
+        value = answers.get(key)
+        if value in (None, "", [], {}):
+            return "..."
+        try:
+            question = survey.question(key)
+        except KeyError:
+            return "..."
+        labels = {c.value: localized(c.label, language, survey) for c in question.choices}
+        values = value if isinstance(value, (list, tuple)) else [value]
+        return ", ".join(labels.get(str(v), str(v)) for v in values)
+
+    return PIPE_PATTERN.sub(answer, text)
 
 
 def phrase(name: str, language: str | None, **values: Any) -> str:

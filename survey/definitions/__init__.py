@@ -1,6 +1,6 @@
 """Definitions: what a survey is and how it changes. The frozen `Survey` / `Question` / `Choice`
-model and its YAML format (`definition`), XLSForm import and export (`xlsform`,
-`xlsform_export`), uploaded definition files, step-by-step editing, wording checks, the changes
+model and its YAML format (`definition`), the condition language (`conditions`), XLSForm import
+through pyxform and export (`xlsform`, `xlsform_export`), uploaded definition files, step-by-step editing, wording checks, the changes
 between two versions, the shipped templates, and publishing immutable versions (`publishing`).
 
 May import: `survey.messages` and, for publishing only, `survey.storage.models`. Never `survey.collection`, `survey.people`, `survey.followup` or the

@@ -34,10 +34,15 @@ from typing import Any, Mapping
 import yaml
 
 from survey import messages
+from survey.definitions import conditions
 
 RATED_KINDS = ("nps", "csat", "ces", "rating", "index_item", "matrix")
 CHOICE_KINDS = ("single_choice", "multi_choice")
-KINDS = RATED_KINDS + CHOICE_KINDS + ("text",)
+# Plain answers that feed no metric: numbers, a calendar date (YYYY-MM-DD), a time of day (HH:MM).
+INPUT_KINDS = ("integer", "decimal", "date", "time")
+# Shown to the respondent, answered by nobody.
+NOTE_KIND = "note"
+KINDS = RATED_KINDS + CHOICE_KINDS + ("text",) + INPUT_KINDS + (NOTE_KIND,)
 ROLES = ("overall", "driver")
 # Scales fixed by the method itself; other kinds declare theirs (with these defaults).
 FIXED_SCALES = {"nps": (0, 10), "index_item": (1, 10)}
@@ -57,8 +62,9 @@ OPERATORS = {
     "!=": operator.ne,
 }
 KEY_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-CONDITION_PATTERN = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=|==|!=|<|>|=)\s*(.+?)\s*$")
 DEFAULT_TEXT_LIMIT = 2000
+# Piping (XLSForm's convention): `${q}` in a question's text or help shows the earlier answer to q.
+PIPE_PATTERN = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}")
 
 Text = Mapping[str, str]  # language code -> wording
 
@@ -93,45 +99,99 @@ class Scale:
         return range(self.min, self.max + 1)
 
 
+_LEGACY_CONDITION = re.compile(
+    r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(<=|>=|==|!=|<|>|=)\s*"
+    r"([-+]?\d+(?:\.\d+)?|'[^']*'|\"[^\"]*\"|[A-Za-z_][A-Za-z0-9_.-]*)\s*$")
+_LEGACY_OPS = {"==": "=", "=": "="}
+
+
 @dataclass(frozen=True)
 class Condition:
-    """Show a question only when an earlier answer compares true, e.g. `recommend <= 6`."""
+    """A display condition: an expression of the condition language (`survey.definitions.conditions`).
 
-    question: str
-    op: str
-    value: float | str
+    `Condition("recommend", "<=", 6)` builds the simple comparison `recommend <= 6`;
+    `Condition.parse(text)` reads any expression. Two conditions are equal when their parsed
+    expressions are. `question`, `op` and `value` describe a simple comparison (the Designer's
+    pick-lists); for other expressions `op` and `value` are None and `question` is the first
+    question referred to.
+    """
+
+    question: str = field(default="", compare=False)
+    op: str | None = field(default=None, compare=False)
+    value: float | str | None = field(default=None, compare=False)
+    expression: conditions.Node | None = None
+
+    def __post_init__(self) -> None:
+        if self.expression is None:
+            op = "==" if self.op == "=" else self.op
+            if op not in OPERATORS:
+                raise ValueError(messages.BAD_CONDITION.format(condition=f"{self.question} {self.op} {self.value}"))
+            object.__setattr__(self, "op", op)
+            object.__setattr__(self, "expression", conditions.Compare(
+                _LEGACY_OPS.get(op, op), conditions.Ref(self.question), conditions.Literal(self.value)))
+        elif not self.question:
+            simple = _simple(self.expression)
+            refs = conditions.references(self.expression)
+            object.__setattr__(self, "question", simple[0] if simple else (refs[0] if refs else ""))
+            if simple:
+                object.__setattr__(self, "op", simple[1])
+                object.__setattr__(self, "value", simple[2])
 
     @classmethod
     def parse(cls, text: str) -> Condition:
-        """Parse `key <op> value`; raise ValueError naming the expression when it is not that form."""
-        match = CONDITION_PATTERN.fullmatch(str(text))
-        if not match:
-            raise ValueError(messages.BAD_CONDITION.format(condition=text))
-        key, op, raw = match.groups()
-        raw = raw.strip("'\"")
+        """Parse a condition; ValueError naming the expression and the position of the fault.
+
+        `key <op> value` (the older form, value a number, a word or a quoted string) and every
+        expression of the condition language are accepted.
+        """
+        legacy = _LEGACY_CONDITION.fullmatch(str(text))
+        if legacy and legacy.group(1) not in conditions.FUNCTIONS:
+            key, op, raw = legacy.groups()
+            raw = raw[1:-1] if raw[:1] in "'\"" else raw
+            try:
+                value: float | str = float(raw) if "." in raw else int(raw)
+            except ValueError:
+                value = raw
+            return cls(key, op, value)
         try:
-            value: float | str = float(raw) if "." in raw else int(raw)
-        except ValueError:
-            value = raw
-        return cls(key, "==" if op == "=" else op, value)
+            return cls(expression=conditions.parse(text))
+        except conditions.ConditionError as error:
+            raise ValueError(messages.BAD_CONDITION_AT.format(condition=text, problem=error)) from None
+
+    @property
+    def references(self) -> tuple[str, ...]:
+        """Every question key the condition refers to, in order."""
+        return conditions.references(self.expression)
+
+    def renamed(self, names: Mapping[str, str]) -> Condition:
+        """The same condition with question keys renamed."""
+        return Condition(expression=conditions.rename(self.expression, names))
 
     def __str__(self) -> str:
-        return f"{self.question} {self.op} {self.value}"
+        simple = _simple(self.expression)
+        if simple and _plain_value(simple[2]):
+            return f"{simple[0]} {simple[1]} {simple[2]}"
+        return conditions.to_text(self.expression)
 
     def holds(self, answers: Mapping[str, Any]) -> bool:
-        """True when the condition is met; an unanswered question never meets it."""
-        answer = answers.get(self.question)
-        if answer is None or answer == "":
-            return False
-        compare = OPERATORS[self.op]
-        if isinstance(answer, (list, tuple, set, frozenset)):  # multi choice: any selected value
-            return any(compare(str(item), str(self.value)) for item in answer)
-        if isinstance(self.value, str):
-            return compare(str(answer), self.value)
-        try:
-            return compare(float(answer), float(self.value))
-        except (TypeError, ValueError):
-            return False
+        """True when the condition is met; an unanswered question never meets a comparison."""
+        return conditions.evaluate(self.expression, answers)
+
+
+def _simple(node: conditions.Node) -> tuple[str, str, Any] | None:
+    """(key, op, value) when the expression is one comparison of a question with a value."""
+    if (isinstance(node, conditions.Compare) and isinstance(node.left, conditions.Ref)
+            and isinstance(node.right, conditions.Literal)):
+        return node.left.key, "==" if node.op == "=" else node.op, node.right.value
+    return None
+
+
+def _plain_value(value: Any) -> bool:
+    """Whether `key op value` written with this value reads back as the same condition."""
+    if isinstance(value, (int, float)):
+        return True
+    return bool(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]*", value)) and value not in conditions.FUNCTIONS \
+        and re.fullmatch(r"[-+]?\d+(?:\.\d+)?", value) is None
 
 
 @dataclass(frozen=True)
@@ -163,8 +223,17 @@ class Question:
         }.get(self.kind)
 
     @property
+    def piped(self) -> tuple[str, ...]:
+        """Keys of the earlier answers its text or help shows (`${q}`), once each, in order."""
+        found = [key for texts in (self.text, self.help) for value in texts.values()
+                 for key in PIPE_PATTERN.findall(value)]
+        return tuple(dict.fromkeys(found))
+
+    @property
     def answer_keys(self) -> tuple[str, ...]:
-        """Keys answers are stored under: the question key, or `key.attribute` per matrix row."""
+        """Keys answers are stored under: the question key, `key.attribute` per matrix row, none for a note."""
+        if self.kind == NOTE_KIND:
+            return ()
         if self.kind == "matrix":
             return tuple(f"{self.key}.{attribute.value}" for attribute in self.attributes)
         return (self.key,)
@@ -369,13 +438,16 @@ def validate(survey: Survey, source: str = "<definition>", lines: Mapping[int, i
         if question.key in seen:
             problems.append(messages.DUPLICATE_KEY.format(where=where, key=question.key))
         if question.show_if is not None:
-            target = question.show_if.question
-            if target == question.key:
-                problems.append(messages.CONDITION_ON_ITSELF.format(where=where, key=target))
-            elif target not in seen:
-                later = any(q.key == target for q in survey.questions[position + 1:])
-                template = messages.CONDITION_ON_LATER if later else messages.CONDITION_ON_UNKNOWN
-                problems.append(template.format(where=where, key=target))
+            for target in question.show_if.references:
+                if target == question.key:
+                    problems.append(messages.CONDITION_ON_ITSELF.format(where=where, key=target))
+                elif target not in seen:
+                    later = any(q.key == target for q in survey.questions[position + 1:])
+                    template = messages.CONDITION_ON_LATER if later else messages.CONDITION_ON_UNKNOWN
+                    problems.append(template.format(where=where, key=target))
+        for target in question.piped:
+            if target == question.key or target not in seen:
+                problems.append(messages.PIPE_NOT_EARLIER.format(where=where, key=target))
         seen.setdefault(question.key, position)
     return problems
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from survey.definitions.definition import (
-    CHOICE_KINDS, DEFAULT_END_LABELS, DEFAULT_SCALES, DEFAULT_TEXT_LIMIT, Choice, Condition, Question, Scale,
+    CHOICE_KINDS, DEFAULT_END_LABELS, DEFAULT_SCALES, DEFAULT_TEXT_LIMIT, Choice, Question, Scale,
     Survey,
 )
 
@@ -71,8 +71,8 @@ def replace_question(survey: Survey, key: str, question: Question) -> Survey:
     questions = list(survey.questions)
     questions[index] = question
     if question.key != key:
-        questions = [replace(q, show_if=Condition(question.key, q.show_if.op, q.show_if.value))
-                     if q.show_if is not None and q.show_if.question == key else q for q in questions]
+        questions = [replace(q, show_if=q.show_if.renamed({key: question.key}))
+                     if q.show_if is not None and key in q.show_if.references else q for q in questions]
     return replace(survey, questions=tuple(questions))
 
 
@@ -93,10 +93,11 @@ def delete_question(survey: Survey, key: str) -> Survey:
 
 
 def earlier_questions(survey: Survey, key: str | None) -> tuple[Question, ...]:
-    """The questions a display condition of question `key` may refer to: those before it, except
-    free text (all of them when `key` is None, i.e. for a question about to be added at the end)."""
+    """The questions a picked display condition of question `key` may refer to: those before it with
+    values to pick (scale points or choices), all of them when `key` is None (a question about to
+    be added at the end). Others (numbers, dates, text) are reached by a typed expression."""
     questions = survey.questions if key is None else survey.questions[:_index(survey, key)]
-    return tuple(q for q in questions if q.kind not in ("text", "matrix"))
+    return tuple(q for q in questions if q.scale is not None and q.kind != "matrix" or q.choices)
 
 
 def condition_values(question: Question) -> list[int | str]:

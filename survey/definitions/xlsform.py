@@ -1,77 +1,53 @@
-"""XLSForm import: the spreadsheet survey standard of ODK and KoboToolbox.
+"""XLSForm import through pyxform, the reference implementation of ODK and KoboToolbox.
 
-The import is a pipeline of pure stages, as pyxform builds it:
+The import is a pipeline of pure stages:
 
-``read_workbook`` (.xlsx file -> rows of cells per sheet, with spreadsheet row numbers and normalised
-column names) -> ``normalise`` (rows -> the plain data ``definition.from_dict`` accepts, plus the
-row of every question and every problem or warning found on the way) -> ``build`` (plain data ->
-validated ``Survey`` via ``from_dict``; its messages are rewritten to name the sheet and row).
-``read_xlsform`` runs all three and raises ``XLSFormError`` listing every problem at once, each
-naming the file, sheet and row, e.g. ``form.xlsx, survey sheet, row 7: unknown type 'txet'``.
-It never raises anything else for bad input: a missing, non-xlsx, old .xls or damaged file, or a
-workbook without a survey sheet, is an ``XLSFormError`` too. What imports but loses something is
-listed in ``XLSFormResult.warnings`` (and in ``XLSFormError.warnings`` when the import fails).
+``read_form`` (a .xlsx, .xls, .csv or .md file -> pyxform's reading, normalisation and validation:
+its rows, with spreadsheet row numbers, and its JSON form) -> ``normalise`` (pyxform's form -> the
+plain data ``definition.from_dict`` accepts, the row of every question, warnings and metric
+proposals) -> ``build`` (plain data -> validated ``Survey``; its messages name the sheet and row).
+``read_xlsform`` runs all three. A form pyxform rejects is an ``XLSFormError`` carrying pyxform's
+own message (with its row); a form pyxform accepts is imported, and what cannot be represented is
+skipped with a warning naming the row. Only a form that leaves nothing to answer, or whose
+extension columns (``metric``, scales) contradict themselves, is refused.
 
-Mapping decisions
------------------
-Sheets and columns
-    Sheets ``survey`` (required), ``choices`` and ``settings`` are read; other sheets are ignored.
-    Sheet and column names are case-insensitive; ``list name`` means ``list_name``, ``caption``
-    means ``label`` and ``relevance`` means ``relevant``. Columns this import does not use
-    (appearance, media, read_only, ...) are ignored.
-Languages
-    ``label::<language>`` (and the older ``label:<language>``) columns name the languages; in
-    ``English (en)`` the code in parentheses is used, otherwise the name, lower-cased. A column
-    without a language (plain ``label``, ``hint``...) is in ``default_language`` from the settings
-    sheet, else in the first language named by the survey sheet's label columns, else ``en``.
-    The survey's languages are those of the survey sheet's label columns, default language first;
-    every question and every choice of a used list needs a label in each of them (a missing one
-    is an error naming the survey or choices row); text in other languages is dropped.
-Settings
-    ``form_id`` -> slug (the file name when absent; slugified, with a warning, when it is not a
-    valid slug), ``form_title`` -> title in every language (``form_id`` or the file name when
-    absent; ``form_title::<language>`` columns, an extension, translate it), ``default_language``
-    as above.
+Mapping decisions (the README's table lists them by type and column)
+---------------------------------------------------------------------
 Question types
-    ``text`` -> text; ``select_one LIST`` -> single_choice and ``select_multiple LIST`` ->
-    multi_choice with the choices of LIST (older spellings ``select one from LIST`` and
-    ``select all that apply from LIST`` too). ``or_other`` adds a plain ``other`` choice, with a
-    warning that its free-text answer is not kept. ``integer`` with a ``metric`` column (nps, csat,
-    ces, rating, index_item) -> that kind, with its scale from the optional columns ``scale_min``,
-    ``scale_max``, ``min_label`` and ``max_label`` (``::language`` allowed), defaulting as in
-    ``definition.DEFAULT_SCALES``. An ``integer`` without a metric but with any scale column is a
-    ``rating`` (and must then be complete). Any other ``integer``, and every ``decimal``, cannot be
-    represented as a rated question: warning, row skipped. A metric on another type is an error.
-Skipped with a warning
-    Rows that ask the respondent nothing (note, calculate, hidden, start, end, today, deviceid and
-    the other metadata) and question types this toolkit cannot store (date, time, geopoint, image,
-    barcode, range, rank, select_one_external, select_one_from_file, ...). A display condition that
-    refers to a skipped row is an error naming both rows.
-Errors (row by row)
-    An unknown type; ``begin repeat`` (a survey asks each question once); unbalanced
-    ``begin``/``end`` rows; a select whose list is missing; choices without a name or list_name,
-    or appearing twice in a list (even with ``allow_choice_duplicates``); ``choice_filter``
-    (cascading selects would offer every choice); a ``required`` that is an expression; and a
-    ``relevant`` that is not one comparison. Dropping a condition would change who is asked, so
-    an unrepresentable condition is an error, never a silent drop.
-Groups
-    ``begin group``/``end group`` (also ``begin_group``) are flattened: their questions become top
-    level. A group's ``relevant`` applies to each of its questions; a question that would carry
-    two conditions (its own and its group's, or two groups') is an error.
-Matrices (an extension, written by ``survey.definitions.xlsform_export``)
-    A ``begin group`` row with ``metric`` = ``matrix`` is one matrix question: the group row holds
-    its key, text, hint, required, relevant, role and scale columns; each row inside is one
-    attribute (its name and label; its type is not read); ``end group`` closes it.
-Extension columns
-    ``role`` (overall, driver) on any question; ``max_length`` on a text question (default
-    2000); on the settings sheet ``anonymous`` (yes/no), ``touchpoint``, ``intro::<language>`` and
-    ``thank_you::<language>``. Other XLSForm tools ignore them.
-Fields
-    ``name`` -> key; ``label`` -> text; ``hint`` -> help; ``required`` yes/true/true()/1 -> True
-    (no/false/false()/0/blank -> False); ``relevant`` of the form ``${q} <op> value`` (op one of
-    =, !=, <, <=, >, >=; value a number or a quoted string) -> ``show_if: q <op> value``;
-    ``selected(${q}, 'v')`` is the same test as ``q == v`` (for a multi choice: any selected value
-    equals v), so it is accepted too. A ``constraint`` is not carried over (warning).
+    ``text`` -> text; ``integer`` -> integer; ``decimal`` -> decimal; ``date`` -> date;
+    ``time`` -> time; ``note`` -> note (shown, not answered); ``select_one`` -> single_choice and
+    ``select_multiple`` -> multi_choice (``or_other`` adds the ``other`` choice and keeps pyxform's
+    "specify other" text question, shown when ``other`` is chosen). Rating scales: a
+    ``select_one`` whose choice names are three or more consecutive whole numbers, and a ``range``
+    from one whole number to another by 1, become a ``rating`` on that scale (end labels: the
+    labels of the lowest and highest choice, or the two numbers). A ``range`` that is not such a
+    scale is a decimal. ``integer`` with ``scale_min``/``scale_max``/``min_label``/``max_label`` is
+    a rating too.
+Metrics
+    Declared, never guessed: the ``metric`` column (nps, csat, ces, rating, index_item) on a rating
+    scale declares that kind. A rating that looks like an NPS (0-10 and "recommend"), a CSAT (a
+    1-5/1-7 scale and "satisf") or an effort score ("easy"/"effort") gets a *proposal*: a warning
+    naming the row and the exact ``metric`` value to add, accepted only with
+    ``accept_proposed_metrics`` (the CLI's ``--accept-proposed-metrics``, the Designer's boxes).
+Skipped with a warning naming the row
+    calculate, hidden, acknowledge, rank, datetime, geo, media, barcode, external selects, the
+    metadata rows (start, end, today, deviceid, audit ...); a repeat (one warning naming the
+    group and the questions inside); a question whose ``relevant`` cannot be read or refers to a
+    question that was skipped or comes later.
+Conditions
+    ``relevant`` is read by the condition language (``survey.definitions.conditions``); a
+    group's ``relevant`` is joined with ``and`` to each of its questions'. Groups are flattened.
+Names and languages
+    A name that is not a valid key (``.`` or ``-`` in it) becomes one (``_`` instead), with a
+    warning naming the mapping; references follow. ``label::English (en)`` is language ``en``;
+    pyxform's default language is ``default_language`` from the settings, else the first named
+    language, else ``en``. A text missing in one language falls back to the default language's,
+    with a warning.
+Extensions (written by ``survey.definitions.xlsform_export``; other tools ignore them)
+    ``metric``, ``scale_min``, ``scale_max``, ``min_label``, ``max_label``, ``role``,
+    ``max_length``; a ``begin group`` with ``metric`` = ``matrix`` is one matrix question whose
+    rows are its attributes; on the settings sheet ``form_title::<language>``, ``anonymous``,
+    ``touchpoint``, ``intro::<language>``, ``thank_you::<language>``.
 
 Example:
     >>> result = read_xlsform("sample_data/surveys/store_visit.xlsx")  # doctest: +SKIP
@@ -81,67 +57,42 @@ Example:
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import re
-import warnings
-import zipfile
+import warnings as python_warnings
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Collection, Mapping
 
 from survey import messages
+from survey.definitions import conditions
 from survey.definitions.definition import (
-    DEFAULT_SCALES, DEFAULT_TEXT_LIMIT, KEY_PATTERN, Condition, DefinitionError, Survey, from_dict,
+    DEFAULT_SCALES, DEFAULT_TEXT_LIMIT, KEY_PATTERN, PIPE_PATTERN, Condition, DefinitionError, Survey, from_dict,
 )
 
 METRIC_KINDS = ("nps", "csat", "ces", "rating", "index_item")
-SHEETS = ("survey", "choices", "settings")
-# Columns whose header may carry a language after a single colon (older XLSForms: label:English).
-TRANSLATABLE_COLUMNS = {"label", "hint", "min_label", "max_label", "form_title", "constraint_message",
-                        "required_message", "guidance_hint", "image", "audio", "video", "media"}
-COLUMN_ALIASES = {"list_name": "list_name", "list name": "list_name", "caption": "label",
-                  "relevance": "relevant", "form id": "form_id", "form title": "form_title",
-                  "default language": "default_language"}
-USED_COLUMNS = {"type", "name", "label", "hint", "required", "relevant", "metric", "scale_min",
-                "scale_max", "min_label", "max_label", "choice_filter", "constraint", "list_name",
-                "form_id", "form_title", "default_language", "role", "max_length", "anonymous",
-                "touchpoint", "intro", "thank_you"}
 MATRIX_METRIC = "matrix"  # on a `begin group` row: the group's rows are the rows of one matrix question
 TRUE_WORDS = {"yes", "true", "true()", "1"}
 FALSE_WORDS = {"no", "false", "false()", "0"}
-
+SUFFIXES = (".xlsx", ".xls", ".csv", ".md")
 TEXT_TYPES = {"text", "string"}
 INTEGER_TYPES = {"integer", "int"}
 DECIMAL_TYPES = {"decimal", "float"}
-# Rows that record or show something but ask the respondent nothing.
+SELECT_ONE = {"select one", "select_one", "select1"}
+SELECT_MULTIPLE = {"select all that apply", "select_multiple", "select multiple"}
+# Rows that record or compute something but ask the respondent nothing.
 NOT_QUESTION_TYPES = {
-    "note", "calculate", "hidden", "start", "end", "today", "deviceid", "imei", "subscriberid",
-    "simserial", "phonenumber", "username", "email", "audit", "start-geopoint", "xml-external",
-    "csv-external", "background-audio", "background-geopoint", "instanceid",
+    "calculate", "hidden", "start", "end", "today", "deviceid", "imei", "subscriberid", "simserial",
+    "phonenumber", "username", "email", "audit", "start-geopoint", "xml-external", "csv-external",
+    "background-audio", "background-geopoint", "instanceid", "uri:subscriberid", "uri:phonenumber",
+    "uri:deviceid", "uri:username", "uri:email", "uri:simserial",
 }
-# Questions the respondent answers, but whose answers this toolkit cannot store or ask for.
-UNSUPPORTED_TYPES = {
-    "date", "time", "datetime", "geopoint", "geotrace", "geoshape", "gps", "location", "image",
-    "photo", "audio", "video", "file", "barcode", "acknowledge", "trigger", "range", "rank", "osm",
-    "phone number", "select_one_external", "select_multiple_external", "select_one_from_file",
-    "select_multiple_from_file",
-}
+TRANSLATABLE_COLUMNS = {"label", "hint", "min_label", "max_label", "form_title", "intro", "thank_you"}
 
-_SELECT = re.compile(
-    r"^(select_one|select_multiple|select one|select multiple|select all that apply|select1)"
-    r"(?:\s+from)?(?:\s+(\S+))?(\s+(?:or_other|or specify other))?$",
-    re.IGNORECASE,
-)
-_CONTROL = re.compile(r"^(begin|end)[\s_]+(group|repeat|looped group|lgroup|loop)$")
-_REFERENCE = r"\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}"
-_COMPARISON = re.compile(
-    rf"^\s*{_REFERENCE}\s*(<=|>=|!=|=|<|>)\s*('[^']*\S[^']*'|\"[^\"]*\S[^\"]*\"|[-+]?\d+(?:\.\d+)?)\s*$")
-_SELECTED = re.compile(rf"^\s*selected\s*\(\s*{_REFERENCE}\s*,\s*('[^']*\S[^']*'|\"[^\"]*\S[^\"]*\")\s*\)\s*$")
-_FROM_DICT_WHERE = re.compile(r"^(question .+?) \(line (\d+)\)(.*)$", re.DOTALL)
-_ROW_IN_MESSAGE = re.compile(r", (\w+) sheet, row (\d+):")
+_END_CONTROL = re.compile(r"^end[\s_]+(group|repeat|loop|looped[\s_]+group)$")
 
 Column = tuple[str, "str | None"]  # (column name, language or None)
-Cells = Mapping[Column, str]
 
 
 class XLSFormError(DefinitionError):
@@ -153,100 +104,84 @@ class XLSFormError(DefinitionError):
 
 
 @dataclass(frozen=True)
+class MetricProposal:
+    """A metric the import proposes for a rating question; a person accepts it (never guessed)."""
+
+    key: str
+    row: int
+    metric: str
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
 class XLSFormResult:
-    """An imported survey, and what of the form could not be carried over (row by row)."""
+    """An imported survey, what of the form could not be carried over, and the proposed metrics."""
 
     survey: Survey
     warnings: list[str] = field(default_factory=list)
+    proposals: list[MetricProposal] = field(default_factory=list)
 
 
-# --- read: .xlsx file -> rows of cells per sheet ---------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SheetRows:
-    """One sheet: its normalised columns and its non-blank rows as (spreadsheet row, cells)."""
-
-    title: str
-    columns: tuple[Column, ...]
-    rows: tuple[tuple[int, Cells], ...]
+# --- read: file -> pyxform's rows and JSON form ----------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Workbook:
-    """What the read stage found: the sheets this import uses, by canonical name."""
+class PyxformForm:
+    """What pyxform read: the raw rows (by sheet) and its JSON form, plus the file's names."""
 
     source: str
     stem: str
-    sheets: Mapping[str, SheetRows]
-    sheet_titles: tuple[str, ...]
-    problems: tuple[str, ...] = ()
+    rows: Mapping[str, tuple[dict[str, Any], ...]]
+    form: dict[str, Any]
+    pyxform_warnings: tuple[str, ...] = ()
 
 
-def read_workbook(path: str | Path) -> Workbook:
-    """Read the survey, choices and settings sheets; XLSFormError when the file cannot be read."""
+def _definition_data(path: Path):
+    from pyxform.xls2json_backends import get_xlsform
+
+    with python_warnings.catch_warnings():  # openpyxl warns about extensions it drops; none matter
+        python_warnings.simplefilter("ignore")
+        return get_xlsform(xlsform=str(path))
+
+
+def read_form(path: str | Path) -> PyxformForm:
+    """Read and validate a form with pyxform; XLSFormError with pyxform's message when it refuses."""
+    from pyxform.errors import PyXFormError
+    from pyxform.xls2xform import convert
+
     path = Path(path)
     source = path.name
+    if not path.is_file():
+        raise XLSFormError([messages.XLSFORM_NOT_FOUND.format(source=path)])
     try:
-        with path.open("rb") as handle:
-            head = handle.read(8)
-            if head.startswith(b"\xd0\xcf\x11\xe0"):  # OLE2 compound file: .xls, or an encrypted .xlsx
-                raise XLSFormError([messages.XLSFORM_OLD_XLS.format(source=source)])
-            handle.seek(0)
-            raw_sheets, titles = _read_cells(handle)
-    except XLSFormError:
-        raise
-    except FileNotFoundError:
-        raise XLSFormError([messages.XLSFORM_NOT_FOUND.format(source=path)]) from None
-    except zipfile.BadZipFile:
-        raise XLSFormError([messages.XLSFORM_NOT_XLSX.format(source=source, problem="not a zip archive")]) from None
-    except KeyError:
-        problem = "the archive holds no workbook"
-        raise XLSFormError([messages.XLSFORM_NOT_XLSX.format(source=source, problem=problem)]) from None
-    except OSError as error:
-        problem = error.strerror or str(error)
+        data = _definition_data(path)
+    except PyXFormError as error:
+        raise XLSFormError([messages.XLSFORM_UNREADABLE.format(source=source, problem=_one_line(error))]) from None
+    except Exception as error:  # the readers raise many types for a damaged file; all mean "unreadable"
+        problem = _one_line(error) or type(error).__name__
         raise XLSFormError([messages.XLSFORM_UNREADABLE.format(source=source, problem=problem)]) from None
-    except Exception as error:  # openpyxl raises many types for damaged files; all mean "unreadable"
-        problem = str(error) or type(error).__name__
-        raise XLSFormError([messages.XLSFORM_UNREADABLE.format(source=source, problem=problem)]) from None
-    problems: list[str] = []
-    sheets = {name: _sheet_rows(source, name, title, rows, problems)
-              for name, (title, rows) in raw_sheets.items()}
-    return Workbook(source, path.stem, sheets, titles, tuple(problems))
-
-
-def _read_cells(handle) -> tuple[dict[str, tuple[str, list[tuple[Any, ...]]]], tuple[str, ...]]:
-    from openpyxl import load_workbook  # imported here: only the XLSForm import needs openpyxl
-
-    with warnings.catch_warnings():  # openpyxl warns about extensions it drops; none matter for a form
-        warnings.simplefilter("ignore")
-        book = load_workbook(handle, read_only=True, data_only=True)
+    raw = {sheet: tuple(dict(row) for row in (getattr(data, sheet) or ())) for sheet in ("survey", "choices", "settings")}
+    given = {f.name: getattr(data, f.name) for f in dataclasses.fields(data)}
+    given = copy.deepcopy(given)  # pyxform edits rows as it reads them; keep ours as they were
+    # Translated titles are this toolkit's extension; pyxform's XML writer takes one title only.
+    given["settings"] = [{k: v for k, v in row.items() if _column(k)[0] != "form_title" or _column(k)[1] is None}
+                         for row in (given.get("settings") or [])]
+    found: list[str] = []
     try:
-        sheets = {}
-        for worksheet in book.worksheets:
-            name = worksheet.title.strip().lower()
-            if name in SHEETS and name not in sheets:
-                worksheet.reset_dimensions()  # read every stored cell, whatever the declared size
-                sheets[name] = (worksheet.title, list(worksheet.iter_rows(values_only=True)))
-        return sheets, tuple(book.sheetnames)
-    finally:
-        book.close()
+        with python_warnings.catch_warnings():
+            python_warnings.simplefilter("ignore")
+            result = convert(xlsform=given, warnings=found, form_name=None)
+    except PyXFormError as error:
+        raise XLSFormError([messages.XLSFORM_REJECTED.format(source=source, problem=_one_line(error))]) from None
+    except Exception as error:  # pyxform fails on some forms it cannot convert; that is a refusal too
+        problem = f"{type(error).__name__}: {_one_line(error)}"
+        raise XLSFormError([messages.XLSFORM_PYXFORM_FAILED.format(source=source, problem=problem)]) from None
+    return PyxformForm(source, path.stem, raw, result._pyxform, tuple(found))
 
 
-def _cell(value: Any) -> str | None:
-    """A cell as stripped text; None when blank. Whole floats lose their '.0' (Excel stores 7 as 7.0)."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        text = "TRUE" if value else "FALSE"
-    elif isinstance(value, float) and value.is_integer():
-        text = str(int(value))
-    elif isinstance(value, (datetime, date, time)):
-        text = value.isoformat()
-    else:
-        text = str(value)
-    text = text.strip()
-    return text or None
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())
 
 
 def _language(text: str) -> str:
@@ -256,413 +191,500 @@ def _language(text: str) -> str:
     return (match.group(1) if match else text).strip().lower()
 
 
-def _column(header: str) -> Column:
-    """Normalise a header: case-insensitive, aliases resolved, language split off."""
-    text = " ".join(header.split()).lower()
+def _column(header: Any) -> Column:
+    """A header as (column, language): case-insensitive, `label::English (en)` -> ('label', 'en')."""
+    text = " ".join(str(header).split()).lower()
     language: str | None = None
     if "::" in text:
         text, language = text.split("::", 1)
     elif ":" in text and text.split(":", 1)[0].strip() in TRANSLATABLE_COLUMNS:
         text, language = text.split(":", 1)
-    text = text.strip()
-    text = COLUMN_ALIASES.get(text, text.replace(" ", "_"))
+    text = text.strip().replace(" ", "_")
     return text, (_language(language) if language and language.strip() else None)
 
 
-def _sheet_rows(source: str, name: str, title: str, rows: list[tuple[Any, ...]],
-                problems: list[str]) -> SheetRows:
-    header_index = next((i for i, row in enumerate(rows) if any(_cell(v) for v in row)), None)
-    if header_index is None:
-        return SheetRows(title, (), ())
-    columns: list[Column | None] = []
-    for value in rows[header_index]:
-        header = _cell(value)
-        column = _column(header) if header else None
-        if column is not None and column in columns:
-            if column[0] in USED_COLUMNS:
-                problems.append(messages.XLSFORM_DUPLICATE_COLUMN.format(
-                    source=source, sheet=name, column=header))
-            column = None  # the first of two same-named columns wins
-        columns.append(column)
-    data_rows = []
-    for index in range(header_index + 1, len(rows)):
-        cells = {}
-        for column, value in zip(columns, rows[index]):
-            text = _cell(value)
-            if column is not None and text is not None:
-                cells[column] = text
-        if cells:
-            data_rows.append((index + 1, cells))
-    return SheetRows(title, tuple(c for c in columns if c is not None), tuple(data_rows))
+def _cells(row: Mapping[str, Any]) -> dict[Column, str]:
+    cells: dict[Column, str] = {}
+    for header, value in row.items():
+        if value is None or not str(value).strip():
+            continue
+        cells.setdefault(_column(header), str(value).strip())
+    return cells
 
 
-# --- normalise: rows -> plain data for definition.from_dict ----------------------------------------
+# --- normalise: pyxform's form -> plain data for definition.from_dict ------------------------------
 
 
 @dataclass(frozen=True)
 class Normalised:
-    """Plain survey data, the spreadsheet row of each question, and what went wrong on the way."""
+    """Plain survey data, the spreadsheet row of each question, warnings and metric proposals."""
 
     data: dict[str, Any]
     lines: dict[int, int]
     problems: tuple[str, ...]
     warnings: tuple[str, ...]
+    proposals: tuple[MetricProposal, ...] = ()
+
+
+def normalise(form: PyxformForm, accept_proposed_metrics: bool | Collection[str] = False) -> Normalised:
+    """Map pyxform's form onto the plain data `from_dict` accepts; never raises.
+
+    `accept_proposed_metrics`: True declares every proposed metric; a collection of names (as in
+    the form) declares those questions' proposals only.
+    """
+    return _Mapper(form, accept_proposed_metrics).run()
 
 
 @dataclass
-class _Frame:
-    control: str  # "group" or "repeat"
-    name: str
+class _Kept:
+    key: str
     row: int
-    condition: str | None = None
-    matrix: dict[str, Any] | None = None  # a matrix question being read (its rows are its attributes)
 
 
-@dataclass
-class _Choice:
-    row: int
-    name: str
-    labels: dict[str, str]
-
-
-def normalise(workbook: Workbook) -> Normalised:
-    """Turn the rows of an XLSForm into the plain data `from_dict` accepts; never raises."""
-    return _Normaliser(workbook).run()
-
-
-class _Normaliser:
-    def __init__(self, workbook: Workbook):
-        self.book = workbook
-        self.source = workbook.source
-        self.problems: list[str] = list(workbook.problems)
+class _Mapper:
+    def __init__(self, form: PyxformForm, accept: bool | Collection[str]):
+        self.form = form
+        self.source = form.source
+        self.accept = accept
+        self.problems: list[str] = []
         self.warnings: list[str] = []
+        self.proposals: list[MetricProposal] = []
+        self.rows_by_name: dict[str, list[int]] = {}
+        self.cells: dict[int, dict[Column, str]] = {}
+        for index, row in enumerate(form.rows.get("survey", ())):
+            cells = _cells(row)
+            number = index + 2  # pyxform's numbering: the header is row 1
+            self.cells[number] = cells
+            kind = (cells.get(("type", None)) or "").lower()
+            name = cells.get(("name", None))
+            if name and not _END_CONTROL.fullmatch(kind):
+                self.rows_by_name.setdefault(name, []).append(number)
+        self.choice_rows: dict[tuple[str, str], int] = {}
+        for index, row in enumerate(form.rows.get("choices", ())):
+            cells = _cells(row)
+            list_name, name = cells.get(("list_name", None)), cells.get(("name", None))
+            if list_name and name:
+                self.choice_rows.setdefault((list_name, name), index + 2)
+        settings = form.rows.get("settings") or ({},)
+        self.settings = _cells(settings[0]) if settings else {}
+        self.keys: dict[str, str] = {}        # form name -> question key
+        self.kept: dict[str, int] = {}        # question key -> row, in order
+        self.skipped: dict[str, int] = {}     # form name -> row of names skipped with a warning
+        self.questions: list[dict[str, Any]] = []
+        self.lines: dict[int, int] = {}
 
     # -- helpers --
-    def where(self, sheet: str, row: int) -> str:
-        return f"{self.source}, {sheet} sheet, row {row}"
+    def where(self, sheet: str, row: int | None) -> str:
+        return f"{self.source}, {sheet} sheet" + (f", row {row}" if row else "")
 
-    def texts(self, cells: Cells, column: str) -> dict[str, str]:
-        """Text per survey language of a translatable column; plain columns are the default language."""
+    def row_of(self, name: str | None) -> int | None:
+        queue = self.rows_by_name.get(name or "")
+        return queue.pop(0) if queue else None
+
+    def code(self, language: str) -> str:
+        return self.default if language == "default" else _language(language)
+
+    def raw_texts(self, value: Any) -> dict[str, str]:
+        """pyxform's text (a string, or language -> string) as language code -> text."""
+        if value is None:
+            return {}
+        if isinstance(value, str):
+            return {self.default: value} if value.strip() else {}
+        found: dict[str, str] = {}
+        for language, text in value.items():
+            if isinstance(text, str) and text.strip():
+                code = self.code(language)
+                if language != "default" or code not in found:  # the named column wins over the plain one
+                    found[code] = text
+        return found
+
+    def complete(self, texts: dict[str, str], where: str, what: str) -> dict[str, str]:
+        """Text in every survey language; a missing one falls back to the default's (warning)."""
+        if not texts:
+            return {}
+        fallback = self.languages[0] if self.languages[0] in texts else next(iter(texts))
+        result = {}
+        for language in self.languages:
+            if language in texts:
+                result[language] = texts[language]
+            else:
+                result[language] = texts[fallback]
+                self.warnings.append(messages.XLSFORM_TRANSLATION_FALLBACK.format(
+                    where=where, what=what, language=language, fallback=fallback))
+        return result
+
+    def extension_texts(self, cells: Mapping[Column, str], column: str) -> dict[str, str]:
         found: dict[str, str] = {}
         if (column, None) in cells:
-            found[self.plain_language] = cells[(column, None)]
+            found[self.default] = cells[(column, None)]
         for (name, language), value in cells.items():
             if name == column and language is not None:
                 found[language] = value
-        return {lang: found[lang] for lang in self.languages if lang in found}
+        return found
 
     # -- stages --
     def run(self) -> Normalised:
-        survey_sheet = self.book.sheets.get("survey")
-        if survey_sheet is None:
-            sheets = ", ".join(repr(t) for t in self.book.sheet_titles) or "none"
-            self.problems.append(messages.XLSFORM_NO_SURVEY_SHEET.format(source=self.source, sheets=sheets))
-            return Normalised({}, {}, tuple(self.problems), ())
-        if not survey_sheet.columns:
-            self.problems.append(messages.XLSFORM_EMPTY_SHEET.format(source=self.source, sheet="survey"))
-            return Normalised({}, {}, tuple(self.problems), ())
-        missing = [column for column in ("type", "name") if (column, None) not in survey_sheet.columns]
-        for column in missing:
-            self.problems.append(messages.XLSFORM_MISSING_COLUMN.format(
-                source=self.source, sheet="survey", column=column))
-        if missing:  # every row would repeat the same fault
-            return Normalised({}, {}, tuple(self.problems), ())
-        settings_row, settings = self.settings()
-        self.languages = self.decide_languages(survey_sheet, settings, settings_row)
-        self.lists = self.read_choices()
-        self.used_choice_rows: set[tuple[int, str]] = set()
-        questions, lines = self.questions(survey_sheet)
+        form = self.form.form
+        setting = form.get("default_language") or "default"
+        self.default = _language(setting) if setting != "default" else None
+        self.languages = self.decide_languages(form)
+        self.walk(form.get("children", []), ())
+        if not self.problems and not any(q["kind"] != "note" for q in self.questions):
+            self.problems.append(messages.XLSFORM_NOTHING_TO_IMPORT.format(source=self.source))
         data = {
-            "slug": self.slug(settings, settings_row),
-            "title": self.title(settings),
+            "slug": self.slug(form),
+            "title": self.title(form),
             "languages": list(self.languages),
-            "anonymous": settings.get(("anonymous", None), "no").lower() in TRUE_WORDS,
-            "touchpoint": settings.get(("touchpoint", None), ""),
-            "questions": questions,
+            "anonymous": self.settings.get(("anonymous", None), "no").lower() in TRUE_WORDS,
+            "touchpoint": self.settings.get(("touchpoint", None), ""),
+            "questions": self.questions,
         }
         for name in ("intro", "thank_you"):
-            if self.texts(settings, name):
-                data[name] = self.texts(settings, name)
-        return Normalised(data, lines, tuple(self.problems), tuple(self.warnings))
+            texts = self.extension_texts(self.settings, name)
+            if texts:
+                data[name] = self.complete(texts, self.where("settings", 2), name)
+        return Normalised(data, self.lines, tuple(self.problems), tuple(_ordered(self.warnings, unique=False)),
+                          tuple(self.proposals))
 
-    def settings(self) -> tuple[int, Cells]:
-        sheet = self.book.sheets.get("settings")
-        if sheet is None or not sheet.rows:
-            return 0, {}
-        return sheet.rows[0]
+    def decide_languages(self, form: dict[str, Any]) -> tuple[str, ...]:
+        named: list[str] = []
+        uses_default = False
 
-    def decide_languages(self, survey_sheet: SheetRows, settings: Cells, settings_row: int) -> tuple[str, ...]:
-        label_languages = [lang for name, lang in survey_sheet.columns if name == "label"]
-        named = [lang for lang in label_languages if lang is not None]
-        default = _language(settings[("default_language", None)]) if ("default_language", None) in settings else None
-        self.plain_language = default or (named[0] if named else "en")
-        seen: list[str] = []
-        for lang in label_languages:
-            lang = self.plain_language if lang is None else lang
-            if lang not in seen:
-                seen.append(lang)
-        if not seen:
-            seen = [self.plain_language]
-        if default is not None and default not in seen:
-            self.warnings.append(messages.XLSFORM_DEFAULT_LANGUAGE_UNUSED.format(
-                where=self.where("settings", settings_row), language=default, fallback=seen[0]))
-            self.plain_language = seen[0]
-        elif default is not None:
-            seen.remove(default)
-            seen.insert(0, default)
-        return tuple(seen)
+        def collect(value: Any) -> None:
+            nonlocal uses_default
+            if isinstance(value, str):
+                uses_default = uses_default or bool(value.strip())
+            elif isinstance(value, Mapping):
+                for language, text in value.items():
+                    if not (isinstance(text, str) and text.strip()):
+                        continue
+                    if language == "default":
+                        uses_default = True
+                    elif _language(language) not in named:
+                        named.append(_language(language))
 
-    def slug(self, settings: Cells, settings_row: int) -> str:
-        form_id = settings.get(("form_id", None))
-        slug = _slugify(form_id or self.book.stem)
+        def walk(children: list[dict[str, Any]]) -> None:
+            for child in children:
+                collect(child.get("label"))
+                for choice in child.get("choices") or ():
+                    collect(choice.get("label"))
+                walk(child.get("children") or [])
+
+        walk(form.get("children", []))
+        if self.default is None:
+            self.default = named[0] if named else "en"
+        languages = [self.default] + [lang for lang in named if lang != self.default]
+        del uses_default  # the plain column is the default language, whether or not it is used
+        return tuple(languages)
+
+    def slug(self, form: dict[str, Any]) -> str:
+        form_id = self.settings.get(("form_id", None))
+        slug = _slugify(form_id or str(form.get("id_string") or self.form.stem))
         if form_id and slug != form_id:
             self.warnings.append(messages.XLSFORM_BAD_FORM_ID.format(
-                where=self.where("settings", settings_row), form_id=form_id, slug=slug))
+                where=self.where("settings", 2), form_id=form_id, slug=slug))
         return slug
 
-    def title(self, settings: Cells) -> dict[str, str]:
-        titles = self.texts(settings, "form_title")
-        fallback = (next(iter(titles.values()), None) or settings.get(("form_title", None))
-                    or settings.get(("form_id", None)) or self.book.stem)
+    def title(self, form: dict[str, Any]) -> dict[str, str]:
+        titles = self.extension_texts(self.settings, "form_title")
+        plain = form.get("title") if isinstance(form.get("title"), str) else None
+        fallback = (titles.get(self.languages[0]) or next(iter(titles.values()), None) or plain
+                    or self.form.stem)
         return {lang: titles.get(lang, fallback) for lang in self.languages}
 
-    def read_choices(self) -> dict[str, list[_Choice]] | None:
-        sheet = self.book.sheets.get("choices")
-        if sheet is None:
-            return None
-        if sheet.rows and ("list_name", None) not in sheet.columns:
-            self.problems.append(messages.XLSFORM_MISSING_COLUMN.format(
-                source=self.source, sheet="choices", column="list_name"))
-        lists: dict[str, list[_Choice]] = {}
-        first_row: dict[tuple[str, str], int] = {}
-        for row, cells in sheet.rows:
-            list_name, name = cells.get(("list_name", None)), cells.get(("name", None))
-            where = self.where("choices", row)
-            if list_name is None and name is None:
-                continue  # a row holding only media or extra columns
-            if list_name is None:
-                self.problems.append(messages.XLSFORM_CHOICE_WITHOUT_LIST.format(where=where, name=name))
-                continue
-            if name is None:
-                self.problems.append(messages.XLSFORM_CHOICE_WITHOUT_NAME.format(where=where, list=list_name))
-                continue
-            if (list_name, name) in first_row:
-                self.problems.append(messages.XLSFORM_DUPLICATE_CHOICE.format(
-                    where=where, name=name, list=list_name, first_row=first_row[(list_name, name)]))
-                continue
-            first_row[(list_name, name)] = row
-            lists.setdefault(list_name, []).append(_Choice(row, name, self.texts(cells, "label")))
-        return lists
-
-    def questions(self, sheet: SheetRows) -> tuple[list[dict[str, Any]], dict[int, int]]:
-        questions: list[dict[str, Any]] = []
-        lines: dict[int, int] = {}
-        stack: list[_Frame] = []
-        skipped: dict[str, int] = {}     # name -> row of rows skipped with a warning
-        failed: set[str] = set()         # names of rows already reported as errors
-        references: list[tuple[int, str]] = []  # (row of a relevant, the name it refers to)
-        for row, cells in sheet.rows:
-            where = self.where("survey", row)
-            type_text = cells.get(("type", None))
-            name = cells.get(("name", None)) or ""
-            if type_text is None:
-                self.problems.append(messages.XLSFORM_NO_TYPE.format(where=where))
-                continue
-            type_text = " ".join(type_text.split())
-            lowered = type_text.lower()
-            control = _CONTROL.fullmatch(lowered)
-            if control and control.groups() == ("end", "group") and stack and stack[-1].matrix is not None:
-                lines[len(questions)] = stack[-1].row
-                questions.append(stack.pop().matrix)
-                continue
-            if control and control.groups() == ("begin", "group") and _is_matrix(cells):
-                matrix = self.matrix(name, row, cells, stack, references)
-                stack.append(_Frame("group", name, row, matrix=matrix))
-                continue
-            if control:
-                self.control(control.group(1), control.group(2), type_text, name, row, cells, stack, references)
-                continue
-            if stack and stack[-1].matrix is not None:  # a row of the matrix: one attribute
-                stack[-1].matrix["attributes"].append({"value": name, "label": self.texts(cells, "label")})
-                continue
-            select = _SELECT.fullmatch(type_text)
-            if select is None and (lowered in NOT_QUESTION_TYPES or lowered.startswith("uri:")):
-                self.warnings.append(messages.XLSFORM_NOT_A_QUESTION.format(where=where, type=type_text, name=name))
-                skipped[name] = row
-                continue
-            if select is None and (lowered in UNSUPPORTED_TYPES or lowered.split()[0] in UNSUPPORTED_TYPES):
-                self.warnings.append(messages.XLSFORM_UNSUPPORTED_TYPE.format(where=where, type=type_text, name=name))
-                skipped[name] = row
-                continue
-            question = self.question(select, lowered, type_text, name, row, cells, skipped)
-            if question is None:
-                if name not in skipped:
-                    failed.add(name)
-                continue
-            condition = self.condition(question, row, cells, stack, references)
-            if condition:
-                question["show_if"] = condition
-            lines[len(questions)] = row
-            questions.append(question)
-        for frame in reversed(stack):
-            self.problems.append(messages.XLSFORM_UNCLOSED.format(
-                where=self.where("survey", frame.row), type=f"begin {frame.control}", name=frame.name,
-                control=frame.control))
-        for row, target in references:
-            if target in skipped:
-                self.problems.append(messages.XLSFORM_CONDITION_ON_SKIPPED.format(
-                    where=self.where("survey", row), target=target, target_row=skipped[target]))
-        for question in questions:  # already reported above: keep from_dict from reporting it again
-            target = str(question.get("show_if", "")).split(" ", 1)[0]
-            if target and (target in skipped or target in failed):
-                del question["show_if"]
-        if not questions and not self.problems:
-            self.problems.append(messages.XLSFORM_NOTHING_TO_IMPORT.format(source=self.source))
-        return questions, lines
-
-    def control(self, verb: str, control: str, type_text: str, name: str, row: int, cells: Cells,
-                stack: list[_Frame], references: list[tuple[int, str]]) -> None:
-        where = self.where("survey", row)
-        control = "group" if control == "group" else "repeat"
-        if verb == "end":
-            if stack and stack[-1].control == control:
-                stack.pop()
+    # -- the tree --
+    def walk(self, children: list[dict[str, Any]], group_conditions: tuple[tuple[conditions.Node, int], ...],
+             in_repeat: bool = False) -> None:
+        for child in children:
+            kind = str(child.get("type") or "").lower()
+            name = str(child.get("name") or "")
+            if kind == "group" or (kind in ("repeat", "loop") and in_repeat):
+                row = self.row_of(name)
+                if row is None:  # pyxform's own `meta` group (instanceID) and the like
+                    self.skip_silently(child)
+                    continue
+                cells = self.cells.get(row, {})
+                if (cells.get(("metric", None)) or "").lower() == MATRIX_METRIC:
+                    self.matrix(child, row, cells, group_conditions)
+                    continue
+                expression = (child.get("bind") or {}).get("relevant")
+                inner = group_conditions
+                if expression:
+                    try:
+                        node = self.parse_relevant(expression)
+                    except conditions.ConditionError as error:
+                        names = self.skip_all(child.get("children") or [])
+                        self.warnings.append(messages.XLSFORM_GROUP_BAD_RELEVANT.format(
+                            where=self.where("survey", row), expression=expression, name=name, problem=error,
+                            names=", ".join(names) or "none"))
+                        continue
+                    inner = group_conditions + ((node, row),)
+                self.walk(child.get("children") or [], inner, in_repeat)
+            elif kind in ("repeat", "loop"):
+                self.repeat(child, name, group_conditions)
             else:
-                self.problems.append(messages.XLSFORM_UNMATCHED_END.format(
-                    where=where, type=type_text, control=control))
+                self.question(child, kind, name, group_conditions)
+
+    def repeat(self, child: dict[str, Any], name: str,
+               group_conditions: tuple[tuple[conditions.Node, int], ...]) -> None:
+        """A repeat's questions are asked once (one warning naming the group); nested repeats likewise."""
+        row = self.rows_by_name.get(name, [None])[0]
+        before = len(self.questions)
+        index = len(self.warnings)
+        as_group = dict(child, type="group")
+        self.walk([as_group], group_conditions, in_repeat=True)
+        names = [q["key"] for q in self.questions[before:]]
+        self.warnings.insert(index, messages.XLSFORM_REPEAT_ONCE.format(
+            where=self.where("survey", row), name=name, count=len(names), names=", ".join(names) or "none"))
+
+    def skip_silently(self, group: dict[str, Any]) -> None:
+        for child in group.get("children") or ():
+            row = self.row_of(child.get("name"))
+            if row is not None:  # a row of the form pyxform moved here (e.g. audit): say so
+                self.not_a_question(child, str(child.get("type") or ""), row)
+            self.skip_silently(child)
+
+    def skip_all(self, children: list[dict[str, Any]]) -> list[str]:
+        """Mark every question below as skipped (the caller warns once); their names."""
+        names = []
+        for child in children:
+            name = str(child.get("name") or "")
+            row = self.row_of(name)
+            if child.get("children"):
+                names += self.skip_all(child["children"])
+                continue
+            if row is not None:
+                self.skipped[name] = row
+                names.append(name)
+        return names
+
+    def not_a_question(self, child: dict[str, Any], kind: str, row: int) -> None:
+        name = str(child.get("name") or "")
+        self.skipped[name] = row
+        self.warnings.append(messages.XLSFORM_NOT_A_QUESTION.format(
+            where=self.where("survey", row), type=self.cells.get(row, {}).get(("type", None), kind), name=name))
+
+    def key_for(self, name: str, row: int | None) -> str:
+        key = name if KEY_PATTERN.fullmatch(name) else re.sub(r"[^A-Za-z0-9_]", "_", name)
+        if not KEY_PATTERN.fullmatch(key):
+            key = f"q_{key}"
+        base, number = key, 2
+        while key in self.kept:
+            key, number = f"{base}_{number}", number + 1
+        if key != name:
+            self.warnings.append(messages.XLSFORM_RENAMED.format(where=self.where("survey", row), name=name, key=key))
+        return key
+
+    def parse_relevant(self, expression: str) -> conditions.Node:
+        # pyxform writes the relevant of its own "specify other" rows with paths (../name)
+        text = re.sub(r"(?<![\w$])\.\./([A-Za-z_][\w.-]*)", r"${\1}", expression)
+        return conditions.parse(text)
+
+    def condition(self, child: dict[str, Any], name: str, row: int | None,
+                  group_conditions: tuple[tuple[conditions.Node, int], ...]) -> tuple[bool, Any]:
+        """(kept, show_if text or None); a question whose condition cannot be kept is skipped (warning)."""
+        where = self.where("survey", row)
+        parts = [node for node, _ in group_conditions]
+        expression = (child.get("bind") or {}).get("relevant")
+        if expression:
+            try:
+                parts.append(self.parse_relevant(expression))
+            except conditions.ConditionError as error:
+                self.warnings.append(messages.XLSFORM_BAD_RELEVANT.format(
+                    where=where, expression=expression, name=name, problem=error))
+                return False, None
+        if not parts:
+            return True, None
+        node = parts[0]
+        for part in parts[1:]:
+            node = conditions.Logic("and", node, part)
+        renames = {}
+        for target in conditions.references(node):
+            if target in self.keys:
+                renames[target] = self.keys[target]
+            elif target in self.skipped:
+                self.warnings.append(messages.XLSFORM_CONDITION_ON_SKIPPED.format(
+                    where=where, name=name, target=target, target_row=self.skipped[target]))
+                return False, None
+            else:
+                self.warnings.append(messages.XLSFORM_CONDITION_ON_LATER.format(where=where, name=name, target=target))
+                return False, None
+        return True, str(Condition(expression=conditions.rename(node, renames)))
+
+    def keep(self, name: str, row: int | None, question: dict[str, Any]) -> None:
+        self.keys[name] = question["key"]
+        self.kept[question["key"]] = row or 0
+        if row:
+            self.lines[len(self.questions)] = row
+        self.questions.append(question)
+
+    def texts_of(self, child: dict[str, Any], name: str, row: int | None, column: str = "label") -> dict[str, str]:
+        texts = self.complete(self.raw_texts(child.get(column)), self.where("survey", row), f"{column} of {name!r}")
+        return {language: self.pipe(text, row, f"{column} of {name!r}") for language, text in texts.items()}
+
+    def pipe(self, text: str, row: int | None, what: str) -> str:
+        """`${name}` of an earlier kept question becomes `${key}`; any other reference `...` (warning)."""
+        def replace(match: re.Match) -> str:
+            target = match.group(1)
+            if target in self.keys:
+                return f"${{{self.keys[target]}}}"
+            warning = messages.XLSFORM_PIPE_DROPPED.format(where=self.where("survey", row), what=what, target=target)
+            if warning not in self.warnings:
+                self.warnings.append(warning)
+            return "..."
+        return PIPE_PATTERN.sub(replace, text)
+
+    def question(self, child: dict[str, Any], kind: str, name: str,
+                 group_conditions: tuple[tuple[conditions.Node, int], ...]) -> None:
+        row = self.row_of(name)
+        generated_other = row is None and name.endswith("_other") and name[:-6] in self.keys
+        if row is None and not generated_other:
+            return  # pyxform's own rows (instanceID ...)
+        where = self.where("survey", row)
+        cells = self.cells.get(row, {}) if row else {}
+        type_text = cells.get(("type", None), kind)
+        if kind in NOT_QUESTION_TYPES or kind.startswith("uri:"):
+            self.not_a_question(child, kind, row)
             return
-        frame = _Frame(control, name, row)
-        if control == "repeat":
-            self.problems.append(messages.XLSFORM_REPEAT.format(where=where, type=type_text, name=name))
-        else:
-            frame.condition = self.relevant(cells, row, references)
-        stack.append(frame)
+        plain = self.plain_question(child, kind, name, row, cells)
+        if plain is None:
+            self.skipped[name] = row or 0
+            self.warnings.append(messages.XLSFORM_UNSUPPORTED_TYPE.format(where=where, type=type_text, name=name))
+            return
+        if plain is False:  # refused and reported (a wrong metric column)
+            self.skipped[name] = row or 0
+            return
+        kept, show_if = self.condition(child, name, row, group_conditions)
+        if not kept:
+            self.skipped[name] = row or 0
+            return
+        plain["key"] = self.key_for(name, row)
+        if not plain.get("text"):
+            hint = self.texts_of(child, name, row, "hint")
+            plain["text"] = hint or {lang: name for lang in self.languages}
+            self.warnings.append(messages.XLSFORM_NO_LABEL.format(where=where, name=name,
+                                                                   used="hint" if hint else "name"))
+        if show_if:
+            plain["show_if"] = show_if
+        self.common_fields(plain, child, name, row, cells)
+        self.keep(name, row, plain)
 
-    def relevant(self, cells: Cells, row: int, references: list[tuple[int, str]]) -> str | None:
-        """The show_if text for the row's `relevant`; None (and an error) when it cannot be represented."""
-        expression = cells.get(("relevant", None))
-        if expression is None:
-            return None
-        comparison = _COMPARISON.fullmatch(expression)
-        selected = _SELECTED.fullmatch(expression)
-        if comparison:
-            target, op, value = comparison.groups()
-            op = "==" if op == "=" else op
-        elif selected:
-            (target, value), op = selected.groups(), "=="
-        else:
-            self.problems.append(messages.XLSFORM_BAD_RELEVANT.format(
-                where=self.where("survey", row), expression=expression))
-            return None
-        references.append((row, target))
-        return str(Condition.parse(f"{target} {op} {value}"))  # the canonical spelling, e.g. `q == yes`
-
-    def condition(self, question: dict[str, Any], row: int, cells: Cells, stack: list[_Frame],
-                  references: list[tuple[int, str]]) -> str | None:
-        own = self.relevant(cells, row, references)
-        conditions = [(frame.condition, frame.row) for frame in stack if frame.condition]
-        if own:
-            conditions.append((own, row))
-        if len(conditions) > 1:
-            self.problems.append(messages.XLSFORM_TWO_CONDITIONS.format(
-                where=self.where("survey", row), name=question["key"], group_row=conditions[0][1]))
-            return None
-        return conditions[0][0] if conditions else None
-
-    def matrix(self, name: str, row: int, cells: Cells, stack: list[_Frame],
-               references: list[tuple[int, str]]) -> dict[str, Any]:
-        """The plain data of a matrix from its `begin group` row (its attributes follow, row by row)."""
+    def plain_question(self, child: dict[str, Any], kind: str, name: str, row: int | None,
+                       cells: Mapping[Column, str]) -> dict[str, Any] | None | bool:
+        """The plain data of one question; None when its type cannot be represented, False when refused."""
         where = self.where("survey", row)
-        question: dict[str, Any] = {"key": name, "kind": "matrix", "text": self.texts(cells, "label"),
-                                    "scale": self.scale("matrix", cells, where), "attributes": []}
-        self.common_fields(question, cells, where)
-        condition = self.condition(question, row, cells, stack, references)
-        if condition:
-            question["show_if"] = condition
-        return question
-
-    def common_fields(self, question: dict[str, Any], cells: Cells, where: str) -> None:
-        """required, hint and role, which every kind of question may carry."""
-        required = cells.get(("required", None))
-        if required is not None:
-            if required.lower() in TRUE_WORDS:
-                question["required"] = True
-            elif required.lower() not in FALSE_WORDS:
-                self.problems.append(messages.XLSFORM_BAD_REQUIRED.format(where=where, value=required))
-        help_text = self.texts(cells, "hint")
-        if help_text:
-            question["help"] = help_text
-        if cells.get(("role", None)):
-            question["role"] = cells[("role", None)].lower()
-
-    def question(self, select: re.Match | None, lowered: str, type_text: str, name: str, row: int,
-                 cells: Cells, skipped: dict[str, int]) -> dict[str, Any] | None:
-        """The plain data of one question row; None when it is skipped or wrong (already reported)."""
-        where = self.where("survey", row)
-        metric = cells.get(("metric", None))
-        if metric is not None:
-            metric = metric.lower()
-            if metric not in METRIC_KINDS:
-                self.problems.append(messages.XLSFORM_UNKNOWN_METRIC.format(
-                    where=where, metric=metric, metrics=", ".join(METRIC_KINDS)))
+        text = self.texts_of(child, name, row)
+        metric = (cells.get(("metric", None)) or "").lower() or None
+        if metric is not None and metric not in METRIC_KINDS:
+            self.problems.append(messages.XLSFORM_UNKNOWN_METRIC.format(
+                where=where, metric=metric, metrics=", ".join(METRIC_KINDS)))
+            return False
+        question: dict[str, Any] = {"text": text}
+        scale: dict[str, Any] | None = None
+        if kind in SELECT_ONE or kind in SELECT_MULTIPLE:
+            choices = self.choices(child, where)
+            if not choices:  # choices from a file (select_one_from_file, a map's geojson) are not in the form
                 return None
-            if lowered not in INTEGER_TYPES:
-                self.problems.append(messages.XLSFORM_METRIC_NEEDS_INTEGER.format(where=where, type=type_text))
-                return None
-        question: dict[str, Any] = {"key": name}
-        if select is not None:
-            keyword, list_name, or_other = select.groups()
-            kind = "multi_choice" if "multiple" in keyword.lower() or "all" in keyword.lower() else "single_choice"
-            if list_name is None:
-                self.problems.append(messages.XLSFORM_SELECT_NEEDS_LIST.format(where=where, type=type_text))
-                return None
-            choices = self.choices(list_name, where)
-            if choices is None:
-                return None
-            if cells.get(("choice_filter", None)):
-                self.problems.append(messages.XLSFORM_CHOICE_FILTER.format(
-                    where=where, expression=cells[("choice_filter", None)]))
-            if or_other:
-                self.warnings.append(messages.XLSFORM_OR_OTHER.format(where=where, name=name))
-                if all(choice["value"] != "other" for choice in choices):
-                    choices.append({"value": "other", "label": {lang: "Other" for lang in self.languages}})
-            question.update(kind=kind, text=self.texts(cells, "label"), choices=choices)
-        elif lowered in TEXT_TYPES:
+            if child.get("choice_filter"):
+                self.warnings.append(messages.XLSFORM_CHOICE_FILTER.format(
+                    where=where, expression=child["choice_filter"], name=name))
+            type_text = (cells.get(("type", None)) or "").lower()
+            if "or_other" in type_text or "or specify other" in type_text:
+                self.warnings.append(messages.XLSFORM_OR_OTHER.format(where=where, name=name, other=f"{name}_other"))
+            scale = self.choice_scale(choices) if kind in SELECT_ONE else None
+            if scale is None:
+                question.update(kind="single_choice" if kind in SELECT_ONE else "multi_choice", choices=choices)
+        elif kind == "range":
+            scale = self.range_scale(child, name, where)
+            if scale is None:
+                question["kind"] = "decimal"
+        elif kind in INTEGER_TYPES:
+            if metric or any(column in ("scale_min", "scale_max", "min_label", "max_label") for column, _ in cells):
+                scale = {}
+            else:
+                question["kind"] = "integer"
+        elif kind in TEXT_TYPES:
             limit = cells.get(("max_length", None), DEFAULT_TEXT_LIMIT)
-            limit = int(limit) if re.fullmatch(r"[-+]?\d+", str(limit)) else limit
-            question.update(kind="text", text=self.texts(cells, "label"), max_length=limit)
-        elif lowered in INTEGER_TYPES:
-            scale_columns = {"scale_min", "scale_max", "min_label", "max_label"}
-            has_scale = any(column in scale_columns for column, _ in cells)
-            if metric is None and not has_scale:
-                self.warnings.append(messages.XLSFORM_INTEGER_WITHOUT_METRIC.format(where=where, name=name))
-                skipped[name] = row
-                return None
-            kind = metric or "rating"
-            question.update(kind=kind, text=self.texts(cells, "label"), scale=self.scale(kind, cells, where))
-        elif lowered in DECIMAL_TYPES:
-            self.warnings.append(messages.XLSFORM_DECIMAL_SKIPPED.format(where=where, name=name))
-            skipped[name] = row
-            return None
+            question.update(kind="text", max_length=int(limit) if re.fullmatch(r"\d+", str(limit)) else limit)
+        elif kind in DECIMAL_TYPES:
+            question["kind"] = "decimal"
+        elif kind in ("date", "time", "note"):
+            question["kind"] = kind
         else:
-            self.problems.append(messages.XLSFORM_UNKNOWN_TYPE.format(where=where, type=type_text))
             return None
-        self.common_fields(question, cells, where)
-        if cells.get(("constraint", None)):
-            self.warnings.append(messages.XLSFORM_CONSTRAINT_IGNORED.format(
-                where=where, expression=cells[("constraint", None)], name=name))
+        if scale is None:
+            if metric is not None:
+                self.problems.append(messages.XLSFORM_METRIC_NOT_A_SCALE.format(
+                    where=where, type=cells.get(("type", None), kind)))
+                return False
+            return question
+        merged = self.scale(metric or "rating", cells, where, scale)
+        question.update(kind=metric or "rating", scale=merged)
+        if metric is None:
+            self.propose(question, name, row, text)
         return question
 
-    def scale(self, kind: str, cells: Cells, where: str) -> dict[str, Any]:
+    def choices(self, child: dict[str, Any], where: str) -> list[dict[str, Any]]:
+        items = child.get("choices")
+        if items is None and child.get("itemset"):
+            items = (self.form.form.get("choices") or {}).get(child["itemset"], [])
+        list_name = child.get("itemset") or child.get("list_name") or ""
+        choices, seen = [], set()
+        for item in items or ():
+            value = str(item.get("name", "")).strip()
+            choice_row = self.choice_rows.get((list_name, value))
+            choice_where = self.where("choices", choice_row) if choice_row else where
+            if not value:
+                continue
+            if value in seen:
+                self.warnings.append(messages.XLSFORM_DUPLICATE_CHOICE.format(
+                    where=choice_where, name=value, list=list_name))
+                continue
+            seen.add(value)
+            labels = self.raw_texts(item.get("label"))
+            if not labels:
+                labels = {self.languages[0]: value}
+            choices.append({"value": value, "label": self.complete(labels, choice_where, f"choice {value!r}")})
+        return choices
+
+    def choice_scale(self, choices: list[dict[str, Any]]) -> dict[str, Any] | None:
+        """A select_one whose choice names are 3+ consecutive whole numbers: a scale with end labels."""
+        if len(choices) < 3 or not all(re.fullmatch(r"-?\d+", c["value"]) for c in choices):
+            return None
+        numbers = sorted(int(c["value"]) for c in choices)
+        if numbers != list(range(numbers[0], numbers[0] + len(numbers))):
+            return None
+        low = next(c for c in choices if int(c["value"]) == numbers[0])
+        high = next(c for c in choices if int(c["value"]) == numbers[-1])
+        return {"min": numbers[0], "max": numbers[-1],
+                "labels": {lang: [low["label"][lang], high["label"][lang]] for lang in self.languages}}
+
+    def range_scale(self, child: dict[str, Any], name: str, where: str) -> dict[str, Any] | None:
+        parameters = child.get("parameters") or {}
+        start, end, step = (str(parameters.get(k, d)) for k, d in (("start", 1), ("end", 10), ("step", 1)))
+        try:
+            low, high, by = float(start), float(end), float(step)
+        except ValueError:
+            low = high = by = 0.5
+        if low.is_integer() and high.is_integer() and by == 1 and low < high:
+            return {"min": int(low), "max": int(high),
+                    "labels": {lang: [str(int(low)), str(int(high))] for lang in self.languages}}
+        self.warnings.append(messages.XLSFORM_RANGE_NOT_A_SCALE.format(
+            where=where, name=name, start=start, end=end, step=step))
+        return None
+
+    def scale(self, kind: str, cells: Mapping[Column, str], where: str, found: dict[str, Any]) -> dict[str, Any]:
+        """The scale of a rated question: what the form's choices or range say, then the extension columns."""
         scale: dict[str, Any] = {}
-        if kind in DEFAULT_SCALES:
+        if not found and kind in DEFAULT_SCALES:
             scale["min"], scale["max"] = DEFAULT_SCALES[kind]
+        scale.update({k: v for k, v in found.items() if k != "labels"})
         for column, key in (("scale_min", "min"), ("scale_max", "max")):
             if (column, None) in cells:
                 value = cells[(column, None)]
                 scale[key] = int(value) if re.fullmatch(r"[-+]?\d+", value) else value
-        lows, highs = self.texts(cells, "min_label"), self.texts(cells, "max_label")
-        labels = {}
+        lows, highs = self.extension_texts(cells, "min_label"), self.extension_texts(cells, "max_label")
+        labels = {lang: list(pair) for lang, pair in (found.get("labels") or {}).items()}
         for lang in self.languages:
             if lang in lows and lang in highs:
                 labels[lang] = [lows[lang], highs[lang]]
@@ -673,30 +695,73 @@ class _Normaliser:
             scale["labels"] = labels
         return scale
 
-    def choices(self, list_name: str, where: str) -> list[dict[str, Any]] | None:
-        if self.lists is None:
-            self.problems.append(messages.XLSFORM_NO_CHOICES_SHEET.format(where=where, list=list_name))
-            return None
-        if list_name not in self.lists:
-            self.problems.append(messages.XLSFORM_UNKNOWN_LIST.format(where=where, list=list_name))
-            return None
-        choices = []
-        for choice in self.lists[list_name]:
-            labels = dict(choice.labels)
-            for lang in self.languages:
-                if lang not in labels:
-                    if (choice.row, lang) not in self.used_choice_rows:  # once, however many questions use it
-                        self.used_choice_rows.add((choice.row, lang))
-                        self.problems.append(messages.XLSFORM_CHOICE_WITHOUT_LABEL.format(
-                            where=self.where("choices", choice.row), name=choice.name, list=list_name,
-                            language=lang))
-                    labels[lang] = choice.name  # reported above; keeps from_dict from reporting it again
-            choices.append({"value": choice.name, "label": labels})
-        return choices
+    def propose(self, question: dict[str, Any], name: str, row: int | None, text: Mapping[str, str]) -> None:
+        """Propose a metric for a rating that looks like one; apply it only when proposals are accepted."""
+        scale = question["scale"]
+        low, high = scale.get("min"), scale.get("max")
+        wording = " ".join(text.values()).lower()
+        proposal = None
+        if (low, high) == (0, 10) and re.search(r"recomm|empfehl|recomend", wording):
+            proposal = ("nps", "an NPS", "a 0-10 scale and 'recommend' in its label")
+        elif low == 1 and high in (5, 7) and re.search(r"satisf|zufrieden", wording):
+            proposal = ("csat", "a CSAT", f"a 1-{high} scale and 'satisf' in its label")
+        elif low == 1 and high in (5, 7) and re.search(r"\beas(y|ier)\b|effort|difficult", wording):
+            proposal = ("ces", "an effort (CES)", f"a 1-{high} scale and 'easy' or 'effort' in its label")
+        if proposal is None:
+            return
+        metric, label, reason = proposal
+        where = self.where("survey", row)
+        message = messages.XLSFORM_METRIC_PROPOSED.format(where=where, name=name, label=label, reason=reason,
+                                                          metric=metric)
+        self.proposals.append(MetricProposal(name, row or 0, metric, reason, message))
+        if self.accept is True or (not isinstance(self.accept, bool) and name in self.accept):
+            question["kind"] = metric
+            self.warnings.append(messages.XLSFORM_METRIC_ACCEPTED.format(
+                where=where, name=name, metric=metric, reason=reason))
+        else:
+            self.warnings.append(message)
 
+    def common_fields(self, question: dict[str, Any], child: dict[str, Any], name: str, row: int | None,
+                      cells: Mapping[Column, str]) -> None:
+        """required, hint, role and constraint, which every kind of question may carry."""
+        where = self.where("survey", row)
+        bind = child.get("bind") or {}
+        required = str(bind.get("required") or "").strip()
+        if required and question["kind"] != "note":
+            if required.lower() in TRUE_WORDS:
+                question["required"] = True
+            elif required.lower() not in FALSE_WORDS:
+                self.warnings.append(messages.XLSFORM_REQUIRED_EXPRESSION.format(where=where, value=required, name=name))
+        help_text = self.texts_of(child, name, row, "hint")
+        if help_text:
+            question["help"] = help_text
+        if cells.get(("role", None)):
+            question["role"] = cells[("role", None)].lower()
+        if bind.get("constraint"):
+            self.warnings.append(messages.XLSFORM_CONSTRAINT_IGNORED.format(
+                where=where, expression=bind["constraint"], name=name))
 
-def _is_matrix(cells: Cells) -> bool:
-    return (cells.get(("metric", None)) or "").lower() == MATRIX_METRIC
+    def matrix(self, group: dict[str, Any], row: int, cells: Mapping[Column, str],
+               group_conditions: tuple[tuple[conditions.Node, int], ...]) -> None:
+        """A matrix question from its `begin group` row (its rows are its attributes)."""
+        name = str(group.get("name") or "")
+        where = self.where("survey", row)
+        attributes = []
+        for child in group.get("children") or ():
+            child_row = self.row_of(child.get("name"))
+            attributes.append({"value": str(child.get("name")),
+                               "label": self.texts_of(child, str(child.get("name")), child_row)})
+        kept, show_if = self.condition(group, name, row, group_conditions)
+        if not kept:
+            self.skipped[name] = row
+            return
+        question: dict[str, Any] = {"key": self.key_for(name, row), "kind": "matrix",
+                                    "text": self.texts_of(group, name, row),
+                                    "scale": self.scale("matrix", cells, where, {}), "attributes": attributes}
+        if show_if:
+            question["show_if"] = show_if
+        self.common_fields(question, group, name, row, cells)
+        self.keep(name, row, question)
 
 
 def _slugify(text: str) -> str:
@@ -711,13 +776,17 @@ def _slugify(text: str) -> str:
 
 # --- build: plain data -> validated Survey, messages naming sheet and row --------------------------
 
+_FROM_DICT_WHERE = re.compile(r"^(question .+?) \(line (\d+)\)(.*)$", re.DOTALL)
+_ROW_IN_MESSAGE = re.compile(r", (\w+) sheet, row (\d+):")
+SHEETS = ("survey", "choices", "settings")
+
 
 def build(normalised: Normalised, source: str) -> Survey:
     """Validate the plain data with `from_dict`; XLSFormError lists every problem by sheet and row."""
     where = f"{source}, survey sheet"
     problems = list(normalised.problems)
     survey = None
-    if normalised.data.get("questions"):  # with none, normalise has said why; from_dict would only repeat it
+    if normalised.data.get("questions"):
         try:
             survey = from_dict(normalised.data, where, normalised.lines)
         except DefinitionError as error:
@@ -738,28 +807,29 @@ def _row_message(problem: str, where: str) -> str:
     return problem
 
 
-def _ordered(problems: list[str]) -> list[str]:
-    """Unique problems, workbook-level first, then by sheet and row."""
+def _ordered(problems: list[str], unique: bool = True) -> list[str]:
+    """Problems (unique ones, unless told otherwise), workbook-level first, then by sheet and row."""
     order = {name: i for i, name in enumerate(SHEETS)}
 
     def key(problem: str) -> tuple[int, int]:
         match = _ROW_IN_MESSAGE.search(problem)
         return (order.get(match.group(1), 9) + 1, int(match.group(2))) if match else (0, 0)
 
-    return sorted(dict.fromkeys(problems), key=key)
+    return sorted(dict.fromkeys(problems) if unique else problems, key=key)
 
 
-def read_xlsform(path: str | Path) -> XLSFormResult:
-    """Import an XLSForm (.xlsx) as a validated Survey, with warnings for what was not carried over.
+def read_xlsform(path: str | Path, accept_proposed_metrics: bool | Collection[str] = False) -> XLSFormResult:
+    """Import an XLSForm (.xlsx, .xls, .csv or .md) as a validated Survey, with warnings and proposals.
 
-    Raises XLSFormError (a DefinitionError) listing every problem, each naming file, sheet and row.
+    Raises XLSFormError (a DefinitionError) listing every problem: pyxform's own message for a form
+    it rejects, or the rows whose extension columns cannot be represented.
 
     Example:
         >>> result = read_xlsform("sample_data/surveys/store_visit.xlsx")  # doctest: +SKIP
         >>> result.survey.question("recommend").metric  # doctest: +SKIP
         'nps'
     """
-    workbook = read_workbook(path)
-    normalised = normalise(workbook)
-    survey = build(normalised, workbook.source)
-    return XLSFormResult(survey, list(normalised.warnings))
+    form = read_form(path)
+    normalised = normalise(form, accept_proposed_metrics)
+    survey = build(normalised, form.source)
+    return XLSFormResult(survey, list(normalised.warnings), list(normalised.proposals))

@@ -4,8 +4,10 @@ Sheets and columns (the import's, see `survey/definitions/xlsform.py`):
 
 survey
     ``type`` (``integer`` with a ``metric`` column for rated kinds, ``select_one <key>`` /
-    ``select_multiple <key>``, ``text``), ``name``, ``label::<lang>``, ``hint::<lang>``,
-    ``required`` (yes), ``relevant`` (``${q} <= 6``, ``${q} = 'yes'``), ``metric``, ``role``,
+    ``select_multiple <key>``, ``text``, and ``integer``, ``decimal``, ``date``, ``time``, ``note``
+    as they are), ``name``, ``label::<lang>``, ``hint::<lang>``, ``required`` (yes), ``relevant``
+    (the condition's canonical text: ``${q} <= 6``, ``${q} = 'yes' and not(selected(${r}, 'x'))``),
+    ``metric``, ``role``,
     ``scale_min``, ``scale_max``, ``min_label::<lang>``, ``max_label::<lang>``, ``max_length``.
     A matrix is a ``begin group`` row with ``metric`` = ``matrix`` (its text, scale and end labels),
     one ``integer`` row per attribute, and ``end group``.
@@ -30,16 +32,14 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from survey.definitions.definition import CHOICE_KINDS, Question, Survey
+from survey.definitions import conditions
+from survey.definitions.definition import CHOICE_KINDS, INPUT_KINDS, NOTE_KIND, Question, Survey
 
 
 def _relevant(question: Question) -> str | None:
-    condition = question.show_if
-    if condition is None:
+    if question.show_if is None:
         return None
-    op = "=" if condition.op == "==" else condition.op
-    value = f"'{condition.value}'" if isinstance(condition.value, str) else condition.value
-    return f"${{{condition.question}}} {op} {value}"
+    return conditions.to_text(question.show_if.expression)
 
 
 def _texts(prefix: str, texts, languages: tuple[str, ...]) -> dict[str, str]:
@@ -80,6 +80,8 @@ def survey_rows(survey: Survey) -> tuple[list[dict[str, Any]], list[dict[str, An
             row["type"] = "text"
             if q.max_length is not None:
                 row["max_length"] = q.max_length
+        elif q.kind in INPUT_KINDS or q.kind == NOTE_KIND:
+            row["type"] = q.kind
         else:
             row.update(type="integer", metric=q.kind, **_scale_cells(q, languages))
         rows.append(row)

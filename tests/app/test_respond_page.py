@@ -397,3 +397,43 @@ def test_expiry_is_checked_when_the_link_is_opened(form):
         session.execute(update(models.Invitation).where(models.Invitation.token == "tok-en")
                         .values(expires_at=datetime.now(timezone.utc) + timedelta(days=1)))
     assert form.visit(t="tok-en").radio
+
+
+PLAIN_INPUTS = loads_yaml("""
+slug: stay
+title: Your stay
+anonymous: true
+questions:
+  - {key: welcome, kind: note, text: "Welcome back"}
+  - {key: name, kind: text, text: "Your name?"}
+  - {key: nights, kind: integer, text: "${name}, how many nights?", required: true}
+  - {key: spend, kind: decimal, text: "Spend?"}
+  - {key: day, kind: date, text: "Arrival day?"}
+  - {key: at, kind: time, text: "Arrival time?", show_if: "${nights} >= 2 and ${day} != ''"}
+""")
+
+
+def test_numbers_dates_times_and_notes_are_asked_and_stored_from_the_form(form):
+    from datetime import date, time
+
+    with db.session_scope(form.engine) as session:
+        publish(session, PLAIN_INPUTS)
+    app = form.visit(s="stay")
+    assert "Welcome back" in [m.value for m in app.markdown]
+    assert app.number_input(key=widget_key("nights")).label == "..., how many nights? (required)"
+    assert not app.time_input  # hidden until nights >= 2 and a day is given
+    app.text_area(key=widget_key("name")).set_value("Ann")
+    app.number_input(key=widget_key("nights")).set_value(3)
+    app.number_input(key=widget_key("spend")).set_value(42.5)
+    app.date_input(key=widget_key("day")).set_value(date(2026, 9, 2))
+    app.run()
+    assert app.number_input(key=widget_key("nights")).label == "Ann, how many nights? (required)"  # piped
+    app.time_input(key=widget_key("at")).set_value(time(14, 30))
+    app.run()
+    app.button(key=SUBMIT).click().run()
+    assert not app.exception, app.exception
+    with db.session_scope(form.engine) as session:
+        response = session.scalars(select(models.Response)).one()
+        assert sorted((a.question_key, a.numeric_value if a.numeric_value is not None else a.text_value)
+                      for a in response.answers) == [
+            ("at", "14:30"), ("day", "2026-09-02"), ("name", "Ann"), ("nights", 3), ("spend", 42.5)]

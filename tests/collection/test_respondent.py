@@ -303,3 +303,18 @@ def test_phrases_fall_back_to_english():
     assert respondent.problem_text(problems["satisfaction"], "fr") == "Une réponse est obligatoire."
     assert respondent.problem_text(problems["satisfaction"], "de") == "an answer is required"
     assert respondent.problem_text(problems["recommend"], "fr") == "11 is outside the scale 0-10"
+
+
+def test_piped_answers_show_in_the_wording_with_choice_labels():
+    survey = loads_yaml("""
+slug: pipe
+title: Pipe
+questions:
+  - {key: name, kind: text, text: "Your name?"}
+  - {key: likes, kind: multi_choice, text: "Liked?", choices: [{value: spa, label: The spa}, {value: bar, label: The bar}]}
+  - {key: why, kind: text, text: "${name}, why did you like ${likes}?"}
+""")
+    text = survey.question("why").text["en"]
+    assert respondent.piped(text, survey, {"name": "Ann", "likes": ["spa", "bar"]}, "en") == (
+        "Ann, why did you like The spa, The bar?")
+    assert respondent.piped(text, survey, {}, "en") == "..., why did you like ...?"

@@ -68,7 +68,7 @@ def test_unknown_kind_names_file_key_and_line():
     """))
     assert problems == ["form.yaml: question 'mood' (line 7): unknown kind 'smiley' "
                         "(expected one of: nps, csat, ces, rating, index_item, matrix, single_choice, "
-                        "multi_choice, text)"]
+                        "multi_choice, text, integer, decimal, date, time, note)"]
 
 
 def test_duplicate_key_is_reported_at_the_second_occurrence():

@@ -58,11 +58,48 @@ def test_uploads_are_read_by_their_format_and_refused_with_every_problem():
     assert read_upload("exit.xlsx", xlsform_bytes(survey)) == (survey, [])
     with pytest.raises(DefinitionError) as caught:
         read_upload("notes.txt", b"hello")
-    assert caught.value.problems == ["notes.txt: upload a .yaml/.yml definition or an .xlsx XLSForm"]
+    assert caught.value.problems == ["notes.txt: upload a .yaml/.yml definition or an XLSForm (.xlsx, .xls, .csv or .md)"]
     with pytest.raises(DefinitionError) as caught:
         read_upload("bad.yaml", b"slug: s\ntitle: S\nquestions:\n  - {key: a, kind: nps}\n  - {key: b, kind: what, text: B}\n")
     assert caught.value.problems == ["bad.yaml: question 'a' (line 4) text: missing text for language 'en'",
                                      "bad.yaml: question 'b' (line 5): unknown kind 'what' (expected one of: "
-                                     "nps, csat, ces, rating, index_item, matrix, single_choice, multi_choice, text)"]
-    with pytest.raises(DefinitionError, match="not a zip archive"):
+                                     "nps, csat, ces, rating, index_item, matrix, single_choice, multi_choice, text, integer, decimal, date, time, note)"]
+    with pytest.raises(DefinitionError, match="bad.xlsx: cannot read the form"):
         read_upload("bad.xlsx", b"not a workbook")
+
+
+def test_new_kinds_and_expressions_round_trip_in_two_languages(tmp_path):
+    from survey.definitions.definition import loads_yaml
+
+    survey = loads_yaml("""
+slug: stay
+title: {en: Your stay, fr: Votre séjour}
+languages: [en, fr]
+questions:
+  - {key: welcome, kind: note, text: {en: Thanks for staying, fr: Merci}}
+  - {key: nights, kind: integer, text: {en: "Nights?", fr: "Nuits?"}, required: true}
+  - {key: spend, kind: decimal, text: {en: "Spend?", fr: "Dépense?"}}
+  - {key: arrived, kind: date, text: {en: "Arrival day?", fr: "Jour?"}}
+  - {key: at, kind: time, text: {en: "Arrival time?", fr: "Heure?"}, show_if: "nights > 0"}
+  - key: extras
+    kind: multi_choice
+    text: {en: "Extras?", fr: "Extras?"}
+    choices:
+      - {value: spa, label: {en: Spa, fr: Spa}}
+      - {value: gym, label: {en: Gym, fr: Salle}}
+  - key: why
+    kind: text
+    text: {en: "Why?", fr: "Pourquoi?"}
+    show_if: "(nights >= 3 or spend > 100.5) and not(selected(extras, 'spa')) and count-selected(extras) < 2"
+""")
+    path = tmp_path / "stay.xlsx"
+    path.write_bytes(xlsform_bytes(survey))
+    result = read_xlsform(path)
+    assert result.survey == survey
+    assert result.warnings == []
+    sheet = load_workbook(path)["survey"]
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    header = rows[0]
+    assert [row[header.index("type")] for row in rows[1:6]] == ["note", "integer", "decimal", "date", "time"]
+    assert rows[-1][header.index("relevant")] == (
+        "(${nights} >= 3 or ${spend} > 100.5) and not(selected(${extras}, 'spa')) and count-selected(${extras}) < 2")
