@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Iterable, Sequence
 
-from sqlalchemy import insert, select
+from sqlalchemy import and_, insert, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from tqdm import tqdm
 
 from survey.storage import models
@@ -126,6 +126,7 @@ class _Context:
         self.session = session
         self.settings = settings
         self.definitions: dict[int, Survey] = {}
+        self.low_score_bounds: dict[int, tuple[dict[str, list[tuple[int, float]]], set[int]]] = {}
         self.owner_by_email: dict[str, int] = {}
         emails = [email for _, email in settings.region_owners]
         if emails:
@@ -152,30 +153,89 @@ def _candidates(session: Session, ids: Sequence[int]) -> list[_Candidate]:
                        as_utc(row.submitted_at)) for row in session.execute(query)]
 
 
-def _history(session: Session, candidates: list[_Candidate]) -> dict[tuple[int, int], list[tuple]]:
-    """Rated answers of the candidates' customers to the candidates' surveys, per (customer, survey):
-    [(submitted_at, response_id, version_id, {answer key: value}), ...] oldest first."""
-    r, a = models.Response, models.Answer
-    customers = sorted({c.customer_id for c in candidates})
-    surveys = sorted({c.survey_id for c in candidates})
-    latest = max(c.submitted_at for c in candidates)
-    found: dict[int, tuple] = {}
-    scores: dict[int, dict[str, float]] = defaultdict(dict)
-    for start in range(0, len(customers), CHUNK):
-        query = (select(r.id, r.customer_id, r.survey_id, r.survey_version_id, r.submitted_at, a.question_key,
-                        a.numeric_value)
-                 .join(a, a.response_id == r.id)
-                 .where(r.customer_id.in_(customers[start:start + CHUNK]), r.survey_id.in_(surveys),
-                        r.submitted_at <= latest, a.numeric_value.is_not(None)))
-        for row in session.execute(query):
-            found[row.id] = (row.customer_id, row.survey_id, row.survey_version_id, as_utc(row.submitted_at))
-            scores[row.id][row.question_key] = row.numeric_value
-    history: dict[tuple[int, int], list[tuple]] = defaultdict(list)
-    for response_id, (customer_id, survey_id, version_id, at) in found.items():
-        history[(customer_id, survey_id)].append((at, response_id, version_id, scores[response_id]))
-    for entries in history.values():
-        entries.sort(key=lambda e: (e[0], e[1]))
-    return history
+def _rated_answers(session: Session, ids: list[int]) -> tuple[dict[int, dict[str, float]], dict[int, dict[str, float]]]:
+    """Each response's rated answers, and for each of them the same customer's previous answer to that
+    question of the same survey (the newest one before the response in (submitted_at, id) order).
+
+    One statement per chunk; each previous answer is one seek in `ix_answers_customer_history`, so
+    the cost per response does not grow with the customer's history.
+    """
+    a, earlier = models.Answer, aliased(models.Answer)
+    previous = (select(earlier.numeric_value)
+                .where(earlier.customer_id == a.customer_id, earlier.survey_id == a.survey_id,
+                       earlier.question_key == a.question_key, earlier.customer_id.is_not(None),
+                       earlier.numeric_value.is_not(None),
+                       tuple_(earlier.submitted_at, earlier.response_id) < tuple_(a.submitted_at, a.response_id))
+                .order_by(earlier.submitted_at.desc(), earlier.response_id.desc())
+                .limit(1).correlate(a).scalar_subquery())
+    numeric: dict[int, dict[str, float]] = defaultdict(dict)
+    before: dict[int, dict[str, float]] = defaultdict(dict)
+    for start in range(0, len(ids), CHUNK):
+        query = (select(a.response_id, a.question_key, a.numeric_value, previous)
+                 .where(a.response_id.in_(ids[start:start + CHUNK]), a.numeric_value.is_not(None)))
+        for response_id, key, value, previous_value in session.execute(query):
+            numeric[response_id][key] = value
+            if previous_value is not None:
+                before[response_id][key] = previous_value
+    return numeric, before
+
+
+def _low_score_bounds(context: _Context, survey_id: int) -> tuple[dict[str, list[tuple[int, float]]], set[int]]:
+    """Per question key, the (version id, highest low score) of every version of the survey in which
+    a score rule applies to it; and the ids of all the survey's versions."""
+    if survey_id not in context.low_score_bounds:
+        bounds: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        versions = set(context.session.scalars(
+            select(models.SurveyVersion.id).where(models.SurveyVersion.survey_id == survey_id)))
+        for version_id in sorted(versions):
+            for question in context.definition(version_id).questions:
+                threshold = rules.low_score_threshold(question, context.settings)
+                if threshold is not None and threshold[0] in context.settings.enabled:
+                    bounds[question.key].append((version_id, threshold[1]))
+        context.low_score_bounds[survey_id] = (dict(bounds), versions)
+    return context.low_score_bounds[survey_id]
+
+
+def _last_low_scores(context: _Context, candidates: list[_Candidate]) -> dict[int, datetime]:
+    """For each candidate, when the same customer last gave the same survey a low score before it
+    (a score rule's threshold under the version then answered); missing when never.
+
+    One statement per survey and chunk, one correlated look-up per low-score question: each walks
+    `ix_answers_customer_history` back from the response to the newest low score only.
+    """
+    session = context.session
+    found: dict[int, datetime] = {}
+    by_survey: dict[int, list[int]] = defaultdict(list)
+    for candidate in candidates:
+        by_survey[candidate.survey_id].append(candidate.id)
+    r, earlier, version = models.Response, aliased(models.Answer), aliased(models.Response)
+    for survey_id, ids in by_survey.items():
+        bounds, all_versions = _low_score_bounds(context, survey_id)
+        if not bounds:
+            continue
+        looks = []
+        for key, per_version in sorted(bounds.items()):
+            low = []
+            for highest in sorted({h for _, h in per_version}):
+                versions = {v for v, h in per_version if h == highest}
+                condition = earlier.numeric_value <= highest
+                if versions != all_versions:  # the rule applied to this question in some versions only
+                    condition = and_(condition, select(version.id).where(
+                        version.id == earlier.response_id, version.survey_version_id.in_(sorted(versions))).exists())
+                low.append(condition)
+            looks.append(select(earlier.submitted_at)
+                         .where(earlier.customer_id == r.customer_id, earlier.survey_id == r.survey_id,
+                                earlier.question_key == key, earlier.customer_id.is_not(None),
+                                tuple_(earlier.submitted_at, earlier.response_id) < tuple_(r.submitted_at, r.id),
+                                or_(*low))
+                         .order_by(earlier.submitted_at.desc(), earlier.response_id.desc())
+                         .limit(1).correlate(r).scalar_subquery())
+        for start in range(0, len(ids), CHUNK):
+            for response_id, *moments in session.execute(select(r.id, *looks).where(r.id.in_(ids[start:start + CHUNK]))):
+                moments = [as_utc(m) for m in moments if m is not None]
+                if moments:
+                    found[response_id] = max(moments)
+    return found
 
 
 def _texts(session: Session, ids: list[int]) -> dict[int, dict[str, str]]:
@@ -236,29 +296,26 @@ def _flag_chunk(context: _Context, ids: list[int], now: datetime | None, opened_
     if not candidates:
         return FlagSummary()
     candidates.sort(key=lambda c: (c.submitted_at, c.id))
-    history = _history(session, candidates)
+    numeric_answers, previous_answers = _rated_answers(session, [c.id for c in candidates])
     texts = _texts(session, [c.id for c in candidates])
     open_cases = _open_cases(session, candidates)
     customers = {c.id: c for c in session.scalars(
         select(models.Customer).where(models.Customer.id.in_({c.customer_id for c in candidates})))}
-    flagged = opened = joined = 0
+    evaluated = []
     for candidate in candidates:
         survey = context.definition(candidate.version_id)
-        entries = history.get((candidate.customer_id, candidate.survey_id), [])
-        mine = next((e for e in entries if e[1] == candidate.id), None)
-        numeric = mine[3] if mine else {}
-        earlier = [e for e in entries if (e[0], e[1]) < (candidate.submitted_at, candidate.id)]
-        previous: dict[str, float] = {}
-        for entry in earlier:
-            previous.update(entry[3])  # the newest earlier answer to each question wins
-        flags = rules.evaluate(survey, numeric, texts.get(candidate.id, {}), previous, candidate.language, settings)
-        if not flags:
-            continue
+        numeric = numeric_answers.get(candidate.id, {})
+        flags = rules.evaluate(survey, numeric, texts.get(candidate.id, {}), previous_answers.get(candidate.id, {}),
+                               candidate.language, settings)
+        if flags:
+            evaluated.append((candidate, survey, numeric, flags))
+    last_low = _last_low_scores(context, [c for c, _, _, flags in evaluated if any(f.is_low_score for f in flags)])
+    flagged = opened = joined = 0
+    for candidate, survey, numeric, flags in evaluated:
         flagged += 1
         low = any(f.is_low_score for f in flags)
         window = candidate.submitted_at - timedelta(days=settings.repeat_days)
-        repeat = low and any(window <= e[0] and rules.low_scores(context.definition(e[2]), e[3], settings)
-                             for e in earlier)
+        repeat = low and candidate.id in last_low and last_low[candidate.id] >= window
         customer = customers[candidate.customer_id]
         priority, why = priority_for(settings, low_score=low, severity=rules.severity(survey, flags),
                                      annual_value=customer.annual_value, tier=customer.tier, repeat=repeat)
