@@ -311,6 +311,8 @@ def _flag_chunk(context: _Context, ids: list[int], now: datetime | None, opened_
             evaluated.append((candidate, survey, numeric, flags))
     last_low = _last_low_scores(context, [c for c, _, _, flags in evaluated if any(f.is_low_score for f in flags)])
     flagged = opened = joined = 0
+    events: list[dict] = []  # written in bulk after the loop: one statement per chunk, not per response
+    flag_rows: list[dict] = []
     for candidate, survey, numeric, flags in evaluated:
         flagged += 1
         low = any(f.is_low_score for f in flags)
@@ -336,8 +338,8 @@ def _flag_chunk(context: _Context, ids: list[int], now: datetime | None, opened_
             session.flush()
             open_cases[(candidate.customer_id, candidate.survey_id)] = case
             note = f"opened for response {candidate.id}: {', '.join(names)}"
-            session.add(models.CaseEvent(case_id=case.id, actor_id=None, at=moment, from_status=None,
-                                         to_status="open", note=note))
+            events.append(dict(case_id=case.id, actor_id=None, at=moment, from_status=None, to_status="open",
+                               note=note))
             opened += 1
         else:
             reasons = dict(case.reasons or {})
@@ -353,14 +355,15 @@ def _flag_chunk(context: _Context, ids: list[int], now: datetime | None, opened_
             case.last_flagged_at = candidate.submitted_at
             if headline:
                 case.flagged_question, case.flagged_score = headline
-            session.add(models.CaseEvent(case_id=case.id, actor_id=None, at=moment, from_status=case.status,
-                                         to_status=case.status,
-                                         note=f"response {candidate.id} added: {', '.join(names)}"))
+            events.append(dict(case_id=case.id, actor_id=None, at=moment, from_status=case.status,
+                               to_status=case.status, note=f"response {candidate.id} added: {', '.join(names)}"))
             joined += 1
-        session.execute(insert(models.CaseFlag), [
-            {"case_id": case.id, "response_id": candidate.id, "rule": f.rule, "question_key": f.question_key,
-             "score": f.score, "detail": f.detail[:300], "flagged_at": moment} for f in flags])
+        flag_rows += [{"case_id": case.id, "response_id": candidate.id, "rule": f.rule, "question_key": f.question_key,
+                       "score": f.score, "detail": f.detail[:300], "flagged_at": moment} for f in flags]
     session.flush()
+    if events:
+        session.execute(insert(models.CaseEvent.__table__), events)  # Core: no ORM bookkeeping per row
+        session.execute(insert(models.CaseFlag.__table__), flag_rows)
     return FlagSummary(len(candidates), flagged, opened, joined)
 
 
