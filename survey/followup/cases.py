@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Iterable, Sequence
 
-from sqlalchemy import and_, insert, or_, select, tuple_
+from sqlalchemy import and_, bindparam, insert, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, selectinload
 from tqdm import tqdm
 
 from survey.storage import models
@@ -248,17 +248,67 @@ def _texts(session: Session, ids: list[int]) -> dict[int, dict[str, str]]:
     return texts
 
 
-def _open_cases(session: Session, candidates: list[_Candidate]) -> dict[tuple[int, int], models.FollowUpCase]:
+@dataclass
+class _CaseRecord:
+    """An open case as flagging changes it: a new one (no id until written) or one read from the database.
+
+    Plain values instead of ORM objects: a chunk opens or joins thousands of cases, written with one
+    INSERT and one UPDATE statement each (see `_write_cases`).
+    """
+
+    customer_id: int
+    survey_id: int
+    status: str
+    priority: int
+    due_at: datetime | None
+    reasons: dict
+    last_flagged_at: datetime | None
+    flagged_question: str | None = None
+    flagged_score: float | None = None
+    id: int | None = None
+    new_values: dict | None = None  # the other columns of a new case
+    changed: bool = False
+
+
+CASE_CHANGES = ("priority", "due_at", "reasons", "last_flagged_at", "flagged_question", "flagged_score")
+
+
+def _open_cases(session: Session, candidates: list[_Candidate]) -> dict[tuple[int, int], _CaseRecord]:
     pairs = {(c.customer_id, c.survey_id) for c in candidates}
     customers = sorted({p[0] for p in pairs})
-    cases = {}
+    cases, f = {}, models.FollowUpCase
     for start in range(0, len(customers), CHUNK):
-        for case in session.scalars(select(models.FollowUpCase).where(
-                models.FollowUpCase.customer_id.in_(customers[start:start + CHUNK]),
-                models.FollowUpCase.status.in_(OPEN_CASE_STATUSES))):
-            if (case.customer_id, case.survey_id) in pairs:
-                cases[(case.customer_id, case.survey_id)] = case
+        for row in session.execute(select(f.id, f.customer_id, f.survey_id, f.status, *(getattr(f, c) for c in CASE_CHANGES))
+                                   .where(f.customer_id.in_(customers[start:start + CHUNK]),
+                                          f.status.in_(OPEN_CASE_STATUSES))):
+            if (row.customer_id, row.survey_id) in pairs:
+                cases[(row.customer_id, row.survey_id)] = _CaseRecord(
+                    row.customer_id, row.survey_id, row.status, row.priority, as_utc(row.due_at), dict(row.reasons or {}),
+                    as_utc(row.last_flagged_at), row.flagged_question, row.flagged_score, id=row.id)
     return cases
+
+
+def _write_cases(session: Session, cases: list[_CaseRecord]) -> None:
+    """Insert the new cases (filling in their ids) and update the changed ones, a statement each."""
+    table = models.FollowUpCase.__table__
+    new = [case for case in cases if case.id is None]
+    if new:
+        ids = session.scalars(insert(models.FollowUpCase).returning(models.FollowUpCase.id, sort_by_parameter_order=True), [
+            dict(customer_id=c.customer_id, survey_id=c.survey_id, status=c.status,
+                 **{name: getattr(c, name) for name in CASE_CHANGES}, **c.new_values) for c in new]).all()
+        for case, case_id in zip(new, ids):
+            case.id = case_id
+    changed = [case for case in cases if case.changed and case.new_values is None]
+    if changed:
+        session.connection().execute(
+            table.update().where(table.c.id == bindparam("case_id")).values(
+                {name: bindparam(f"new_{name}") for name in CASE_CHANGES}),
+            [{"case_id": c.id, **{f"new_{name}": getattr(c, name) for name in CASE_CHANGES}} for c in changed])
+        # ORM objects of these cases loaded earlier in the session would now be stale
+        stale = {c.id for c in changed}
+        for obj in list(session.identity_map.values()):
+            if isinstance(obj, models.FollowUpCase) and obj.id in stale:
+                session.expire(obj)
 
 
 def _owner(context: _Context, customer: models.Customer) -> int | None:
@@ -300,7 +350,8 @@ def _flag_chunk(context: _Context, ids: list[int], now: datetime | None, opened_
     texts = _texts(session, [c.id for c in candidates])
     open_cases = _open_cases(session, candidates)
     customers = {c.id: c for c in session.scalars(
-        select(models.Customer).where(models.Customer.id.in_({c.customer_id for c in candidates})))}
+        select(models.Customer).options(selectinload(models.Customer.field_manager))
+        .where(models.Customer.id.in_({c.customer_id for c in candidates})))}
     evaluated = []
     for candidate in candidates:
         survey = context.definition(candidate.version_id)
@@ -327,40 +378,37 @@ def _flag_chunk(context: _Context, ids: list[int], now: datetime | None, opened_
         case = open_cases.get((candidate.customer_id, candidate.survey_id))
         names = sorted({f.rule for f in flags})
         if case is None:
-            case = models.FollowUpCase(
-                customer_id=candidate.customer_id, survey_id=candidate.survey_id, response_id=candidate.id,
-                owner_id=_owner(context, customer), status="open", priority=priority,
-                due_at=due_for(priority, moment, settings), created_at=moment, last_flagged_at=candidate.submitted_at,
-                reasons={"rules": names, "priority": why, "captive_not_loyal": captive, "repeat": repeat})
-            if headline:
-                case.flagged_question, case.flagged_score = headline
-            session.add(case)
-            session.flush()
+            case = _CaseRecord(
+                candidate.customer_id, candidate.survey_id, "open", priority, due_for(priority, moment, settings),
+                {"rules": names, "priority": why, "captive_not_loyal": captive, "repeat": repeat},
+                candidate.submitted_at, *(headline or (None, None)),
+                new_values=dict(response_id=candidate.id, owner_id=_owner(context, customer), created_at=moment))
             open_cases[(candidate.customer_id, candidate.survey_id)] = case
-            note = f"opened for response {candidate.id}: {', '.join(names)}"
-            events.append(dict(case_id=case.id, actor_id=None, at=moment, from_status=None, to_status="open",
-                               note=note))
+            events.append(dict(case_id=case, actor_id=None, at=moment, from_status=None, to_status="open",
+                               note=f"opened for response {candidate.id}: {', '.join(names)}"))
             opened += 1
         else:
-            reasons = dict(case.reasons or {})
+            reasons = case.reasons
             reasons["rules"] = sorted(set(reasons.get("rules", [])) | set(names))
             reasons["priority"] = sorted(set(reasons.get("priority", [])) | set(why))
             reasons["captive_not_loyal"] = bool(reasons.get("captive_not_loyal")) or captive
             reasons["repeat"] = bool(reasons.get("repeat")) or repeat
-            case.reasons = reasons
             if priority < case.priority:
                 case.priority = priority
                 due = due_for(priority, moment, settings)
-                case.due_at = min(as_utc(case.due_at), due) if case.due_at else due
+                case.due_at = min(case.due_at, due) if case.due_at else due
             case.last_flagged_at = candidate.submitted_at
             if headline:
                 case.flagged_question, case.flagged_score = headline
-            events.append(dict(case_id=case.id, actor_id=None, at=moment, from_status=case.status,
+            case.changed = True
+            events.append(dict(case_id=case, actor_id=None, at=moment, from_status=case.status,
                                to_status=case.status, note=f"response {candidate.id} added: {', '.join(names)}"))
             joined += 1
-        flag_rows += [{"case_id": case.id, "response_id": candidate.id, "rule": f.rule, "question_key": f.question_key,
+        flag_rows += [{"case_id": case, "response_id": candidate.id, "rule": f.rule, "question_key": f.question_key,
                        "score": f.score, "detail": f.detail[:300], "flagged_at": moment} for f in flags]
-    session.flush()
+    _write_cases(session, list(open_cases.values()))
+    for row in (*events, *flag_rows):
+        row["case_id"] = row["case_id"].id  # the rows named the case record until it had an id
     if events:
         session.execute(insert(models.CaseEvent.__table__), events)  # Core: no ORM bookkeeping per row
         session.execute(insert(models.CaseFlag.__table__), flag_rows)
