@@ -26,7 +26,6 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import math
@@ -693,15 +692,6 @@ def _copy_text(rows: list[tuple]) -> str:
         for row in rows)
 
 
-def _drop_secondary_indexes(connection: Connection) -> list:
-    """Drop the non-unique indexes of responses and answers (as the models declare them); the dropped ones."""
-    dropped = [index for table in (models.Response.__table__, models.Answer.__table__)
-               for index in sorted(table.indexes, key=lambda index: index.name) if not index.unique]
-    for index in dropped:
-        index.drop(connection)
-    return dropped
-
-
 def _max_id(connection: Connection, table: Any) -> int:
     return connection.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
 
@@ -821,31 +811,21 @@ def generate(engine: Engine, customers: int = 2_000, responses: int = 50_000, se
     bar = _progress(responses, progress)
     try:
         with engine.connect() as connection:
-            fresh = _max_id(connection, models.Response.__table__) == 0
-            connection.rollback()
-            # Into empty tables, everything goes in one transaction with the secondary indexes of
-            # responses and answers dropped first and built again at the end: building an index from
-            # sorted data costs a fraction of keeping it up to date row by row, and the transaction
-            # keeps the database whole (indexes included) if the run stops half-way.
-            with (connection.begin() if fresh else contextlib.nullcontext()):
-                dropped = _drop_secondary_indexes(connection) if fresh else []
-                for index in range(chunks):
-                    with (contextlib.nullcontext() if fresh else connection.begin()):
-                        # Ids are read inside the transaction, so a concurrent writer makes this
-                        # chunk fail rather than collide.
-                        first_response = _max_id(connection, models.Response.__table__) + 1
-                        first_answer = _max_id(connection, models.Answer.__table__) + 1
-                        chunk = _chunk(context, index, first_response, first_answer)
-                        _insert(connection, "responses", RESPONSE_COLUMNS, chunk.response_rows)
-                        _insert(connection, "answers", ANSWER_COLUMNS, chunk.answer_rows)
-                        if index == chunks - 1:
-                            _fix_sequences(connection)
-                    counts[RELATIONSHIP] += chunk.relationship
-                    counts[SUPPORT] += chunk.support
-                    answers += len(chunk.answer_rows)
-                    bar.update(len(chunk.response_rows))
-                for index_object in dropped:
-                    index_object.create(connection)
+            for index in range(chunks):
+                with connection.begin():
+                    # Ids are read inside the chunk's transaction, so a concurrent writer makes this
+                    # chunk fail rather than collide.
+                    first_response = _max_id(connection, models.Response.__table__) + 1
+                    first_answer = _max_id(connection, models.Answer.__table__) + 1
+                    chunk = _chunk(context, index, first_response, first_answer)
+                    _insert(connection, "responses", RESPONSE_COLUMNS, chunk.response_rows)
+                    _insert(connection, "answers", ANSWER_COLUMNS, chunk.answer_rows)
+                    if index == chunks - 1:
+                        _fix_sequences(connection)
+                counts[RELATIONSHIP] += chunk.relationship
+                counts[SUPPORT] += chunk.support
+                answers += len(chunk.answer_rows)
+                bar.update(len(chunk.response_rows))
     finally:
         bar.close()
     from survey.followup.demo import add_demo_cases  # follow-up cases with histories, as if worked live
