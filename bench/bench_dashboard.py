@@ -377,7 +377,7 @@ def _print_table(title: str, rows: dict[str, dict], columns: list[str]) -> None:
             print(f"{name:<{width}}" + "".join(f"{rows[label][column][name]:>26.3f}" for label in rows))
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict | None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database", help="SQLite file to use (generated there when missing)")
     parser.add_argument("--responses", type=int, default=1_000_000)
@@ -392,7 +392,7 @@ def main() -> None:
                         help="browser measurements per checkout (server restarted each time, before and "
                              "this checkout alternating); the median is printed")
     parser.add_argument("--measure", help=argparse.SUPPRESS)  # internal: one cold/warm run in this process
-    arguments = parser.parse_args()
+    arguments = parser.parse_args(argv)
     if arguments.measure:
         print(json.dumps(measure_in_this_process(arguments.measure)))
         return
@@ -443,9 +443,11 @@ def main() -> None:
             earlier = (f"  before {results['sqlite, before'][column]['total']:7.3f} "
                        f"(speed-up {results['sqlite, before'][column]['total'] / mine:4.1f}x)") if before else ""
             print(f"  {column:<14} ours {mine:7.3f}  duckdb {reference:7.3f}  ratio {mine / reference:6.1f}x{earlier}")
+        summary = {column: (ours[column]["total"], duck[column]["total"]) for column in ("cold", "warm", "filter change")}
 
         if not arguments.no_browser:
             _print_apps(_measure_apps(before, url, Path(arguments.app_root), arguments.repeat))
+        return summary
 
 
 def _measure_apps(before: tuple[Path, str] | None, url: str, app_root: Path, repeat: int) -> dict[str, dict]:

@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from survey import demo  # noqa: E402
-from survey.storage import db
+from survey.storage import db  # noqa: E402
 
 
 def time_generate(folder: Path, customers: int, responses: int, seed: int) -> tuple[float, demo.DemoSummary]:
@@ -50,20 +50,28 @@ def time_bare_inserts(folder: Path, rows: int) -> float:
     return seconds
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000], help="numbers of responses")
     parser.add_argument("--customers", type=int, default=2_000)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
-    print(f"{'responses':>10} {'answers':>11} {'generate s':>11} {'responses/s':>12} {'bare rows s':>12} {'ratio':>6}")
+    print(f"{'responses':>10} {'answers':>11} {'generate s':>11} {'responses/s':>12} {'bare rows s':>12} {'ratio':>6} "
+          f"{'us/response':>12}")
+    results = []
     for size in args.sizes:
         with tempfile.TemporaryDirectory(prefix="bench_demo_") as tmp:
             folder = Path(tmp)
             seconds, summary = time_generate(folder, args.customers, size, args.seed)
             bare = time_bare_inserts(folder, summary.responses + summary.answers)
         print(f"{size:>10,} {summary.answers:>11,} {seconds:>11.1f} {size / seconds:>12,.0f} {bare:>12.1f} "
-              f"{seconds / bare:>6.2f}", flush=True)
+              f"{seconds / bare:>6.2f} {1e6 * seconds / size:>12.0f}", flush=True)
+        results.append(dict(responses=size, seconds=seconds, reference=bare))
+    if len(results) >= 2:
+        small, large = results[0], results[-1]
+        growth = (large["seconds"] / large["responses"]) / (small["seconds"] / small["responses"])
+        print(f"cost per response at {large['responses']:,} / at {small['responses']:,}: {growth:.2f} (linear: about 1)")
+    return results
 
 
 if __name__ == "__main__":

@@ -399,11 +399,15 @@ DEMO_PASSWORDS = {"admin": "demo-admin", "manager": "demo-manager", "field_manag
 
 
 def _demo_passwords(users: list[models.User], seed: int) -> None:
-    # Documented passwords (README, sample_data/README.md); the salt derives from seed and email so
-    # that the same seed still gives byte-identical tables.
+    # Documented passwords (README, sample_data/README.md), one per role; the salt derives from seed
+    # and role so that the same seed still gives byte-identical tables. One hash per role, not per
+    # user: scrypt is slow on purpose, and the first start would wait for thirteen of them.
+    hashes = {}
     for user in users:
-        salt = hashlib.sha256(f"demo-{seed}-{user.email}".encode()).digest()[:16]
-        user.password_hash = accounts.hash_password(DEMO_PASSWORDS[user.role], salt=salt)
+        if user.role not in hashes:
+            salt = hashlib.sha256(f"demo-{seed}-{user.role}".encode()).digest()[:16]
+            hashes[user.role] = accounts.hash_password(DEMO_PASSWORDS[user.role], salt=salt)
+        user.password_hash = hashes[user.role]
 
 
 def _add_users(session: Session, first_day: date, seed: int) -> list[models.User]:

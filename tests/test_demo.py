@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy import inspect as sa_inspect
 
 from survey import demo
 from survey.collection import collect
@@ -326,3 +327,18 @@ def test_existing_customers_stay_and_a_clashing_customer_ref_is_refused(tmp_path
     with pytest.raises(demo.DemoDataExists, match="customer C000005 already exists"):
         demo.generate(clashing, customers=30, responses=200, seed=2)
     assert _counts(clashing) == before
+
+
+def test_demo_into_an_empty_database_leaves_every_index_the_models_declare(engine):
+    """The demo drops the answers' and responses' indexes while it fills empty tables and builds them
+    again at the end: afterwards the schema equals the models', indexes included."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    demo.generate(engine, customers=30, responses=300, seed=5)
+    with engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), models.Base.metadata) == []
+        index_names = {index["name"] for table in ("answers", "responses")
+                       for index in sa_inspect(connection).get_indexes(table)}
+    assert {"ix_answers_customer_history", "ix_answers_survey_question_submitted",
+            "ix_responses_survey_submitted_customer"} <= index_names

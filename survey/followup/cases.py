@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Iterable, Sequence
 
-from sqlalchemy import insert, select
+from sqlalchemy import and_, bindparam, insert, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased, selectinload
 from tqdm import tqdm
 
 from survey.storage import models
@@ -126,6 +126,7 @@ class _Context:
         self.session = session
         self.settings = settings
         self.definitions: dict[int, Survey] = {}
+        self.low_score_bounds: dict[int, tuple[dict[str, list[tuple[int, float]]], set[int]]] = {}
         self.owner_by_email: dict[str, int] = {}
         emails = [email for _, email in settings.region_owners]
         if emails:
@@ -152,30 +153,89 @@ def _candidates(session: Session, ids: Sequence[int]) -> list[_Candidate]:
                        as_utc(row.submitted_at)) for row in session.execute(query)]
 
 
-def _history(session: Session, candidates: list[_Candidate]) -> dict[tuple[int, int], list[tuple]]:
-    """Rated answers of the candidates' customers to the candidates' surveys, per (customer, survey):
-    [(submitted_at, response_id, version_id, {answer key: value}), ...] oldest first."""
-    r, a = models.Response, models.Answer
-    customers = sorted({c.customer_id for c in candidates})
-    surveys = sorted({c.survey_id for c in candidates})
-    latest = max(c.submitted_at for c in candidates)
-    found: dict[int, tuple] = {}
-    scores: dict[int, dict[str, float]] = defaultdict(dict)
-    for start in range(0, len(customers), CHUNK):
-        query = (select(r.id, r.customer_id, r.survey_id, r.survey_version_id, r.submitted_at, a.question_key,
-                        a.numeric_value)
-                 .join(a, a.response_id == r.id)
-                 .where(r.customer_id.in_(customers[start:start + CHUNK]), r.survey_id.in_(surveys),
-                        r.submitted_at <= latest, a.numeric_value.is_not(None)))
-        for row in session.execute(query):
-            found[row.id] = (row.customer_id, row.survey_id, row.survey_version_id, as_utc(row.submitted_at))
-            scores[row.id][row.question_key] = row.numeric_value
-    history: dict[tuple[int, int], list[tuple]] = defaultdict(list)
-    for response_id, (customer_id, survey_id, version_id, at) in found.items():
-        history[(customer_id, survey_id)].append((at, response_id, version_id, scores[response_id]))
-    for entries in history.values():
-        entries.sort(key=lambda e: (e[0], e[1]))
-    return history
+def _rated_answers(session: Session, ids: list[int]) -> tuple[dict[int, dict[str, float]], dict[int, dict[str, float]]]:
+    """Each response's rated answers, and for each of them the same customer's previous answer to that
+    question of the same survey (the newest one before the response in (submitted_at, id) order).
+
+    One statement per chunk; each previous answer is one seek in `ix_answers_customer_history`, so
+    the cost per response does not grow with the customer's history.
+    """
+    a, earlier = models.Answer, aliased(models.Answer)
+    previous = (select(earlier.numeric_value)
+                .where(earlier.customer_id == a.customer_id, earlier.survey_id == a.survey_id,
+                       earlier.question_key == a.question_key, earlier.customer_id.is_not(None),
+                       earlier.numeric_value.is_not(None),
+                       tuple_(earlier.submitted_at, earlier.response_id) < tuple_(a.submitted_at, a.response_id))
+                .order_by(earlier.submitted_at.desc(), earlier.response_id.desc())
+                .limit(1).correlate(a).scalar_subquery())
+    numeric: dict[int, dict[str, float]] = defaultdict(dict)
+    before: dict[int, dict[str, float]] = defaultdict(dict)
+    for start in range(0, len(ids), CHUNK):
+        query = (select(a.response_id, a.question_key, a.numeric_value, previous)
+                 .where(a.response_id.in_(ids[start:start + CHUNK]), a.numeric_value.is_not(None)))
+        for response_id, key, value, previous_value in session.execute(query):
+            numeric[response_id][key] = value
+            if previous_value is not None:
+                before[response_id][key] = previous_value
+    return numeric, before
+
+
+def _low_score_bounds(context: _Context, survey_id: int) -> tuple[dict[str, list[tuple[int, float]]], set[int]]:
+    """Per question key, the (version id, highest low score) of every version of the survey in which
+    a score rule applies to it; and the ids of all the survey's versions."""
+    if survey_id not in context.low_score_bounds:
+        bounds: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        versions = set(context.session.scalars(
+            select(models.SurveyVersion.id).where(models.SurveyVersion.survey_id == survey_id)))
+        for version_id in sorted(versions):
+            for question in context.definition(version_id).questions:
+                threshold = rules.low_score_threshold(question, context.settings)
+                if threshold is not None and threshold[0] in context.settings.enabled:
+                    bounds[question.key].append((version_id, threshold[1]))
+        context.low_score_bounds[survey_id] = (dict(bounds), versions)
+    return context.low_score_bounds[survey_id]
+
+
+def _last_low_scores(context: _Context, candidates: list[_Candidate]) -> dict[int, datetime]:
+    """For each candidate, when the same customer last gave the same survey a low score before it
+    (a score rule's threshold under the version then answered); missing when never.
+
+    One statement per survey and chunk, one correlated look-up per low-score question: each walks
+    `ix_answers_customer_history` back from the response to the newest low score only.
+    """
+    session = context.session
+    found: dict[int, datetime] = {}
+    by_survey: dict[int, list[int]] = defaultdict(list)
+    for candidate in candidates:
+        by_survey[candidate.survey_id].append(candidate.id)
+    r, earlier, version = models.Response, aliased(models.Answer), aliased(models.Response)
+    for survey_id, ids in by_survey.items():
+        bounds, all_versions = _low_score_bounds(context, survey_id)
+        if not bounds:
+            continue
+        looks = []
+        for key, per_version in sorted(bounds.items()):
+            low = []
+            for highest in sorted({h for _, h in per_version}):
+                versions = {v for v, h in per_version if h == highest}
+                condition = earlier.numeric_value <= highest
+                if versions != all_versions:  # the rule applied to this question in some versions only
+                    condition = and_(condition, select(version.id).where(
+                        version.id == earlier.response_id, version.survey_version_id.in_(sorted(versions))).exists())
+                low.append(condition)
+            looks.append(select(earlier.submitted_at)
+                         .where(earlier.customer_id == r.customer_id, earlier.survey_id == r.survey_id,
+                                earlier.question_key == key, earlier.customer_id.is_not(None),
+                                tuple_(earlier.submitted_at, earlier.response_id) < tuple_(r.submitted_at, r.id),
+                                or_(*low))
+                         .order_by(earlier.submitted_at.desc(), earlier.response_id.desc())
+                         .limit(1).correlate(r).scalar_subquery())
+        for start in range(0, len(ids), CHUNK):
+            for response_id, *moments in session.execute(select(r.id, *looks).where(r.id.in_(ids[start:start + CHUNK]))):
+                moments = [as_utc(m) for m in moments if m is not None]
+                if moments:
+                    found[response_id] = max(moments)
+    return found
 
 
 def _texts(session: Session, ids: list[int]) -> dict[int, dict[str, str]]:
@@ -188,17 +248,67 @@ def _texts(session: Session, ids: list[int]) -> dict[int, dict[str, str]]:
     return texts
 
 
-def _open_cases(session: Session, candidates: list[_Candidate]) -> dict[tuple[int, int], models.FollowUpCase]:
+@dataclass
+class _CaseRecord:
+    """An open case as flagging changes it: a new one (no id until written) or one read from the database.
+
+    Plain values instead of ORM objects: a chunk opens or joins thousands of cases, written with one
+    INSERT and one UPDATE statement each (see `_write_cases`).
+    """
+
+    customer_id: int
+    survey_id: int
+    status: str
+    priority: int
+    due_at: datetime | None
+    reasons: dict
+    last_flagged_at: datetime | None
+    flagged_question: str | None = None
+    flagged_score: float | None = None
+    id: int | None = None
+    new_values: dict | None = None  # the other columns of a new case
+    changed: bool = False
+
+
+CASE_CHANGES = ("priority", "due_at", "reasons", "last_flagged_at", "flagged_question", "flagged_score")
+
+
+def _open_cases(session: Session, candidates: list[_Candidate]) -> dict[tuple[int, int], _CaseRecord]:
     pairs = {(c.customer_id, c.survey_id) for c in candidates}
     customers = sorted({p[0] for p in pairs})
-    cases = {}
+    cases, f = {}, models.FollowUpCase
     for start in range(0, len(customers), CHUNK):
-        for case in session.scalars(select(models.FollowUpCase).where(
-                models.FollowUpCase.customer_id.in_(customers[start:start + CHUNK]),
-                models.FollowUpCase.status.in_(OPEN_CASE_STATUSES))):
-            if (case.customer_id, case.survey_id) in pairs:
-                cases[(case.customer_id, case.survey_id)] = case
+        for row in session.execute(select(f.id, f.customer_id, f.survey_id, f.status, *(getattr(f, c) for c in CASE_CHANGES))
+                                   .where(f.customer_id.in_(customers[start:start + CHUNK]),
+                                          f.status.in_(OPEN_CASE_STATUSES))):
+            if (row.customer_id, row.survey_id) in pairs:
+                cases[(row.customer_id, row.survey_id)] = _CaseRecord(
+                    row.customer_id, row.survey_id, row.status, row.priority, as_utc(row.due_at), dict(row.reasons or {}),
+                    as_utc(row.last_flagged_at), row.flagged_question, row.flagged_score, id=row.id)
     return cases
+
+
+def _write_cases(session: Session, cases: list[_CaseRecord]) -> None:
+    """Insert the new cases (filling in their ids) and update the changed ones, a statement each."""
+    table = models.FollowUpCase.__table__
+    new = [case for case in cases if case.id is None]
+    if new:
+        ids = session.scalars(insert(models.FollowUpCase).returning(models.FollowUpCase.id, sort_by_parameter_order=True), [
+            dict(customer_id=c.customer_id, survey_id=c.survey_id, status=c.status,
+                 **{name: getattr(c, name) for name in CASE_CHANGES}, **c.new_values) for c in new]).all()
+        for case, case_id in zip(new, ids):
+            case.id = case_id
+    changed = [case for case in cases if case.changed and case.new_values is None]
+    if changed:
+        session.connection().execute(
+            table.update().where(table.c.id == bindparam("case_id")).values(
+                {name: bindparam(f"new_{name}") for name in CASE_CHANGES}),
+            [{"case_id": c.id, **{f"new_{name}": getattr(c, name) for name in CASE_CHANGES}} for c in changed])
+        # ORM objects of these cases loaded earlier in the session would now be stale
+        stale = {c.id for c in changed}
+        for obj in list(session.identity_map.values()):
+            if isinstance(obj, models.FollowUpCase) and obj.id in stale:
+                session.expire(obj)
 
 
 def _owner(context: _Context, customer: models.Customer) -> int | None:
@@ -236,29 +346,29 @@ def _flag_chunk(context: _Context, ids: list[int], now: datetime | None, opened_
     if not candidates:
         return FlagSummary()
     candidates.sort(key=lambda c: (c.submitted_at, c.id))
-    history = _history(session, candidates)
+    numeric_answers, previous_answers = _rated_answers(session, [c.id for c in candidates])
     texts = _texts(session, [c.id for c in candidates])
     open_cases = _open_cases(session, candidates)
     customers = {c.id: c for c in session.scalars(
-        select(models.Customer).where(models.Customer.id.in_({c.customer_id for c in candidates})))}
-    flagged = opened = joined = 0
+        select(models.Customer).options(selectinload(models.Customer.field_manager))
+        .where(models.Customer.id.in_({c.customer_id for c in candidates})))}
+    evaluated = []
     for candidate in candidates:
         survey = context.definition(candidate.version_id)
-        entries = history.get((candidate.customer_id, candidate.survey_id), [])
-        mine = next((e for e in entries if e[1] == candidate.id), None)
-        numeric = mine[3] if mine else {}
-        earlier = [e for e in entries if (e[0], e[1]) < (candidate.submitted_at, candidate.id)]
-        previous: dict[str, float] = {}
-        for entry in earlier:
-            previous.update(entry[3])  # the newest earlier answer to each question wins
-        flags = rules.evaluate(survey, numeric, texts.get(candidate.id, {}), previous, candidate.language, settings)
-        if not flags:
-            continue
+        numeric = numeric_answers.get(candidate.id, {})
+        flags = rules.evaluate(survey, numeric, texts.get(candidate.id, {}), previous_answers.get(candidate.id, {}),
+                               candidate.language, settings)
+        if flags:
+            evaluated.append((candidate, survey, numeric, flags))
+    last_low = _last_low_scores(context, [c for c, _, _, flags in evaluated if any(f.is_low_score for f in flags)])
+    flagged = opened = joined = 0
+    events: list[dict] = []  # written in bulk after the loop: one statement per chunk, not per response
+    flag_rows: list[dict] = []
+    for candidate, survey, numeric, flags in evaluated:
         flagged += 1
         low = any(f.is_low_score for f in flags)
         window = candidate.submitted_at - timedelta(days=settings.repeat_days)
-        repeat = low and any(window <= e[0] and rules.low_scores(context.definition(e[2]), e[3], settings)
-                             for e in earlier)
+        repeat = low and candidate.id in last_low and last_low[candidate.id] >= window
         customer = customers[candidate.customer_id]
         priority, why = priority_for(settings, low_score=low, severity=rules.severity(survey, flags),
                                      annual_value=customer.annual_value, tier=customer.tier, repeat=repeat)
@@ -268,42 +378,40 @@ def _flag_chunk(context: _Context, ids: list[int], now: datetime | None, opened_
         case = open_cases.get((candidate.customer_id, candidate.survey_id))
         names = sorted({f.rule for f in flags})
         if case is None:
-            case = models.FollowUpCase(
-                customer_id=candidate.customer_id, survey_id=candidate.survey_id, response_id=candidate.id,
-                owner_id=_owner(context, customer), status="open", priority=priority,
-                due_at=due_for(priority, moment, settings), created_at=moment, last_flagged_at=candidate.submitted_at,
-                reasons={"rules": names, "priority": why, "captive_not_loyal": captive, "repeat": repeat})
-            if headline:
-                case.flagged_question, case.flagged_score = headline
-            session.add(case)
-            session.flush()
+            case = _CaseRecord(
+                candidate.customer_id, candidate.survey_id, "open", priority, due_for(priority, moment, settings),
+                {"rules": names, "priority": why, "captive_not_loyal": captive, "repeat": repeat},
+                candidate.submitted_at, *(headline or (None, None)),
+                new_values=dict(response_id=candidate.id, owner_id=_owner(context, customer), created_at=moment))
             open_cases[(candidate.customer_id, candidate.survey_id)] = case
-            note = f"opened for response {candidate.id}: {', '.join(names)}"
-            session.add(models.CaseEvent(case_id=case.id, actor_id=None, at=moment, from_status=None,
-                                         to_status="open", note=note))
+            events.append(dict(case_id=case, actor_id=None, at=moment, from_status=None, to_status="open",
+                               note=f"opened for response {candidate.id}: {', '.join(names)}"))
             opened += 1
         else:
-            reasons = dict(case.reasons or {})
+            reasons = case.reasons
             reasons["rules"] = sorted(set(reasons.get("rules", [])) | set(names))
             reasons["priority"] = sorted(set(reasons.get("priority", [])) | set(why))
             reasons["captive_not_loyal"] = bool(reasons.get("captive_not_loyal")) or captive
             reasons["repeat"] = bool(reasons.get("repeat")) or repeat
-            case.reasons = reasons
             if priority < case.priority:
                 case.priority = priority
                 due = due_for(priority, moment, settings)
-                case.due_at = min(as_utc(case.due_at), due) if case.due_at else due
+                case.due_at = min(case.due_at, due) if case.due_at else due
             case.last_flagged_at = candidate.submitted_at
             if headline:
                 case.flagged_question, case.flagged_score = headline
-            session.add(models.CaseEvent(case_id=case.id, actor_id=None, at=moment, from_status=case.status,
-                                         to_status=case.status,
-                                         note=f"response {candidate.id} added: {', '.join(names)}"))
+            case.changed = True
+            events.append(dict(case_id=case, actor_id=None, at=moment, from_status=case.status,
+                               to_status=case.status, note=f"response {candidate.id} added: {', '.join(names)}"))
             joined += 1
-        session.execute(insert(models.CaseFlag), [
-            {"case_id": case.id, "response_id": candidate.id, "rule": f.rule, "question_key": f.question_key,
-             "score": f.score, "detail": f.detail[:300], "flagged_at": moment} for f in flags])
-    session.flush()
+        flag_rows += [{"case_id": case, "response_id": candidate.id, "rule": f.rule, "question_key": f.question_key,
+                       "score": f.score, "detail": f.detail[:300], "flagged_at": moment} for f in flags]
+    _write_cases(session, list(open_cases.values()))
+    for row in (*events, *flag_rows):
+        row["case_id"] = row["case_id"].id  # the rows named the case record until it had an id
+    if events:
+        session.execute(insert(models.CaseEvent.__table__), events)  # Core: no ORM bookkeeping per row
+        session.execute(insert(models.CaseFlag.__table__), flag_rows)
     return FlagSummary(len(candidates), flagged, opened, joined)
 
 

@@ -17,7 +17,7 @@ from survey.storage import db, models
 from survey.people.access import FIELD_MANAGER, Actor
 from survey.followup.cases import flag_responses
 from survey.followup.settings import DEFAULT_FILE, load_settings
-from survey.followup.workflow import change_status
+from survey.followup.workflow import apply_status
 
 PROGRAMME_DAYS = 56
 CAUSES = ("product", "delivery", "billing", "staff attitude", "customer did not understand how to use the product",
@@ -61,17 +61,17 @@ def _work(session, case: models.FollowUpCase, actor: Actor, rng, last: datetime,
     if draw < 0.12 or contact >= last:
         return  # left open: overdue by the demo's last day
     if draw < 0.20:
-        change_status(session, actor, case.id, "unreachable", NOTES["unreachable"], now=contact, settings=settings)
+        apply_status(session, actor, case, "unreachable", NOTES["unreachable"], now=contact, settings=settings)
         return
     if draw < 0.25:
-        change_status(session, actor, case.id, "declined", NOTES["declined"], now=contact, settings=settings)
+        apply_status(session, actor, case, "declined", NOTES["declined"], now=contact, settings=settings)
         return
-    change_status(session, actor, case.id, "contacted", NOTES["contacted"], now=contact, settings=settings)
+    apply_status(session, actor, case, "contacted", NOTES["contacted"], now=contact, settings=settings)
     resolved = contact + timedelta(hours=float(rng.uniform(2, 96)))
     if draw < 0.35 or resolved >= last:
         return  # contacted, still being worked
     weights = RECENT_CAUSE_WEIGHTS if resolved >= last - timedelta(days=30) else CAUSE_WEIGHTS
     cause = CAUSES[int(rng.choice(len(CAUSES), p=weights))]
     compensation = float(rng.choice([50, 100, 250])) if rng.random() < 0.2 else None
-    change_status(session, actor, case.id, "resolved", f"Root cause: {cause}. Agreed next steps with the customer.",
+    apply_status(session, actor, case, "resolved", f"Root cause: {cause}. Agreed next steps with the customer.",
                   root_cause=cause, compensation=compensation, now=resolved, settings=settings)

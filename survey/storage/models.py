@@ -188,7 +188,13 @@ class Answer(Base):
     __table_args__ = (Index("ix_answers_question_value", "question_key", "numeric_value"),
                       Index("ix_answers_question_response_value", "question_key", "response_id", "numeric_value"),
                       Index("ix_answers_survey_question_submitted", "survey_id", "question_key", "submitted_at",
-                            "numeric_value", "customer_id", "response_id"))
+                            "numeric_value", "customer_id", "response_id"),
+                      # follow-up flagging's look-ups: a customer's previous answer to a question, and
+                      # low scores within a window, each one index seek (migration 0007)
+                      Index("ix_answers_customer_history", "customer_id", "survey_id", "question_key",
+                            "submitted_at", "response_id", "numeric_value",
+                            sqlite_where=text("customer_id IS NOT NULL"),
+                            postgresql_where=text("customer_id IS NOT NULL")))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     response_id: Mapped[int] = mapped_column(ForeignKey("responses.id"), index=True)

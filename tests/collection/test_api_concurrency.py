@@ -284,3 +284,43 @@ def test_sigkill_mid_burst_keeps_every_acknowledged_response_once(tmp_path, kill
             assert status == (200 if key in stored else 201)
     finally:
         server.stop()
+
+
+def test_two_app_processes_over_one_postgresql_store_every_key_once(tmp_path_factory):
+    """Scale-out: two `streamlit run app.py` replicas behind one PostgreSQL database take 20 clients
+    split between them (half of the keys sent to both at once) and store each key exactly once."""
+    database = fresh_database_url("postgresql", tmp_path_factory.mktemp("replicas"))
+    url = next(database)
+    key = prepare_database(url)
+    replicas = [Server(url, key).start(), Server(url, key).start()]
+    prefix = f"replica-{time.monotonic_ns()}"
+    try:
+        def client(n: int) -> list[tuple[int, int]]:
+            mine, other = replicas[n % 2], replicas[(n + 1) % 2]
+            connections = (mine.connection(), other.connection())
+            outcomes = []
+            for i in range(50):
+                body = {"idempotency_key": f"{prefix}-{n % 10}-{i}", "channel": "kiosk",
+                        "answers": {**GOOD_SUPPORT, "csat": 1 + i % 5}}
+                # clients n and n + 10 send the same keys, one to each replica
+                status, payload = (mine if n < 10 else other).submit(body, connection=connections[0 if n < 10 else 1])
+                outcomes.append((status, payload.get("response_id")))
+            for connection in connections:
+                connection.close()
+            return outcomes
+
+        outcomes = [outcome for result in in_threads(20, client) for outcome in result]
+    finally:
+        for replica in replicas:
+            replica.stop()
+    statuses = [status for status, _ in outcomes]
+    assert [status for status in statuses if status not in (200, 201)] == []
+    engine = db.make_engine(url)
+    with engine.connect() as connection:
+        stored = dict(connection.execute(select(models.Response.idempotency_key, func.count())
+                                         .where(models.Response.idempotency_key.startswith(prefix))
+                                         .group_by(models.Response.idempotency_key)).all())
+    engine.dispose()
+    database.close()
+    assert len(stored) == 500 and set(stored.values()) == {1}
+    assert statuses.count(201) == 500 and statuses.count(200) == 500  # each key created once, by one replica
