@@ -6,15 +6,15 @@ for every user. Imports now refuse them; this clears the ones already stored (to
 is unknown), so existing databases are fixed too. `> 1e308` catches +inf and, on PostgreSQL, NaN
 (which sorts above every number there); SQLite stores NaN as NULL already.
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-01
 """
 from alembic import op
 
 
-revision = '0021'
-down_revision = '0020'
+revision = '0009'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

@@ -5,16 +5,16 @@ linked an erased customer's kept (anonymous) answers back to them. Erasure now s
 `response_id` to NULL, so the column becomes nullable. Nothing else changes; the unique
 constraint on (response_id, rule, question_key) still stops a response being flagged twice.
 
-Revision ID: 0020
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-01
 """
 import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0020'
-down_revision = '0006'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
