@@ -810,7 +810,7 @@ def generate(engine: Engine, customers: int = 2_000, responses: int = 50_000, se
     chunks = math.ceil(responses / CHUNK_SIZE)
     bar = _progress(responses, progress)
     try:
-        with engine.connect() as connection:
+        with engine.connect() as connection, db.bulk_write_cache(connection):
             for index in range(chunks):
                 with connection.begin():
                     # Ids are read inside the chunk's transaction, so a concurrent writer makes this

@@ -31,7 +31,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
-from survey.storage import models
+from survey.storage import db, models
 from survey.collection.collect import answer_values, check_answers, content_hash, storable_text
 from survey.collection.csvfiles import ImportProblem, RowFault, RowParser, read_rows
 from survey.definitions.definition import Survey
@@ -242,9 +242,11 @@ def import_responses(session: Session, path: str | Path, survey_slug: str | None
     fresh, before = _already_stored(session, rows, parse)
     if parse.problems and not skip_invalid:
         raise ImportProblem(parse.problems, parse.faults)
-    _write(session, fresh, lookups.definitions, progress)
     from survey.followup.cases import flag_safely  # in a savepoint: a flagging error never fails the import
-    flag_safely(session, idempotency_keys=[row.key for row in fresh], progress=progress)
+
+    with db.bulk_write_cache(session.connection()):
+        _write(session, fresh, lookups.definitions, progress)
+        flag_safely(session, idempotency_keys=[row.key for row in fresh], progress=progress)
     bad_rows = len({fault.row for fault in parse.faults})
     return ResponseImportSummary(len(fresh), before, skipped=bad_rows, problems=tuple(parse.problems),
                                  faults=tuple(parse.faults), delimiter=table.delimiter)
