@@ -153,6 +153,19 @@ def _candidates(session: Session, ids: Sequence[int]) -> list[_Candidate]:
                        as_utc(row.submitted_at)) for row in session.execute(query)]
 
 
+def _newest_earlier_answer(earlier, column, outer, customer_id, survey_id, question_key, submitted_at, response_id,
+                           *conditions):
+    """`column` of the newest answer `earlier` (an alias of answers) by the same customer to the same
+    survey and question before (submitted_at, response_id) and meeting `conditions`, as a scalar
+    subquery correlated with `outer`: one seek back in `ix_answers_customer_history`."""
+    return (select(column)
+            .where(earlier.customer_id == customer_id, earlier.survey_id == survey_id,
+                   earlier.question_key == question_key, earlier.customer_id.is_not(None),
+                   tuple_(earlier.submitted_at, earlier.response_id) < tuple_(submitted_at, response_id), *conditions)
+            .order_by(earlier.submitted_at.desc(), earlier.response_id.desc())
+            .limit(1).correlate(outer).scalar_subquery())
+
+
 def _rated_answers(session: Session, ids: list[int]) -> tuple[dict[int, dict[str, float]], dict[int, dict[str, float]]]:
     """Each response's rated answers, and for each of them the same customer's previous answer to that
     question of the same survey (the newest one before the response in (submitted_at, id) order).
@@ -161,13 +174,8 @@ def _rated_answers(session: Session, ids: list[int]) -> tuple[dict[int, dict[str
     the cost per response does not grow with the customer's history.
     """
     a, earlier = models.Answer, aliased(models.Answer)
-    previous = (select(earlier.numeric_value)
-                .where(earlier.customer_id == a.customer_id, earlier.survey_id == a.survey_id,
-                       earlier.question_key == a.question_key, earlier.customer_id.is_not(None),
-                       earlier.numeric_value.is_not(None),
-                       tuple_(earlier.submitted_at, earlier.response_id) < tuple_(a.submitted_at, a.response_id))
-                .order_by(earlier.submitted_at.desc(), earlier.response_id.desc())
-                .limit(1).correlate(a).scalar_subquery())
+    previous = _newest_earlier_answer(earlier, earlier.numeric_value, a, a.customer_id, a.survey_id, a.question_key,
+                                      a.submitted_at, a.response_id, earlier.numeric_value.is_not(None))
     numeric: dict[int, dict[str, float]] = defaultdict(dict)
     before: dict[int, dict[str, float]] = defaultdict(dict)
     for start in range(0, len(ids), CHUNK):
@@ -189,8 +197,8 @@ def _low_score_bounds(context: _Context, survey_id: int) -> tuple[dict[str, list
             select(models.SurveyVersion.id).where(models.SurveyVersion.survey_id == survey_id)))
         for version_id in sorted(versions):
             for question in context.definition(version_id).questions:
-                threshold = rules.low_score_threshold(question, context.settings)
-                if threshold is not None and threshold[0] in context.settings.enabled:
+                threshold = rules.enabled_low_score_threshold(question, context.settings)
+                if threshold is not None:
                     bounds[question.key].append((version_id, threshold[1]))
         context.low_score_bounds[survey_id] = (dict(bounds), versions)
     return context.low_score_bounds[survey_id]
@@ -223,13 +231,8 @@ def _last_low_scores(context: _Context, candidates: list[_Candidate]) -> dict[in
                     condition = and_(condition, select(version.id).where(
                         version.id == earlier.response_id, version.survey_version_id.in_(sorted(versions))).exists())
                 low.append(condition)
-            looks.append(select(earlier.submitted_at)
-                         .where(earlier.customer_id == r.customer_id, earlier.survey_id == r.survey_id,
-                                earlier.question_key == key, earlier.customer_id.is_not(None),
-                                tuple_(earlier.submitted_at, earlier.response_id) < tuple_(r.submitted_at, r.id),
-                                or_(*low))
-                         .order_by(earlier.submitted_at.desc(), earlier.response_id.desc())
-                         .limit(1).correlate(r).scalar_subquery())
+            looks.append(_newest_earlier_answer(earlier, earlier.submitted_at, r, r.customer_id, r.survey_id, key,
+                                                r.submitted_at, r.id, or_(*low)))
         for start in range(0, len(ids), CHUNK):
             for response_id, *moments in session.execute(select(r.id, *looks).where(r.id.in_(ids[start:start + CHUNK]))):
                 moments = [as_utc(m) for m in moments if m is not None]

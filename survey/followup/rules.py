@@ -79,16 +79,22 @@ def low_score_threshold(question: Question, settings: FollowUpSettings) -> tuple
     return None
 
 
+def enabled_low_score_threshold(question: Question, settings: FollowUpSettings) -> tuple[str, float] | None:
+    """`low_score_threshold` when that rule is enabled in `settings`, else None."""
+    threshold = low_score_threshold(question, settings)
+    return threshold if threshold is not None and threshold[0] in settings.enabled else None
+
+
 def low_scores(survey: Survey, numeric: Mapping[str, float], settings: FollowUpSettings) -> list[Flag]:
     """The score-rule flags of one response (NPS detractor, bottom CSAT/CES, low index items)."""
     flags = []
     for question in survey.questions:
-        threshold = low_score_threshold(question, settings)
+        threshold = enabled_low_score_threshold(question, settings)
         value = numeric.get(question.key)
         if threshold is None or value is None:
             continue
         rule, highest = threshold
-        if rule in settings.enabled and value <= highest:
+        if value <= highest:
             flags.append(Flag(rule, question.key, float(value), f"{question.kind} {value:g} (at most {highest:g})"))
     return flags
 
