@@ -22,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from costs import cost_growth  # noqa: E402
 from survey import demo  # noqa: E402
 from survey.storage import db  # noqa: E402
 
@@ -69,8 +70,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
         results.append(dict(responses=size, seconds=seconds, reference=bare))
     if len(results) >= 2:
         small, large = results[0], results[-1]
-        growth = (large["seconds"] / large["responses"]) / (small["seconds"] / small["responses"])
-        print(f"cost per response at {large['responses']:,} / at {small['responses']:,}: {growth:.2f} (linear: about 1)")
+        print(f"cost per response at {large['responses']:,} / at {small['responses']:,}: "
+              f"{cost_growth(results, 'responses'):.2f} (linear: about 1)")
     return results
 
 

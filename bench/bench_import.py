@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from costs import cost_growth  # noqa: E402
 from survey.collection.customers import import_customers  # noqa: E402
 from survey.collection.response_import import import_responses  # noqa: E402
 from survey.definitions.definition import load_yaml  # noqa: E402
@@ -111,9 +112,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
                   f"{result['seconds'] / result['reference']:>6.0f} {1e6 * result['seconds'] / rows:>7.0f} "
                   f"{result['again']:>12.2f}", flush=True)
         small, large = results[-2], results[-1]
-        growth = (large["seconds"] / large["rows"]) / (small["seconds"] / small["rows"])
-        print(f"{shape:>5} cost per row at {large['rows']:,} / at {small['rows']:,}: {growth:.2f} (linear: about 1)",
-              flush=True)
+        print(f"{shape:>5} cost per row at {large['rows']:,} / at {small['rows']:,}: "
+              f"{cost_growth([small, large], 'rows'):.2f} (linear: about 1)", flush=True)
     return results
 
 

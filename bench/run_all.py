@@ -23,6 +23,7 @@ import bench_api  # noqa: E402
 import bench_dashboard  # noqa: E402
 import bench_demo  # noqa: E402
 import bench_import  # noqa: E402
+from costs import cost_growth  # noqa: E402
 
 QUICK = {"import": ["--sizes", "2000", "10000"], "demo": ["--sizes", "10000", "30000"],
          "api": ["--submissions", "1000", "--preload", "30000"],
@@ -30,12 +31,6 @@ QUICK = {"import": ["--sizes", "2000", "10000"], "demo": ["--sizes", "10000", "3
 FULL = {"import": ["--sizes", "10000", "100000"], "demo": ["--sizes", "100000", "1000000"],
         "api": ["--submissions", "5000", "--preload", "1000000"],
         "dashboard": ["--responses", "1000000", "--no-browser"]}
-
-
-def growth(results: list[dict], size: str) -> float:
-    """Time per unit at the largest size over time per unit at the smallest (1 = linear)."""
-    small, large = results[0], results[-1]
-    return (large["seconds"] / large[size]) / (small["seconds"] / small[size])
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -53,13 +48,13 @@ def main(argv: list[str] | None = None) -> None:
         large = mine[-1]
         rows.append((f"CSV import, {large['rows']:,} rows, {bench_import.SHAPES[shape]:,} customers",
                      f"{large['seconds']:.1f} s", "< 20 s at 100,000", f"{large['seconds'] / large['reference']:.0f}x csv read",
-                     f"{growth(mine, 'rows'):.2f}"))
+                     f"{cost_growth(mine, 'rows'):.2f}"))
 
     print("\n== demo data ==", flush=True)
     demos = bench_demo.main(sizes["demo"])
     rows.append((f"demo data, {demos[-1]['responses']:,} responses", f"{demos[-1]['seconds']:.1f} s",
                  "< 120 s at 1,000,000", f"{demos[-1]['seconds'] / demos[-1]['reference']:.1f}x bare inserts",
-                 f"{growth(demos, 'responses'):.2f}"))
+                 f"{cost_growth(demos, 'responses'):.2f}"))
 
     print("\n== API ==", flush=True)
     for result in bench_api.main(sizes["api"]):
