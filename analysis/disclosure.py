@@ -19,7 +19,7 @@ so North is hidden too (complementary suppression).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -30,7 +30,8 @@ REASONS = (SMALL, COMPLEMENTARY)
 
 
 def protect(cells: pd.DataFrame, measures: Sequence[tuple[str, int] | tuple[str, int, str]],
-            lines: Sequence[Sequence[str]] = ((),)) -> pd.Series:
+            lines: Sequence[Sequence[str]] = ((),), hidden: Sequence[bool] | None = None,
+            unions: Mapping[str, Callable[[np.ndarray], float]] | None = None) -> pd.Series:
     """Which cells of a table to hide, and why ("" for a cell that may be published).
 
     Parameters
@@ -45,6 +46,12 @@ def protect(cells: pd.DataFrame, measures: Sequence[tuple[str, int] | tuple[str,
         Each distinct combination of values of the named columns is a line whose total is
         published (for example ``[]`` for the grand total, ``["month"]`` for each month's total
         over the segments, ``["segment"]`` for each segment's total over the months).
+    hidden : per cell, True for a cell already hidden by an earlier rule (e.g. a group whose total
+        is under the threshold elsewhere); it is hidden here too ("complementary" unless a primary
+        reason applies) and counts towards the lines' hidden totals.
+    unions : {measure column: function of an array of cell positions -> the measure of those cells
+        together}, for a measure that does not add up: the people outside a viewer's scope behind
+        two months are fewer than the sum when the same person answered in both. Default: the sum.
 
     Returns
     -------
@@ -73,6 +80,17 @@ def protect(cells: pd.DataFrame, measures: Sequence[tuple[str, int] | tuple[str,
     >>> cells = pd.DataFrame({"segment": list("aabb"), "month": [1, 2, 1, 2], "n": [3, 50, 60, 70]})
     >>> protect(cells, [("n", 10)], lines=[["segment"], ["month"]]).tolist()
     ['small', 'complementary', 'complementary', '']
+
+    One person outside the viewer's scope behind two months: the two months together still rest on
+    one person, so a third month is hidden too.
+
+    >>> months = pd.DataFrame({"month": [1, 2, 3], "outside": [1, 1, 20]})
+    >>> people = [{"p"}, {"p"}, None]
+    >>> def together(positions):
+    ...     sets = [people[i] for i in positions]
+    ...     return max(months["outside"][positions]) if None in sets else len(set().union(*sets))
+    >>> protect(months, [("outside", 2, "scope")], unions={"outside": together}).tolist()
+    ['scope', 'scope', 'complementary']
     """
     if not isinstance(cells, pd.DataFrame):
         raise ValueError(f"cells must be a DataFrame, got {type(cells).__name__}")
@@ -84,15 +102,19 @@ def protect(cells: pd.DataFrame, measures: Sequence[tuple[str, int] | tuple[str,
         if isinstance(threshold, bool) or not isinstance(threshold, (int, np.integer)) or threshold < 0:
             raise ValueError(f"the threshold of {column!r} must be a whole number >= 0, got {threshold!r}")
         values = pd.to_numeric(cells[column], errors="coerce").fillna(0).to_numpy(dtype=float)
-        rules.append((values, int(threshold), reason[0] if reason else SMALL))
+        together = (unions or {}).get(column)
+        rules.append((values, int(threshold), reason[0] if reason else SMALL,
+                      together or (lambda positions, values=values: values[positions].sum())))
     for line in lines:
         missing = [column for column in line if column not in cells.columns]
         if missing:
             raise ValueError(f"cells has no line column {missing[0]!r}")
 
     reasons = np.full(len(cells), "", dtype=object)
-    for values, threshold, reason in rules:
+    for values, threshold, reason, _ in rules:
         reasons[(reasons == "") & (values > 0) & (values < threshold)] = reason
+    if hidden is not None:
+        reasons[(reasons == "") & np.asarray(hidden, dtype=bool)] = COMPLEMENTARY
     groups = [np.zeros(len(cells), dtype=np.int64) if not line else
               cells.groupby(list(line), sort=False, observed=True, dropna=False).ngroup().to_numpy()
               for line in lines]
@@ -103,9 +125,8 @@ def protect(cells: pd.DataFrame, measures: Sequence[tuple[str, int] | tuple[str,
         for group in groups:
             for label in np.unique(group):
                 members = group == label
-                for values, threshold, _ in rules:
-                    hidden = members & (reasons != "")
-                    total = values[hidden].sum()
+                for values, threshold, _, together in rules:
+                    total = together(np.flatnonzero(members & (reasons != "")))
                     if not 0 < total < threshold:
                         continue
                     candidates = np.flatnonzero(members & (reasons == "") & (values > 0))

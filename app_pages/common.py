@@ -9,6 +9,8 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
+from app_pages import figures
+from survey import settings
 from survey.people import access, privacy
 from survey.storage import db, queries, scope_counts
 from survey.people.access import Actor
@@ -192,7 +194,8 @@ def histogram(filters: Filters, question_key: str, period: str | None = None, by
 @st.cache_data(ttl=60, show_spinner=False)
 def _outside_scope(url: str, filters: Filters, question_key: str | tuple[str, ...], actor: Actor, period: str | None,
                    by: tuple[str, ...]) -> pd.DataFrame:
-    return scope_counts.outside_scope(engine_for(url), filters, question_key, actor, period, by)
+    return scope_counts.outside_scope(engine_for(url), filters, question_key, actor, period, by,
+                                      people_below=settings.min_n_floor())
 
 
 def outside_scope(filters: Filters, question_key: str | tuple[str, ...], actor: Actor, period: str | None = None,
@@ -204,17 +207,24 @@ def outside_scope(filters: Filters, question_key: str | tuple[str, ...], actor: 
     return _outside_scope(db.database_url(), filters, question_key, actor, period, tuple(by))
 
 
-def outside_for(cells: pd.DataFrame, counts: pd.DataFrame | None, keys: list[str]) -> pd.Series | None:
-    """The `outside` count of each row of `cells`, matched on `keys` (0 where the count has no row)."""
+def outside_for(cells: pd.DataFrame, counts: pd.DataFrame | None, keys: list[str]) -> figures.Outside | None:
+    """The people outside the viewer's scope behind each row of `cells` (`outside_scope`'s rows
+    matched on `keys`; none where the counts have no row), for `figures.publish`."""
     if counts is None:
         return None
+    if "people" not in counts.columns:
+        counts = counts.assign(people=None)
     if not keys:
+        counts = figures.combine_outside(counts.assign(whole=0), ["whole"]) if len(counts) else counts
         total = int(counts["outside"].sum()) if len(counts) else 0
-        return pd.Series(total, index=cells.index)
+        people = counts["people"].iloc[0] if len(counts) else frozenset()
+        return figures.Outside(pd.Series(total, index=cells.index), [people] * len(cells))
     left = cells[keys].astype(str).reset_index(drop=True)
     right = counts.assign(**{key: counts[key].astype(str) for key in keys})
-    merged = left.merge(right[[*keys, "outside"]], on=keys, how="left")
-    return pd.Series(merged["outside"].fillna(0).astype(int).to_numpy(), index=cells.index)
+    merged = left.merge(right[[*keys, "outside", "people"]], on=keys, how="left")
+    missing = merged["outside"].isna()
+    people = [frozenset() if gone else found for gone, found in zip(missing, merged["people"])]
+    return figures.Outside(pd.Series(merged["outside"].fillna(0).astype(int).to_numpy(), index=cells.index), people)
 
 
 def histogram_total(filters: Filters, question_key: str) -> pd.DataFrame:
@@ -386,13 +396,15 @@ def key_driver_moments(filters: Filters, outcome: str, drivers: tuple[str, ...])
 
 
 @st.cache_data(ttl=60)
-def _value_nps_grid(url: str, filters: Filters, question_key: str) -> pd.DataFrame:
-    return queries.value_nps_grid(engine_for(url), filters, question_key)
+def _value_nps_grid(url: str, filters: Filters, question_key: str, actor: Actor | None) -> pd.DataFrame:
+    return queries.value_nps_grid(engine_for(url), filters, question_key, actor)
 
 
-def value_nps_grid(filters: Filters, question_key: str) -> pd.DataFrame:
-    """Customers and their annual value per value band and NPS category of their latest answer."""
-    return _value_nps_grid(db.database_url(), filters, question_key)
+def value_nps_grid(filters: Filters, question_key: str, actor: Actor | None = None) -> pd.DataFrame:
+    """Customers and their annual value per value band and NPS category of their latest answer, with
+    the customers outside `actor`'s scope per cell (column `outside`)."""
+    scoped = None if actor is None or actor.sees_every_customer else actor  # one cache entry for all managers
+    return _value_nps_grid(db.database_url(), filters, question_key, scoped)
 
 
 @st.cache_data(ttl=60, max_entries=100)

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis import key_drivers_from_moments
-from app_pages import common, report
+from app_pages import common, figures, report
 from app_pages.text import plain
 from survey.people import access
 from survey.people.privacy import ANONYMOUS_MIN_GROUP
@@ -72,8 +72,18 @@ def importance_chart(table: pd.DataFrame) -> alt.LayerChart:
     return alt.layer(rules, *quadrant_labels, points, names).properties(height=420)
 
 
+def published_analysis(n: int, actor, filters, keys: tuple[str, ...]) -> figures.Published:
+    """The analysis as one figure through the publishing layer: shown only when its complete
+    responses reach the page's minimum n and, for a field manager, none or at least the floor of
+    the people behind them are outside their own customers (a mean rating of a handful of other
+    customers is theirs)."""
+    cells = pd.DataFrame({"n": [n]})
+    outside = common.outside_for(cells, common.outside_scope(filters, keys, actor), [])
+    return figures.publish(cells, [], figures.page_min_n(), lines=[[]], outside=outside)
+
+
 def render() -> None:
-    common.page_actor(access.READ_AGGREGATES)
+    actor = common.page_actor(access.READ_AGGREGATES)
     filters = common.global_filters()
     st.title("Drivers")
     if filters is None:
@@ -102,6 +112,12 @@ def render() -> None:
     if common.anonymous(filters.survey) and min(n, table.attrs["dropped_rows"] or ANONYMOUS_MIN_GROUP) < ANONYMOUS_MIN_GROUP:
         st.info(f"Fewer than {ANONYMOUS_MIN_GROUP} responses in a group here: this survey is anonymous, so the "
                 "analysis is not shown. Widen the filters.")
+        return
+    published = published_analysis(n, actor, filters, (overall.key, *drivers))
+    if published.hidden:
+        why = (f"{n:,} complete responses, fewer than {published.min_n}" if n < published.min_n
+               else f"answers of 1 to {published.floor - 1} people outside your own customers")
+        st.info(f"Not shown: the analysis would rest on {why}. Widen the filters.")
         return
     if n < common.MIN_N_DEFAULT * len(drivers):
         st.warning(f"Only {n:,} complete responses for {len(drivers)} drivers: read the ranking as a hint.")
@@ -138,4 +154,5 @@ def render() -> None:
                        mime="text/csv")
 
 
-render()
+if __name__ == "__main__":  # Streamlit runs a page as __main__; importing it (tests) renders nothing
+    render()

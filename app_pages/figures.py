@@ -83,8 +83,39 @@ class Published:
         return ("Hidden: " + "; ".join(parts) + ".") if parts else ""
 
 
+@dataclass(frozen=True)
+class Outside:
+    """The people outside a field manager's scope behind each cell of a table, in the table's order:
+    `counts`, and `people` (who they are, a frozenset, for a cell with fewer than the floor; None
+    for the others), so that hidden cells together count each person once."""
+
+    counts: pd.Series = field(compare=False)
+    people: list = field(compare=False)
+
+    def together(self, positions: np.ndarray) -> float:
+        """The people behind the cells at `positions` together: the size of the union of their
+        sets when every one is known, else the largest count (a cell of the floor or more)."""
+        sets = [self.people[position] for position in positions]
+        if any(people is None for people in sets):
+            return float(np.asarray(self.counts)[positions].max())
+        return float(len(frozenset().union(*sets)))
+
+
+def combine_outside(counts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """`outside_scope` rows (with `people`) merged into coarser groups by `keys`: the union of who
+    they are where every part is known, else the largest part's count (a lower bound of the floor or more)."""
+    rows = []
+    for key, group in counts.groupby(keys, observed=True, sort=False):
+        parts = list(group["people"])
+        known = all(part is not None for part in parts)
+        people = frozenset().union(*parts) if known else None
+        rows.append((*(key if isinstance(key, tuple) else (key,)),
+                     len(people) if known else int(group["outside"].max()), people))
+    return pd.DataFrame(rows, columns=[*keys, "outside", "people"])
+
+
 def publish(cells: pd.DataFrame, value_columns: Sequence[str], min_n: int, lines: Sequence[Sequence[str]],
-            outside: pd.Series | None = None, floor: int | None = None, hidden: pd.Series | None = None,
+            outside: pd.Series | Outside | None = None, floor: int | None = None, hidden: pd.Series | None = None,
             status_column: str | None = "status") -> Published:
     """`cells` with every figure of a cell that may not be shown blanked (NaN).
 
@@ -95,7 +126,8 @@ def publish(cells: pd.DataFrame, value_columns: Sequence[str], min_n: int, lines
     value_columns : columns to blank in hidden cells (values, intervals, differences, p-values).
     min_n : the page's minimum n (already at or above the floor).
     lines : the groupings whose totals are published elsewhere (see `analysis.protect`).
-    outside : per cell, people outside the viewer's scope (None or all 0 for a manager).
+    outside : per cell, people outside the viewer's scope (None or all 0 for a manager); an `Outside`
+        also says who they are in the small cells, so hidden cells together count each person once.
     hidden : cells already hidden upstream (e.g. by `by_segment`), kept hidden.
     status_column : column that gets "suppressed", "suppressed (complementary)" or
         "suppressed (your scope)" for hidden cells (other text already there is kept).
@@ -107,16 +139,15 @@ def publish(cells: pd.DataFrame, value_columns: Sequence[str], min_n: int, lines
         for column in line:
             measures[column] = frame[column].to_numpy()
     rules: list = [("n", int(min_n))]
+    unions = {}
     if outside is not None:
-        measures["outside"] = pd.to_numeric(pd.Series(np.asarray(outside)), errors="coerce").fillna(0).to_numpy()
+        counts = outside.counts if isinstance(outside, Outside) else outside
+        measures["outside"] = pd.to_numeric(pd.Series(np.asarray(counts)), errors="coerce").fillna(0).to_numpy()
         rules.append(("outside", int(floor), SCOPE))
-    reasons = protect(measures, rules, lines)
-    if hidden is not None:
-        upstream = np.asarray(hidden, dtype=bool)
-        # Cells hidden upstream are small or complementary there; the union of two protections still
-        # leaves every line's hidden cells reaching the minimum.
-        reasons[(reasons == "") & upstream] = [SMALL if n < min_n else COMPLEMENTARY
-                                               for n in measures["n"][(reasons == "") & upstream]]
+        if isinstance(outside, Outside):
+            unions["outside"] = outside.together
+    # Cells hidden upstream (e.g. by `by_segment`) take part in the lines' totals from the start.
+    reasons = protect(measures, rules, lines, hidden=hidden, unions=unions)
     blank = (reasons != "").to_numpy()
     for column in value_columns:
         if column in frame.columns:

@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis import nps_from_counts, value_weighted_nps_from_sums
-from app_pages import common, report
+from app_pages import common, figures, report
 from survey.people import access
 from survey.storage.filters import VALUE_BANDS, VALUE_TOP_BAND
 
@@ -28,28 +28,57 @@ LONG_TENURE_YEARS = 5
 LIST_LIMIT = 500
 QUADRANTS = {(True, True): "advocates", (True, False): "at risk",
              (False, True): "satisfied, lower value", (False, False): "dissatisfied, lower value"}
+NO_VALUE = "no annual value"
 
 
-def quadrant_table(grid: pd.DataFrame) -> pd.DataFrame:
-    """Customers and revenue per quadrant: high value (top two bands) x satisfied (not a detractor)."""
-    valued = grid.dropna(subset=["value_band"])
-    keys = zip(valued["value_band"].isin(HIGH_VALUE_BANDS), valued["category"] != "detractor")
-    frame = valued.assign(quadrant=[QUADRANTS[key] for key in keys])
-    table = frame.groupby("quadrant")[["customers", "value"]].sum().reindex(list(QUADRANTS.values()), fill_value=0)
-    total = table["value"].sum()
-    table["revenue share %"] = (100 * table["value"] / total).round(1) if total > 0 else float("nan")
-    return table.rename(columns={"value": "annual value"}).reset_index()
+def quadrant_of(grid: pd.DataFrame) -> list[str]:
+    """Each grid cell's quadrant: high value (top two bands) x satisfied (not a detractor), or
+    "no annual value" for customers without one."""
+    high, satisfied = grid["value_band"].isin(HIGH_VALUE_BANDS), grid["category"] != "detractor"
+    return [NO_VALUE if pd.isna(band) else QUADRANTS[(h, s)]
+            for band, h, s in zip(grid["value_band"], high, satisfied)]
+
+
+def published_grid(grid: pd.DataFrame, floor: int) -> tuple[figures.Published, figures.Published]:
+    """The value-by-NPS grid and its quadrant totals through the publishing layer.
+
+    Both count customers, so a cell or quadrant needs at least `floor` of them (and, for a field
+    manager, none or at least `floor` outside their own customers). The quadrants (with the
+    customers without a value as a fifth group) are protected first over their total; a hidden
+    quadrant hides all its cells; then the cells are protected along every total the page
+    publishes: the whole grid (the tiles), each NPS category (the tiles' counts) and each quadrant.
+    """
+    cells = grid.assign(quadrant=quadrant_of(grid), n=grid["customers"]).reset_index(drop=True)
+    groups = (cells.groupby("quadrant")[["n", "outside", "value"]].sum()
+              .reindex([*QUADRANTS.values(), NO_VALUE], fill_value=0).rename_axis("quadrant").reset_index())
+    quadrants = figures.publish(groups.assign(status=""), ["n", "value"], floor, lines=[[]],
+                                outside=groups["outside"], floor=floor)
+    hidden = set(groups.loc[quadrants.table["status"].str.startswith("suppressed"), "quadrant"])
+    published = figures.publish(cells.assign(status=""), ["customers", "value", "value_squared"], floor,
+                                lines=[[], ["category"], ["quadrant"]], outside=cells["outside"], floor=floor,
+                                hidden=cells["quadrant"].isin(hidden))
+    return published, quadrants
+
+
+def quadrant_table(quadrants: figures.Published, total_value: float) -> pd.DataFrame:
+    """Customers and revenue per quadrant (customers with a value only), hidden quadrants blank. The
+    shares are of `total_value`, which the page prints: hidden quadrants together are its rest."""
+    table = quadrants.table.set_index("quadrant").loc[list(QUADRANTS.values())]
+    share = (100 * table["value"] / total_value).round(1) if total_value > 0 else table["value"] * float("nan")
+    return pd.DataFrame({"quadrant": table.index, "customers": table["n"], "annual value": table["value"],
+                         "revenue share %": share, "status": table["status"]}).reset_index(drop=True)
 
 
 def grid_chart(grid: pd.DataFrame) -> alt.LayerChart:
-    """Customers per value band (rows) and NPS category (columns), coloured by count."""
-    data = grid.dropna(subset=["value_band"])
+    """Customers per value band (rows) and NPS category (columns), coloured by count; hidden cells say so."""
+    data = grid.dropna(subset=["value_band"]).assign(
+        label=lambda frame: [f"{count:,.0f}" if pd.notna(count) else "hidden" for count in frame["customers"]])
     base = alt.Chart(data).encode(x=alt.X("category:N", sort=CATEGORIES, title="Latest answer"),
                                   y=alt.Y("value_band:N", sort=BAND_ORDER[::-1], title="Annual value"))
     cells = base.mark_rect().encode(color=alt.Color("customers:Q", title="Customers"),
-                                    tooltip=["value_band:N", "category:N", "customers:Q",
+                                    tooltip=["value_band:N", "category:N", alt.Tooltip("label:N", title="customers"),
                                              alt.Tooltip("value:Q", format=",.0f", title="annual value")])
-    return (cells + base.mark_text().encode(text="customers:Q")).properties(height=220)
+    return (cells + base.mark_text().encode(text="label:N")).properties(height=220)
 
 
 def customer_list(frame: pd.DataFrame, today: date) -> pd.DataFrame:
@@ -78,12 +107,25 @@ def render() -> None:
         return
     question = questions[0]
     comment_keys = tuple(q.key for q in definition.questions if q.kind == "text")
-    grid = common.value_nps_grid(filters, question.key)
+    grid = common.value_nps_grid(filters, question.key, actor)
     if grid.empty:
         st.info("No customer answered in the selected filters.")
         return
     st.caption("Each customer counts once, with their latest answer in the filtered responses.")
+    floor = figures.floor()
+    customers, outside = int(grid["customers"].sum()), int(grid["outside"].sum())
+    if customers < figures.page_min_n() or 0 < outside < floor:
+        why = (f"{customers:,} customers, fewer than {figures.page_min_n()}" if customers < figures.page_min_n()
+               else f"1 to {floor - 1} customers outside your own")
+        st.info(f"Figures hidden: these filters hold {why}. Widen the filters to see the value figures.")
+    else:
+        value_figures(grid, floor, filters)
+    customer_lists(actor, filters, question, comment_keys)
 
+
+def value_figures(grid: pd.DataFrame, floor: int, filters) -> None:
+    """The tiles, the value-by-NPS grid and the quadrants, through the publishing layer."""
+    shown_grid, quadrants = published_grid(grid, floor)
     valued = grid.dropna(subset=["value_band"])
     per_category = valued.groupby("category")[["customers", "value", "value_squared"]].sum().reindex(
         CATEGORIES, fill_value=0)
@@ -113,17 +155,26 @@ def render() -> None:
 
     st.subheader("Satisfaction by customer value")
     left, right = st.columns(2)
-    chart = grid_chart(grid)
+    chart = grid_chart(shown_grid.table)
     left.altair_chart(chart, width="stretch")
     with left:
         report.download_chart(chart, f"{filters.survey}-value-grid", key="loyalty_chart")
-    quadrants = quadrant_table(grid)
-    right.dataframe(quadrants, hide_index=True, width="stretch")
+        if shown_grid.note():
+            st.caption(shown_grid.note() + " Counts of customers, never under "
+                       f"{floor} (the disclosure floor).")
+    table = quadrant_table(quadrants, float(grid['value'].sum()))
+    right.dataframe(table, hide_index=True, width="stretch")
     with right:
-        report.download_table(quadrants, f"{filters.survey}-value-quadrants.csv", key="loyalty_quadrants_csv")
+        report.download_table(table, f"{filters.survey}-value-quadrants.csv", key="loyalty_quadrants_csv")
+        if quadrants.note():
+            st.caption(quadrants.note("quadrant"))
     right.caption(f"High value: annual value of {HIGH_VALUE_FROM:,} or more. Satisfied: latest answer 7-10; "
                   "dissatisfied: 0-6 (detractor).")
 
+
+
+def customer_lists(actor, filters, question, comment_keys: tuple[str, ...]) -> None:
+    """The silent detractors and the captive customers the viewer may see, by name (no contact details)."""
     today = date.today()
     st.subheader("Silent detractors: high value, low score, no comment")
     min_value = float(st.number_input("High value from (annual value)", min_value=0, value=HIGH_VALUE_FROM,
@@ -156,4 +207,5 @@ def render() -> None:
                        on_click="ignore")
 
 
-render()
+if __name__ == "__main__":  # Streamlit runs a page as __main__; importing it (tests) renders nothing
+    render()

@@ -176,8 +176,9 @@ def published_trend(table: pd.DataFrame, split: str | None, min_n: int, outside:
 def outside_per_period(filters: Filters, choice: MetricChoice, actor, period: str, split: str | None,
                        frame: pd.DataFrame) -> pd.Series | None:
     """People outside a field manager's scope in each (segment, period) of `frame`. Counted per month
-    for months; for weeks the most on any one day, for quarters in any one month: a lower bound, so a
-    period is hidden whenever it might hold fewer than the floor (never shown when it should not be)."""
+    for months; for weeks and quarters from the days or months: exactly (the union of who they are)
+    where each part has fewer than the floor, else the most in any one part, a lower bound of the
+    floor or more, so a period is hidden whenever it might hold fewer than the floor."""
     alias, counted_by = PERIODS[period]
     counted_by = "month" if period == "quarter" else counted_by  # the tightest bound the counts allow
     counts = common.outside_scope(filters, choice.key, actor, counted_by, (split,) if split else ())
@@ -186,7 +187,7 @@ def outside_per_period(filters: Filters, choice: MetricChoice, actor, period: st
     counts = counts.assign(period=period_starts(counts["period"], alias)) if len(counts) else counts
     keys = [*([split] if split else []), "period"]
     if len(counts):
-        counts = counts.groupby(keys, as_index=False, observed=True)["outside"].max()
+        counts = figures.combine_outside(counts, keys)
     cells = frame.assign(period=pd.to_datetime(frame["period"]).astype(str))
     counts = counts.assign(period=pd.to_datetime(counts["period"]).astype(str)) if len(counts) else counts
     return common.outside_for(cells, counts if len(counts) else None, keys) if len(counts) else pd.Series(

@@ -418,27 +418,32 @@ def _nps_category(score: ColumnElement) -> ColumnElement:
     return case((score <= 6, literal("detractor")), (score <= 8, literal("passive")), else_=literal("promoter"))
 
 
-def value_nps_grid(engine: Engine, filters: Filters, question_key: str) -> pd.DataFrame:
+def value_nps_grid(engine: Engine, filters: Filters, question_key: str, actor: Actor | None = None) -> pd.DataFrame:
     """Customers by value band and NPS category of their latest 0-10 answer in `filters`.
 
     Each customer counts once, with their latest answer to `question_key` in the filtered
     responses. Columns: `value_band` (see `survey.storage.filters.VALUE_BANDS`; missing when the customer
     has no annual value), `category` (detractor 0-6, passive 7-8, promoter 9-10), `customers`,
-    `value` (SUM of annual_value) and `value_squared` (SUM of annual_value^2, for Kish's
-    effective sample size). Counted in the database.
+    `value` (SUM of annual_value), `value_squared` (SUM of annual_value^2, for Kish's
+    effective sample size) and `outside`: the customers not in `actor`'s scope (0 for a viewer
+    who sees every customer, or without an actor), for the publishing layer. Counted in the database.
     """
     latest = _latest_scores(engine, filters, question_key)
     band = DIMENSIONS["value_band"].expression().label("value_band")
     category = _nps_category(latest.c.score).label("category")
     amount = models.Customer.annual_value
+    if actor is None or actor.sees_every_customer:
+        outside = literal(0)
+    else:  # a customer without a field manager is outside every field manager's scope
+        outside = func.sum(case((models.Customer.field_manager_id == actor.user_id, 0), else_=1))
     query = (select(band, category, func.count().label("customers"), func.sum(amount).label("value"),
-                    func.sum(amount * amount).label("value_squared"))
+                    func.sum(amount * amount).label("value_squared"), outside.label("outside"))
              .select_from(latest).join(models.Customer, models.Customer.id == latest.c.customer_id)
              .where(latest.c.rank == 1).group_by(band, category).order_by(band, category))
     with engine.connect() as connection:
         frame = pd.DataFrame(connection.execute(query).all(),
-                             columns=["value_band", "category", "customers", "value", "value_squared"])
-    return frame.astype({"customers": int, "value": float, "value_squared": float})
+                             columns=["value_band", "category", "customers", "value", "value_squared", "outside"])
+    return frame.astype({"customers": int, "value": float, "value_squared": float, "outside": int})
 
 
 def low_scoring_customers(engine: Engine, actor: Actor, filters: Filters, question_key: str, max_score: float,
