@@ -161,6 +161,26 @@ def publish(cells: pd.DataFrame, value_columns: Sequence[str], min_n: int, lines
     return Published(frame, counts, int(min_n), int(floor))
 
 
+# Each period the pages publish -> the coarser periods other views publish totals of, which hold it
+# whole (a quarter is three months; weeks straddle months, so they have none).
+COARSER = {"month": ("quarter", "year"), "quarter": ("year",), "week": ()}
+
+
+def with_coarser_periods(frame: pd.DataFrame, period_column: str, granularity: str,
+                         by: Sequence[str] = ()) -> tuple[pd.DataFrame, list[list[str]]]:
+    """`frame` with a column per coarser period holding each of its `period_column` periods, and the
+    lines those totals make (each coarser period, alone and within each group of `by`): Trends by
+    quarter publishes a quarter's total, so a hidden month must not be that total less its shown
+    months."""
+    starts = pd.to_datetime(frame[period_column].astype(str))
+    added, lines = {}, []
+    for coarse in COARSER[granularity]:
+        name = f"within_{coarse}"
+        added[name] = starts.dt.to_period("Q" if coarse == "quarter" else "Y").astype(str).to_numpy()
+        lines += [[name]] + ([[*by, name]] if by else [])
+    return frame.assign(**added), lines
+
+
 def hide_changes_from_hidden(frame: pd.DataFrame, hidden: pd.Series, by: Sequence[str],
                              change_columns: Sequence[str]) -> pd.DataFrame:
     """Blank a period's change when the period before it (in the same group) is hidden: value minus

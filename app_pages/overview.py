@@ -213,10 +213,12 @@ MONTHLY_FIGURES = ["value", "low", "high", "change", "change_p_value"]
 
 
 def published_months(frame: pd.DataFrame, min_n: int, outside: pd.Series | None) -> figures.Published:
-    """The monthly table through the publishing layer: one line, whose total is the headline tile;
-    a month's change is hidden with the month before it."""
-    published = figures.publish(frame.assign(status=""), MONTHLY_FIGURES, min_n, lines=[[]], outside=outside)
-    table = published.table
+    """The monthly table through the publishing layer: the lines are the whole (the headline tile)
+    and the quarters and years Trends publishes; a month's change is hidden with the month before it."""
+    cells, coarser = figures.with_coarser_periods(frame, "period", "month")
+    published = figures.publish(cells.assign(status=""), MONTHLY_FIGURES, min_n, lines=[[], *coarser],
+                                outside=outside)
+    table = published.table.drop(columns=[column for column in cells.columns if column.startswith("within_")])
     table.loc[table["n"] == 0, "status"] = "no answers"
     hidden = table["status"].astype(str).str.startswith("suppressed") | (table["n"] == 0)
     table = figures.hide_changes_from_hidden(table, hidden, [], ["change", "change_p_value"])

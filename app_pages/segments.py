@@ -163,8 +163,9 @@ def monthly_heatmap_data(histogram: pd.DataFrame, dimension: str, choice: Metric
         return pd.DataFrame(), ""
     data = pd.concat(frames, ignore_index=True)
     data["in_window"] = data["month"].isin(window or [])
+    data, coarser = figures.with_coarser_periods(data, "month", "month", [dimension])
     published = figures.publish(data.assign(status=""), FIGURES, min_n,
-                                lines=[["month"], [dimension], [dimension, "in_window"]],
+                                lines=[["month"], [dimension], [dimension, "in_window"], *coarser],
                                 outside=common.outside_for(data.rename(columns={"month": "period"}), outside,
                                                            [dimension, "period"]),
                                 hidden=data["suppressed"])
@@ -175,7 +176,7 @@ def monthly_heatmap_data(histogram: pd.DataFrame, dimension: str, choice: Metric
     significant = data["p_adjusted"] < SIGNIFICANCE
     data["label"] = [("hidden" if s else choice.format(v) + ("*" if sig else ""))
                      for s, v, sig in zip(data["suppressed"], data["value"], significant)]
-    return data.drop(columns=["in_window"]), published.note("cell")
+    return data.drop(columns=["in_window", *(c for c in data.columns if c.startswith("within_"))]), published.note("cell")
 
 
 def heatmap(data: pd.DataFrame, choice: MetricChoice, dimension: str) -> alt.LayerChart:

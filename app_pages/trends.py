@@ -158,19 +158,22 @@ CHANGES = ["change", "change_low", "change_high", "change_p_value"]
 
 
 def published_trend(table: pd.DataFrame, split: str | None, min_n: int, outside: pd.Series | None,
-                    recent_periods: int) -> figures.Published:
+                    recent_periods: int, period: str = "month") -> figures.Published:
     """The trend table through the publishing layer: per segment and period, with the lines whose
     totals other views publish (each period over the segments, each segment over all periods and
-    over its recent periods, the whole); a change is hidden when either of its periods is."""
+    over its recent periods, the whole, and the quarters and years that hold the periods, alone
+    and per segment); a change is hidden when either of its periods is."""
     frame = table.reset_index()
     periods = np.sort(frame["period"].unique())
     frame["recent"] = frame["period"] >= periods[-min(recent_periods, len(periods))] if len(periods) else False
-    lines = [[split], ["period"], [split, "recent"], []] if split else [[]]
+    frame, coarser = figures.with_coarser_periods(frame, "period", period, [split] if split else [])
+    lines = [[split], ["period"], [split, "recent"], [], *coarser] if split else [[], *coarser]
     published = figures.publish(frame.assign(status=""), HIDDEN_FIGURES, min_n, lines, outside=outside)
     hidden = published.table["status"].astype(str).str.startswith("suppressed")
     shown = figures.hide_changes_from_hidden(published.table, hidden, [split] if split else [], CHANGES)
     shown["out_of_control"] = shown["out_of_control"].where(~hidden, False)
-    return figures.Published(shown.drop(columns=["recent"]), published.hidden, published.min_n, published.floor)
+    helpers = ["recent", *(column for column in shown.columns if column.startswith("within_"))]
+    return figures.Published(shown.drop(columns=helpers), published.hidden, published.min_n, published.floor)
 
 
 def outside_per_period(filters: Filters, choice: MetricChoice, actor, period: str, split: str | None,
@@ -222,7 +225,7 @@ def render() -> None:
         st.info("No answers to this question in the selected filters.")
         return
     outside = outside_per_period(filters, choice, actor, period, split, table.reset_index())
-    published = published_trend(table, split, min_n, outside, RECENT_PERIODS[period])
+    published = published_trend(table, split, min_n, outside, RECENT_PERIODS[period], period)
     frame = published.table
     shown = frame[~frame["status"].astype(str).str.startswith("suppressed")]
     note = (published.note("point") + " Hidden points are not drawn.") if published.hidden else ""

@@ -154,3 +154,17 @@ def test_drivers_and_loyalty_show_nothing_of_a_handful(demo_database_url, monkey
     assert not app.metric and not app.get("vega_lite_chart"), f"{page} published a handful"
     said = [element.value for element in (*app.info, *app.warning)]
     assert any("Widen the filters" in text for text in said), said
+
+
+def test_a_hidden_month_is_not_its_quarter_less_the_months_shown():
+    # Trends by quarter publishes Q1's total; with February hidden (5 answers), hiding April (the
+    # smallest other month) would leave Q1 - January - March = February. The quarter is a line.
+    from app_pages.overview import published_months
+
+    months = pd.DataFrame({"period": pd.to_datetime(["2026-01-01", "2026-02-01", "2026-03-01", "2026-04-01"]),
+                           "n": [40, 5, 41, 35], "value": [10.0, -42.9, 12.0, 11.0], "low": 0.0, "high": 0.0,
+                           "change": 0.0, "change_p_value": 0.5})
+    table = published_months(months, min_n=30, outside=None).table
+    hidden = table["status"].str.startswith("suppressed").tolist()
+    assert hidden[1] and (hidden[0] or hidden[2]), table
+    assert "within_quarter" not in table.columns
