@@ -65,8 +65,9 @@ def quadrant_table(quadrants: figures.Published, total_value: float) -> pd.DataF
     shares are of `total_value`, which the page prints: hidden quadrants together are its rest."""
     table = quadrants.table.set_index("quadrant").loc[list(QUADRANTS.values())]
     share = (100 * table["value"] / total_value).round(1) if total_value > 0 else table["value"] * float("nan")
-    return pd.DataFrame({"quadrant": table.index, "customers": table["n"], "annual value": table["value"],
-                         "revenue share %": share, "status": table["status"]}).reset_index(drop=True)
+    shown = pd.DataFrame({"quadrant": table.index, "customers": table["n"], "annual value": table["value"],
+                          "revenue share %": share, "status": table["status"]}).reset_index(drop=True)
+    return shown if shown["status"].astype(bool).any() else shown.drop(columns=["status"])
 
 
 def grid_chart(grid: pd.DataFrame) -> alt.LayerChart:
