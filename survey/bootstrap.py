@@ -39,6 +39,8 @@ def prepare_database(engine: Engine, with_demo_data: bool = True,
             demo.generate(engine, customers=FIRST_START_CUSTOMERS, responses=FIRST_START_RESPONSES,
                           seed=FIRST_START_SEED, progress=False)
             added = True
+    with engine.begin() as connection:  # data may have grown since the last start
+        db.refresh_statistics(connection)
     first_admin = accounts.ensure_first_admin(engine)
     if first_admin:
         email, password = first_admin

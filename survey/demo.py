@@ -831,6 +831,8 @@ def generate(engine: Engine, customers: int = 2_000, responses: int = 50_000, se
     from survey.followup.demo import add_demo_cases  # follow-up cases with histories, as if worked live
 
     add_demo_cases(engine, end=last_day, seed=seed)
+    with engine.begin() as connection:
+        db.refresh_statistics(connection)
     return DemoSummary(seed=seed, first_day=first_day, last_day=last_day, users=len(users),
                        customers=customers, responses=responses, answers=answers,
                        responses_by_survey=tuple(counts.items()), planted=PLANTED_EFFECTS)

@@ -247,6 +247,8 @@ def import_responses(session: Session, path: str | Path, survey_slug: str | None
     with db.bulk_write_cache(session.connection()):
         _write(session, fresh, lookups.definitions, progress)
         flag_safely(session, idempotency_keys=[row.key for row in fresh], progress=progress)
+    if fresh:
+        db.refresh_statistics(session.connection())
     bad_rows = len({fault.row for fault in parse.faults})
     return ResponseImportSummary(len(fresh), before, skipped=bad_rows, problems=tuple(parse.problems),
                                  faults=tuple(parse.faults), delimiter=table.delimiter)
