@@ -366,6 +366,8 @@ RESPONDENT_PROBLEMS = {
         "not_a_choice": "Please choose one of the answers shown.",
         "too_long": "This answer is too long.",
         "invalid_characters": "This answer holds characters that cannot be stored.",
+        "unknown_attribute": "This row is not part of the question.",
+        "wrong_type": "This answer does not fit the question.",
         "invalid": "This answer cannot be accepted.",
     },
     "fr": {
@@ -379,6 +381,8 @@ RESPONDENT_PROBLEMS = {
         "not_a_choice": "Choisissez l'une des réponses proposées.",
         "too_long": "Cette réponse est trop longue.",
         "invalid_characters": "Cette réponse contient des caractères impossibles à enregistrer.",
+        "unknown_attribute": "Cette ligne ne fait pas partie de la question.",
+        "wrong_type": "Cette réponse ne correspond pas à la question.",
         "invalid": "Cette réponse ne peut pas être acceptée.",
     },
     "de": {
@@ -392,6 +396,8 @@ RESPONDENT_PROBLEMS = {
         "not_a_choice": "Bitte wählen Sie eine der angezeigten Antworten.",
         "too_long": "Diese Antwort ist zu lang.",
         "invalid_characters": "Diese Antwort enthält Zeichen, die nicht gespeichert werden können.",
+        "unknown_attribute": "Diese Zeile gehört nicht zur Frage.",
+        "wrong_type": "Diese Antwort passt nicht zur Frage.",
         "invalid": "Diese Antwort kann nicht angenommen werden.",
     },
     "es": {
@@ -405,6 +411,8 @@ RESPONDENT_PROBLEMS = {
         "not_a_choice": "Elija una de las respuestas mostradas.",
         "too_long": "Esta respuesta es demasiado larga.",
         "invalid_characters": "Esta respuesta contiene caracteres que no se pueden guardar.",
+        "unknown_attribute": "Esta fila no forma parte de la pregunta.",
+        "wrong_type": "Esta respuesta no corresponde a la pregunta.",
         "invalid": "Esta respuesta no se puede aceptar.",
     },
     "nl": {
@@ -418,6 +426,8 @@ RESPONDENT_PROBLEMS = {
         "not_a_choice": "Kies een van de getoonde antwoorden.",
         "too_long": "Dit antwoord is te lang.",
         "invalid_characters": "Dit antwoord bevat tekens die niet kunnen worden opgeslagen.",
+        "unknown_attribute": "Deze rij hoort niet bij de vraag.",
+        "wrong_type": "Dit antwoord past niet bij de vraag.",
         "invalid": "Dit antwoord kan niet worden aanvaard.",
     },
 }
