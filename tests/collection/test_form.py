@@ -207,3 +207,96 @@ def test_old_links_are_sent_on_to_the_form_and_everything_else_to_streamlit():
     assert client.post("/?t=abc").text == "streamlit"
     kept = TestClient(pages.OldLinks(app, enabled=False), follow_redirects=False)
     assert kept.get("/?t=abc").text == "streamlit"  # SURVEY_RESPONDENT_FORM=streamlit
+
+
+@pytest.fixture
+def live_form(database_url):
+    """The form's routes served by uvicorn on a free 127.0.0.1 port (threads, keep-alive: a real
+    server, for concurrent submissions); yields (port, engine)."""
+    import threading
+
+    import uvicorn
+
+    from tests.conftest import free_port
+
+    engine = db.make_engine(database_url)
+    db.upgrade(engine)
+    with db.session_scope(engine) as session:
+        publish(session, loads_yaml(OPEN))
+        publish(session, load_yaml(SAMPLE_SURVEYS / "relationship_nps.yaml"))
+        customer = models.Customer(external_ref="C-1", name="Ada Lovelace")
+        session.add(customer)
+        session.flush()
+        survey_id = session.scalar(select(models.Survey.id).where(models.Survey.slug == "relationship-nps"))
+        session.add(models.Invitation(token=TOKEN, survey_id=survey_id, customer_id=customer.id))
+    respondent_form = pages.RespondentForm(database_url, environ={"SURVEY_FORM_RATE_PER_ADDRESS": "100000"})
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(Starlette(routes=respondent_form.routes()), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        thread.join(0.05)
+    yield port, engine
+    server.should_exit = True
+    thread.join(30)
+    respondent_form.dispose()
+    engine.dispose()
+
+
+def _post_form(port: int, path: str, fields: dict) -> tuple[int, str]:
+    import http.client
+    from urllib.parse import urlencode
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    try:
+        connection.request("POST", path, body=urlencode(fields),
+                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+        response = connection.getresponse()
+        text = response.read().decode()
+        return response.status, response.getheader("location") or text
+    finally:
+        connection.close()
+
+
+def _get_form(port: int, path: str) -> str:
+    import urllib.request
+
+    return urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=60).read().decode()
+
+
+def test_concurrent_double_submits_store_one_response_per_visit_and_per_invitation(live_form):
+    from concurrent.futures import ThreadPoolExecutor
+
+    port, engine = live_form
+    visits = []
+    for number in range(20):
+        fields = hidden(_get_form(port, "/respond?s=kiosk"))
+        visits.append({**fields, "screen": "2", "q.recommend": str(number % 11), "q.why": "slow", "q.more": "no",
+                       "action": "submit"})
+    # two tabs of one invitation, each with its own visit key, every answer complete
+    tabs = []
+    for _ in range(2):
+        fields = hidden(_get_form(port, f"/respond?t={TOKEN}"))
+        tabs.append({**fields, "screen": "3", "q.recommend": "8", "q.satisfaction": "7", "q.comment": "ok",
+                     **{f"q.drivers.{a}": "6" for a in ("product_quality", "delivery", "support", "billing",
+                                                       "value_for_money")}, "action": "submit"})
+    jobs = [("/respond?s=kiosk", visit) for visit in visits for _ in range(3)]
+    jobs += [(f"/respond?t={TOKEN}", tab) for tab in tabs for _ in range(4)]
+    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
+        outcomes = list(pool.map(lambda job: _post_form(port, *job), jobs))
+    kiosk = [outcome for (path, _), outcome in zip(jobs, outcomes) if "s=kiosk" in path]
+    assert all(status == 303 and to.startswith("/respond/thanks?s=kiosk") for status, to in kiosk)
+    # the invitation's presses: sent to the thank-you page, or, once another tab's response is in,
+    # "already answered" (a redirect saying so, or the page itself when the link already reads so)
+    personal = [outcome for (path, _), outcome in zip(jobs, outcomes) if "t=" in path]
+    assert all((status == 303 and "/respond" in to) or (status == 200 and "You already answered" in to)
+               for status, to in personal), personal
+    with engine.connect() as connection:
+        per_survey = dict(connection.execute(select(models.Survey.slug, func.count(models.Response.id))
+                                             .join(models.Response, models.Response.survey_id == models.Survey.id)
+                                             .group_by(models.Survey.slug)).all())
+        keys = connection.execute(select(models.Response.idempotency_key)).scalars().all()
+    assert per_survey == {"kiosk": 20, "relationship-nps": 1}
+    assert {visit["key"] for visit in visits} <= set(keys)
+    assert len({tab["key"] for tab in tabs} & set(keys)) == 1  # one tab's response, the other's refused
