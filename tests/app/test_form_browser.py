@@ -273,6 +273,22 @@ def test_a_survey_is_completed_with_the_keyboard_only(form_server, browser):
     assert answers["csat"] == 4 and answers["effort"] == 2 and answers["comment"] == "Quick and kind"
 
 
+def test_a_personal_draft_is_kept_as_the_respondent_answers(form_server, browser):
+    base, addresses, engine = form_server
+    context, page = open_form(browser, base, addresses["post-support"].format(n=3))
+    try:
+        page.locator("label[for=q-csat-2]").click()  # no button pressed: the page's script keeps it
+        for _ in range(100):
+            with engine.connect() as connection:  # a new snapshot each time
+                answers = connection.execute(select(models.ResponseDraft.answers)).scalars().all()
+            if answers:
+                break
+            page.wait_for_timeout(100)
+    finally:
+        context.close()
+    assert answers == [{"csat": "2"}]
+
+
 def walk(page, shoot=None, limit: int = 20) -> list[str]:
     """Go through every screen: first press on without answering (the errors), then answer and go on;
     returns what `shoot(page, name)` returned per state."""

@@ -146,8 +146,9 @@ def test_a_bad_rate_setting_is_refused_naming_the_variable(database_url):
 def test_survey_wording_is_escaped_and_pages_allow_no_script(form):
     page = form.get("/respond?s=kiosk")
     assert "<script>" not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
-    assert "script-src" not in page.headers["content-security-policy"]  # default-src 'none': no script runs
-    assert "default-src 'none'" in page.headers["content-security-policy"]
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "script-src 'self';" in policy  # no inline script, nothing from elsewhere
+    assert "<script" not in page.text  # an open link keeps no draft: no script at all
     assert page.headers["cache-control"] == "no-store"
     second = form.post("/respond?s=kiosk", data={**hidden(page.text), "q.recommend": "9", "action": "next"})
     assert "<b>Yes</b>" not in second.text and "&lt;b&gt;Yes&lt;/b&gt;" in second.text
@@ -185,6 +186,23 @@ def test_a_personal_link_keeps_a_draft_and_answers_once(form):
     assert count(form.engine, models.ResponseDraft) == 0
     # flagged for follow-up in the submission's transaction, as every channel is (NPS 3: a detractor)
     assert count(form.engine, models.FollowUpCase) == 1
+
+
+def test_the_optional_script_keeps_a_personal_draft_as_the_respondent_answers(form):
+    address = f"/respond?t={TOKEN}"
+    page = form.get(address)
+    assert '<script src="/respond/form.js" defer></script>' in page.text
+    assert form.get("/respond/form.js").headers["content-type"].startswith("text/javascript")
+    saved = form.post(address, data={**hidden(page.text), "q.recommend": "4", "action": "draft"})
+    assert saved.status_code == 204
+    with db.session_scope(form.engine) as session:
+        invitation_id = session.scalar(select(models.Invitation.id).where(models.Invitation.token == TOKEN))
+        assert respondent.load_draft(session, invitation_id).answers == {"recommend": "4"}
+    forged = form.post(address, data={**hidden(page.text), "csrf": "1.x", "q.recommend": "1", "action": "draft"})
+    assert forged.status_code == 400
+    with db.session_scope(form.engine) as session:
+        assert respondent.load_draft(session, invitation_id).answers == {"recommend": "4"}
+    assert count(form.engine, models.Response) == 0
 
 
 def test_unknown_links_say_so_in_the_browser_language(form):

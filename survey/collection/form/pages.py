@@ -18,7 +18,11 @@ Protection: a token bound to the link and the visit in every POST (`tokens.FormT
 API's body limit (`api.read_limited_body`, 64 KiB, in time) and a token bucket per client address
 (`ratelimit.TokenBuckets`, `SURVEY_FORM_RATE_PER_ADDRESS` requests a second, default 20, bursts
 of twice that); wording is escaped by Jinja2's autoescape; pages carry a strict
-Content-Security-Policy (no scripts at all) and are never cached.
+Content-Security-Policy (no inline script, nothing from elsewhere) and are never cached.
+
+Scripts only enhance: for personal links one small same-origin script (`form.js`) posts the form
+with `action=draft` as the respondent answers, so that a draft is kept between steps too, as the
+Streamlit page kept it after each change.
 """
 
 from __future__ import annotations
@@ -56,6 +60,8 @@ log = logging.getLogger(__name__)
 
 PATH = "/respond"
 THANKS_PATH = "/respond/thanks"
+SCRIPT_PATH = "/respond/form.js"
+SCRIPT = (Path(__file__).parent / "form.js").read_bytes()
 DEFAULT_RATE_PER_ADDRESS = 20.0  # requests a second per client address; a person answers far slower
 DATABASE_THREADS = 8
 MAX_FIELDS = 2000
@@ -64,7 +70,8 @@ LANGUAGE_NAMES = {"en": "English", "fr": "Français", "de": "Deutsch", "es": "Es
 HEADERS = {
     "Cache-Control": "no-store",
     "Content-Security-Policy": ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
-                                "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"),
+                                "script-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; "
+                                "frame-ancestors 'none'"),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",  # the address holds the personal token
 }
@@ -223,7 +230,8 @@ class RespondentForm:
             carried=screens.form_fields(survey, visit.answers, keep=shown),
             forward={"action": "next", "text": phrase("next")} if more else
                     {"action": "submit", "text": phrase("submit")},
-            back=None if first else phrase("back"), languages=languages, language_label=phrase("language"))
+            back=None if first else phrase("back"), languages=languages, language_label=phrase("language"),
+            drafts=link.personal, script=SCRIPT_PATH)
 
     def _limited(self, request: Request) -> HTMLResponse | None:
         wait = self._per_address.take(request.client.host if request.client else "")
@@ -326,6 +334,9 @@ class RespondentForm:
         action = form.get("action", "submit")
         if not self.tokens.valid(form.get("csrf"), visit.link_id, key):
             return self.render_screen(link, visit, notice=respondent.phrase("form_expired", language), status=400)
+        if action == "draft":  # the page's script, as the respondent answers (personal links only)
+            self._save_draft(link, visit)
+            return Response(status_code=204, headers=HEADERS)
         clean, problems = check_answers(survey, visit.answers)
         if action.startswith("lang:"):
             visit = replace(visit, language=self._language(request, link, action[5:]))
@@ -378,8 +389,14 @@ class RespondentForm:
         return RedirectResponse(f"{THANKS_PATH}?{visit.query}&{urlencode({'lang': visit.language})}",
                                 status_code=303, headers=HEADERS)
 
+    async def script(self, request: Request) -> Response:
+        """`GET /respond/form.js`: the optional script that keeps drafts as the respondent answers."""
+        return Response(SCRIPT, media_type="text/javascript",
+                        headers={**HEADERS, "Cache-Control": "public, max-age=3600"})
+
     def routes(self) -> list[Route]:
         return [Route(PATH, self.show, methods=["GET", "HEAD"], name="respond"),
+                Route(SCRIPT_PATH, self.script, methods=["GET", "HEAD"], name="respond_script"),
                 Route(PATH, self.post, methods=["POST"], name="respond_post"),
                 Route(THANKS_PATH, self.thanks, methods=["GET", "HEAD"], name="respond_thanks")]
 
