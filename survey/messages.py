@@ -195,6 +195,9 @@ INVITATION_EMAIL_TEXT = {
 # The one catalogue of the words around the questions, per language a survey may declare. Every
 # language holds every phrase (tests/collection/test_form_language.py checks it), so a French survey
 # shows no English word; a language outside the catalogue falls back to English.
+# Each language's own name, for the form's language choice (a respondent looks for their language's name).
+LANGUAGE_NAMES = {"en": "English", "fr": "Français", "de": "Deutsch", "es": "Español", "it": "Italiano",
+                  "nl": "Nederlands", "pt": "Português"}
 RESPONDENT_PHRASES = {
     "en": {
         "language": "Language",

@@ -65,8 +65,6 @@ SCRIPT = (Path(__file__).parent / "form.js").read_bytes()
 DEFAULT_RATE_PER_ADDRESS = 20.0  # requests a second per client address; a person answers far slower
 DATABASE_THREADS = 8
 MAX_FIELDS = 2000
-LANGUAGE_NAMES = {"en": "English", "fr": "Français", "de": "Deutsch", "es": "Español", "it": "Italiano",
-                  "nl": "Nederlands", "pt": "Português"}
 HEADERS = {
     "Cache-Control": "no-store",
     "Content-Security-Policy": ("default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
@@ -216,7 +214,7 @@ class RespondentForm:
         if len(all_screens) > 1:
             progress = {"text": phrase("progress", step=visit.screen + 1, total=len(all_screens)),
                         "percent": round(100 * visit.screen / len(all_screens))}
-        languages = [(code, LANGUAGE_NAMES.get(code, code)) for code in survey.languages] \
+        languages = [(code, messages.LANGUAGE_NAMES.get(code, code)) for code in survey.languages] \
             if len(survey.languages) > 1 else []
         title = respondent.localized(survey.title, language, survey)
         return self._page(
