@@ -9,8 +9,9 @@ import streamlit as st
 
 from survey.people import access
 from survey.collection.api import routes
+from survey.collection.form.pages import middleware
 
-app = st.App(__file__, routes=routes())
+app = st.App(__file__, routes=routes(), middleware=middleware())
 
 
 def pages_for(actor: access.Actor) -> dict[str, list]:

@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app_pages import common
 from app_pages.text import plain
+from survey import messages
 from survey.collection import respondent
 from survey.storage import db
 from survey.collection.collect import InvalidAnswers, check_answers
@@ -38,8 +39,7 @@ RESULT = PREFIX + "result"  # after a submit: what the thank-you screen shows
 SUBMIT_BUTTON = PREFIX + "submit"
 VISIT = "v"  # open links: the visit's key (its random part) in the address, so a reload keeps it
 
-LANGUAGE_NAMES = {"en": "English", "fr": "Français", "de": "Deutsch", "es": "Español", "it": "Italiano",
-                  "nl": "Nederlands", "pt": "Português"}
+LANGUAGE_NAMES = messages.LANGUAGE_NAMES  # the designer's language choices use the same names
 
 
 def widget_key(answer_key: str, prefix: str = PREFIX) -> str:

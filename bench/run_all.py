@@ -22,12 +22,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_api  # noqa: E402
 import bench_dashboard  # noqa: E402
 import bench_demo  # noqa: E402
+import bench_form  # noqa: E402
 import bench_import  # noqa: E402
 from costs import cost_growth  # noqa: E402
 
 QUICK = {"import": ["--sizes", "2000", "10000"], "demo": ["--sizes", "10000", "30000"],
          "api": ["--submissions", "1000", "--preload", "30000"],
-         "dashboard": ["--responses", "30000", "--no-browser"]}
+         "dashboard": ["--responses", "30000", "--no-browser"], "form": ["--repeats", "3", "--respondents", "50"]}
 FULL = {"import": ["--sizes", "10000", "100000"], "demo": ["--sizes", "100000", "1000000"],
         "api": ["--submissions", "5000", "--preload", "1000000"],
         "dashboard": ["--responses", "1000000", "--no-browser"]}
@@ -66,6 +67,14 @@ def main(argv: list[str] | None = None) -> None:
     dashboard = bench_dashboard.main(sizes["dashboard"])
     for column, (mine, duck) in dashboard.items():
         rows.append((f"Overview aggregates, {column}", f"{mine:.3f} s", "<= 2x DuckDB", f"{mine / duck:.1f}x DuckDB", ""))
+
+    print("\n== respondent form ==", flush=True)
+    form = bench_form.main(sizes["form"])
+    rows.append(("respondent form on a phone, warm", f"{form['html']['warm']:.2f} s", "< 1 s",
+                 f"{form['streamlit']['warm'] / form['html']['warm']:.1f}x faster than the Streamlit page", ""))
+    load = form["load"]
+    rows.append((f"form, {load['respondents']} respondents at once", f"submission p95 {load['submit_p95'] * 1000:.0f} ms",
+                 "nothing lost or doubled", f"{load['stored']} stored of {load['respondents']}", ""))
 
     print(f"\nsummary ({'quick' if args.quick else 'full'} sizes, {os.cpu_count()} CPUs, "
           f"{time.perf_counter() - began:.0f} s in all)")

@@ -20,6 +20,10 @@ BAD_SLUG = "{source}: slug {slug!r} must start with a letter and hold only lette
 DUPLICATE_KEY = "{where}: duplicate key {key!r} (keys must be unique within a survey)"
 DUPLICATE_LANGUAGE = "{source}: a language is listed twice in 'languages'"
 UNKNOWN_KIND = "{where}: unknown kind {kind!r} (expected one of: {kinds})"
+UNKNOWN_LAYOUT = "{source}: layout {layout!r} is not known (expected one of: {layouts})"
+BAD_GROUP = "{where}: group {group!r} must start with a letter and hold only letters, digits and _"
+GROUP_NOT_TOGETHER = ("{where}: group {group!r} appeared earlier with other questions in between; "
+                      "a group's questions must follow each other (they share one screen)")
 UNKNOWN_ROLE = "{where}: unknown role {role!r} (expected one of: {roles})"
 BAD_CONDITION = "condition {condition!r} must have the form '<question key> <op> <value>' with op one of <, <=, >, >=, ==, !="
 BAD_CONDITION_AT = "condition {condition!r} cannot be read: {problem}"
@@ -148,6 +152,7 @@ SIGN_IN_WAIT = "Too many failed sign-ins: wait {seconds} second(s), then try aga
 # Settings (environment variables)
 SETTING_NOT_A_NUMBER = "{name}={value!r}: expected a whole number of at least {minimum}"
 SETTING_NOT_A_POSITIVE_NUMBER = "{name}={value!r}: expected a positive number"
+SETTING_RESPONDENT_FORM = "SURVEY_RESPONDENT_FORM={value!r}: expected html or streamlit"
 SETTING_BAD_PORT = "{name}={value!r}: expected a port number between 1 and 65535"
 SETTING_BAD_CHOICE = "{name}={value!r}: expected one of {choices}"
 SETTING_BAD_URL = "{name}={value!r}: expected an http:// or https:// URL"
@@ -186,18 +191,31 @@ INVITATION_EMAIL_TEXT = {
            "Merci.\n"),
 }
 
-# Respondent web form (survey/collection/respondent.py, app_pages/respond.py)
-# Phrases of the form itself, per language; a language without a phrase falls back to English.
+# Respondent web form (survey/collection/form/, survey/collection/respondent.py, app_pages/respond.py)
+# The one catalogue of the words around the questions, per language a survey may declare. Every
+# language holds every phrase (tests/collection/test_form_language.py checks it), so a French survey
+# shows no English word; a language outside the catalogue falls back to English.
+# Each language's own name, for the form's language choice (a respondent looks for their language's name).
+LANGUAGE_NAMES = {"en": "English", "fr": "Français", "de": "Deutsch", "es": "Español", "it": "Italiano",
+                  "nl": "Nederlands", "pt": "Português"}
 RESPONDENT_PHRASES = {
     "en": {
         "language": "Language",
         "required": "(required)",
         "scale_ends": "{low_point} = {low} · {high_point} = {high}",
+        "scale_point": "{point}, {label}",
         "text_limit": "Up to {limit} characters.",
         "choose": "Choose one or more",
         "draft_notice": "Your answers are kept as you go: you can leave and come back to this link later.",
         "submit": "Submit",
+        "next": "Next",
+        "back": "Back",
+        "progress": "Step {step} of {total}",
         "fix_problems": "Some answers need your attention: see the messages next to the questions above.",
+        "problem_summary": "Some answers need your attention:",
+        "form_expired": "This page was open for a long time. Your answers are still here: please press the button again.",
+        "too_many_requests": "Too many attempts from your network just now. Please wait a minute and try again.",
+        "too_large": "Your answers are too long to send. Please shorten your text and try again.",
         "save_failed": "Your answers could not be saved just now. Please try again in a moment; "
                        "nothing you entered is lost.",
         "unavailable": "The survey is unavailable right now. Please try again later.",
@@ -214,12 +232,22 @@ RESPONDENT_PHRASES = {
     "fr": {
         "language": "Langue",
         "required": "(obligatoire)",
+        "scale_ends": "{low_point} = {low} · {high_point} = {high}",
+        "scale_point": "{point}, {label}",
         "text_limit": "{limit} caractères au maximum.",
         "choose": "Choisissez une ou plusieurs réponses",
         "draft_notice": "Vos réponses sont conservées au fur et à mesure : vous pouvez partir et revenir "
                         "plus tard avec ce lien.",
         "submit": "Envoyer",
+        "next": "Suivant",
+        "back": "Retour",
+        "progress": "Étape {step} sur {total}",
         "fix_problems": "Certaines réponses demandent votre attention : voir les messages près des questions.",
+        "problem_summary": "Certaines réponses demandent votre attention :",
+        "form_expired": "Cette page est restée ouverte longtemps. Vos réponses sont toujours là : "
+                        "appuyez à nouveau sur le bouton.",
+        "too_many_requests": "Trop de tentatives depuis votre réseau à l'instant. Patientez une minute puis réessayez.",
+        "too_large": "Vos réponses sont trop longues pour être envoyées. Raccourcissez votre texte puis réessayez.",
         "save_failed": "Vos réponses n'ont pas pu être enregistrées pour l'instant. Réessayez dans un "
                        "moment ; rien de ce que vous avez saisi n'est perdu.",
         "unavailable": "Le questionnaire est indisponible pour le moment. Réessayez plus tard.",
@@ -232,16 +260,178 @@ RESPONDENT_PHRASES = {
                    "le lien complet de votre invitation.",
         "not_open_link": "Ce questionnaire ne peut être rempli qu'avec le lien personnel de votre invitation.",
     },
+    "de": {
+        "language": "Sprache",
+        "required": "(Pflichtfeld)",
+        "scale_ends": "{low_point} = {low} · {high_point} = {high}",
+        "scale_point": "{point}, {label}",
+        "text_limit": "Höchstens {limit} Zeichen.",
+        "choose": "Wählen Sie eine oder mehrere Antworten",
+        "draft_notice": "Ihre Antworten werden laufend gespeichert: Sie können den Fragebogen verlassen und "
+                        "später über diesen Link fortsetzen.",
+        "submit": "Absenden",
+        "next": "Weiter",
+        "back": "Zurück",
+        "progress": "Schritt {step} von {total}",
+        "fix_problems": "Einige Antworten brauchen Ihre Aufmerksamkeit: siehe die Hinweise bei den Fragen.",
+        "problem_summary": "Einige Antworten brauchen Ihre Aufmerksamkeit:",
+        "form_expired": "Diese Seite war lange geöffnet. Ihre Antworten sind noch da: "
+                        "bitte drücken Sie die Schaltfläche erneut.",
+        "too_many_requests": "Gerade kamen zu viele Versuche aus Ihrem Netzwerk. Bitte warten Sie eine Minute "
+                             "und versuchen Sie es erneut.",
+        "too_large": "Ihre Antworten sind zu lang zum Senden. Bitte kürzen Sie Ihren Text und versuchen Sie es erneut.",
+        "save_failed": "Ihre Antworten konnten gerade nicht gespeichert werden. Bitte versuchen Sie es gleich "
+                       "noch einmal; nichts von Ihren Eingaben geht verloren.",
+        "unavailable": "Der Fragebogen ist im Moment nicht verfügbar. Bitte versuchen Sie es später erneut.",
+        "thank_you": "Vielen Dank für Ihre Antworten.",
+        "already_answered": "Sie haben diesen Fragebogen bereits am {date} beantwortet. Vielen Dank!",
+        "answer_again": "Antwortet jemand anderes auf diesem Gerät? Neue Antwort beginnen",
+        "expired": "Dieser Link ist am {date} abgelaufen. Vielen Dank für Ihr Interesse.",
+        "closed": "Dieser Fragebogen ist geschlossen und nimmt keine Antworten mehr an. Vielen Dank für Ihr Interesse.",
+        "unknown": "Zu diesem Link gibt es keinen Fragebogen. Bitte prüfen Sie, ob Sie den vollständigen "
+                   "Link aus Ihrer Einladung geöffnet haben.",
+        "not_open_link": "Dieser Fragebogen kann nur über Ihren persönlichen Einladungslink beantwortet werden. "
+                         "Bitte öffnen Sie den Link aus Ihrer Einladung.",
+    },
+    "es": {
+        "language": "Idioma",
+        "required": "(obligatoria)",
+        "scale_ends": "{low_point} = {low} · {high_point} = {high}",
+        "scale_point": "{point}, {label}",
+        "text_limit": "Hasta {limit} caracteres.",
+        "choose": "Elija una o varias respuestas",
+        "draft_notice": "Sus respuestas se guardan sobre la marcha: puede salir y volver más tarde con este enlace.",
+        "submit": "Enviar",
+        "next": "Siguiente",
+        "back": "Atrás",
+        "progress": "Paso {step} de {total}",
+        "fix_problems": "Algunas respuestas requieren su atención: vea los mensajes junto a las preguntas.",
+        "problem_summary": "Algunas respuestas requieren su atención:",
+        "form_expired": "Esta página estuvo abierta mucho tiempo. Sus respuestas siguen aquí: "
+                        "pulse el botón de nuevo.",
+        "too_many_requests": "Demasiados intentos desde su red en este momento. Espere un minuto y vuelva a intentarlo.",
+        "too_large": "Sus respuestas son demasiado largas para enviarlas. Acorte su texto y vuelva a intentarlo.",
+        "save_failed": "No se pudieron guardar sus respuestas en este momento. Vuelva a intentarlo en un "
+                       "momento; no se pierde nada de lo que escribió.",
+        "unavailable": "La encuesta no está disponible en este momento. Vuelva a intentarlo más tarde.",
+        "thank_you": "Gracias por sus respuestas.",
+        "already_answered": "Ya respondió a esta encuesta el {date}. ¡Gracias!",
+        "answer_again": "¿Otra persona responde en este dispositivo? Empezar una nueva respuesta",
+        "expired": "Este enlace caducó el {date}. Gracias por su interés.",
+        "closed": "Esta encuesta está cerrada y ya no acepta respuestas. Gracias por su interés.",
+        "unknown": "No encontramos ninguna encuesta para este enlace. Compruebe que abrió el enlace "
+                   "completo de su invitación.",
+        "not_open_link": "Esta encuesta solo puede responderse desde el enlace personal de su invitación. "
+                         "Abra el enlace de su invitación.",
+    },
+    "nl": {
+        "language": "Taal",
+        "required": "(verplicht)",
+        "scale_ends": "{low_point} = {low} · {high_point} = {high}",
+        "scale_point": "{point}, {label}",
+        "text_limit": "Maximaal {limit} tekens.",
+        "choose": "Kies een of meer antwoorden",
+        "draft_notice": "Uw antwoorden worden onderweg bewaard: u kunt stoppen en later via deze link verdergaan.",
+        "submit": "Versturen",
+        "next": "Volgende",
+        "back": "Terug",
+        "progress": "Stap {step} van {total}",
+        "fix_problems": "Sommige antwoorden vragen uw aandacht: zie de meldingen bij de vragen.",
+        "problem_summary": "Sommige antwoorden vragen uw aandacht:",
+        "form_expired": "Deze pagina stond lang open. Uw antwoorden zijn er nog: druk nogmaals op de knop.",
+        "too_many_requests": "Te veel pogingen vanaf uw netwerk op dit moment. Wacht een minuut en probeer het opnieuw.",
+        "too_large": "Uw antwoorden zijn te lang om te versturen. Maak uw tekst korter en probeer het opnieuw.",
+        "save_failed": "Uw antwoorden konden nu niet worden opgeslagen. Probeer het zo opnieuw; "
+                       "niets van wat u invulde gaat verloren.",
+        "unavailable": "De vragenlijst is op dit moment niet beschikbaar. Probeer het later opnieuw.",
+        "thank_you": "Bedankt voor uw antwoorden.",
+        "already_answered": "U hebt deze vragenlijst al beantwoord op {date}. Bedankt!",
+        "answer_again": "Beantwoordt iemand anders op dit apparaat? Begin een nieuw antwoord",
+        "expired": "Deze link is verlopen op {date}. Bedankt voor uw interesse.",
+        "closed": "Deze vragenlijst is gesloten en neemt geen antwoorden meer aan. Bedankt voor uw interesse.",
+        "unknown": "Voor deze link vonden we geen vragenlijst. Controleer of u de volledige link uit uw "
+                   "uitnodiging hebt geopend.",
+        "not_open_link": "Deze vragenlijst kan alleen via uw persoonlijke uitnodigingslink worden beantwoord. "
+                         "Open de link uit uw uitnodiging.",
+    },
 }
-# Problems survey/collection/collect.py reports, by their code, per language (others are shown as they are).
+# Problems survey/collection/collect.py reports, by their code, per language; `invalid` stands for a
+# code without its own phrase, so a respondent never sees the rule book's English.
 RESPONDENT_PROBLEMS = {
     "en": {
         "required": "An answer is required.",
         "incomplete": "Every row needs a rating.",
+        "not_integer": "Please enter a whole number.",
+        "out_of_range": "Please choose a point on the scale.",
+        "not_number": "Please enter a number.",
+        "not_date": "Please enter a date.",
+        "not_time": "Please enter a time of day.",
+        "not_a_choice": "Please choose one of the answers shown.",
+        "too_long": "This answer is too long.",
+        "invalid_characters": "This answer holds characters that cannot be stored.",
+        "unknown_attribute": "This row is not part of the question.",
+        "wrong_type": "This answer does not fit the question.",
+        "invalid": "This answer cannot be accepted.",
     },
     "fr": {
         "required": "Une réponse est obligatoire.",
         "incomplete": "Chaque ligne demande une note.",
+        "not_integer": "Saisissez un nombre entier.",
+        "out_of_range": "Choisissez un point de l'échelle.",
+        "not_number": "Saisissez un nombre.",
+        "not_date": "Saisissez une date.",
+        "not_time": "Saisissez une heure.",
+        "not_a_choice": "Choisissez l'une des réponses proposées.",
+        "too_long": "Cette réponse est trop longue.",
+        "invalid_characters": "Cette réponse contient des caractères impossibles à enregistrer.",
+        "unknown_attribute": "Cette ligne ne fait pas partie de la question.",
+        "wrong_type": "Cette réponse ne correspond pas à la question.",
+        "invalid": "Cette réponse ne peut pas être acceptée.",
+    },
+    "de": {
+        "required": "Eine Antwort ist erforderlich.",
+        "incomplete": "Jede Zeile braucht eine Bewertung.",
+        "not_integer": "Bitte geben Sie eine ganze Zahl ein.",
+        "out_of_range": "Bitte wählen Sie einen Punkt der Skala.",
+        "not_number": "Bitte geben Sie eine Zahl ein.",
+        "not_date": "Bitte geben Sie ein Datum ein.",
+        "not_time": "Bitte geben Sie eine Uhrzeit ein.",
+        "not_a_choice": "Bitte wählen Sie eine der angezeigten Antworten.",
+        "too_long": "Diese Antwort ist zu lang.",
+        "invalid_characters": "Diese Antwort enthält Zeichen, die nicht gespeichert werden können.",
+        "unknown_attribute": "Diese Zeile gehört nicht zur Frage.",
+        "wrong_type": "Diese Antwort passt nicht zur Frage.",
+        "invalid": "Diese Antwort kann nicht angenommen werden.",
+    },
+    "es": {
+        "required": "Se necesita una respuesta.",
+        "incomplete": "Cada fila necesita una valoración.",
+        "not_integer": "Escriba un número entero.",
+        "out_of_range": "Elija un punto de la escala.",
+        "not_number": "Escriba un número.",
+        "not_date": "Escriba una fecha.",
+        "not_time": "Escriba una hora.",
+        "not_a_choice": "Elija una de las respuestas mostradas.",
+        "too_long": "Esta respuesta es demasiado larga.",
+        "invalid_characters": "Esta respuesta contiene caracteres que no se pueden guardar.",
+        "unknown_attribute": "Esta fila no forma parte de la pregunta.",
+        "wrong_type": "Esta respuesta no corresponde a la pregunta.",
+        "invalid": "Esta respuesta no se puede aceptar.",
+    },
+    "nl": {
+        "required": "Een antwoord is verplicht.",
+        "incomplete": "Elke rij heeft een score nodig.",
+        "not_integer": "Vul een geheel getal in.",
+        "out_of_range": "Kies een punt op de schaal.",
+        "not_number": "Vul een getal in.",
+        "not_date": "Vul een datum in.",
+        "not_time": "Vul een tijdstip in.",
+        "not_a_choice": "Kies een van de getoonde antwoorden.",
+        "too_long": "Dit antwoord is te lang.",
+        "invalid_characters": "Dit antwoord bevat tekens die niet kunnen worden opgeslagen.",
+        "unknown_attribute": "Deze rij hoort niet bij de vraag.",
+        "wrong_type": "Dit antwoord past niet bij de vraag.",
+        "invalid": "Dit antwoord kan niet worden aanvaard.",
     },
 }
 

@@ -1,7 +1,8 @@
 """Collection: answers coming in. One validation for every channel and idempotent submission
-(`collect`), the respondent's side of links and drafts (`respondent`), CSV reading and the
-imports of responses and customers, invitations and the mail that sends them, and the JSON API
-with its keys and rate limits (`api`, `apikeys`, `ratelimit`).
+(`collect`), the respondent's side of links and drafts (`respondent`), the respondent form as
+plain HTML pages (`form`), CSV reading and the imports of responses and customers, invitations and
+the mail that sends them, and the JSON API with its keys and rate limits (`api`, `apikeys`,
+`ratelimit`).
 
 May import: `survey.messages`, `survey.settings`, `survey.exports`, `survey.definitions`,
 `survey.storage` (models and sessions), `survey.people` and, to flag each stored response in the

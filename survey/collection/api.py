@@ -693,8 +693,10 @@ def _endpoint(handler: Callable[[Request], Awaitable[Response]], *methods: str) 
 
 
 def routes(database_url: str | None = None) -> list[Route]:
-    """Every API route, for `st.App(routes=...)`; the database is connected on the first call."""
-    return SurveyApi(database_url).routes()
+    """Every API route and the respondent form's, for `st.App(routes=...)`; the database is connected on the first call."""
+    from survey.collection.form import pages  # the form imports this module's body limits
+
+    return SurveyApi(database_url).routes() + pages.routes(database_url)
 
 
 def _error_schema_ref() -> dict[str, Any]:

@@ -395,9 +395,12 @@ def phrase(name: str, language: str | None, **values: Any) -> str:
 
 
 def problem_text(problem: str, language: str | None) -> str:
-    """A validation problem from `collect` in `language` when a translation of its code exists."""
-    code = getattr(problem, "code", None)
-    return messages.RESPONDENT_PROBLEMS.get(language or "", {}).get(code, str(problem))
+    """A validation problem from `collect` in `language`: the catalogue's phrase for its code, else
+    its `invalid` phrase (the rule book's own text is English); as it is for a language outside it."""
+    table = messages.RESPONDENT_PROBLEMS.get(language or "")
+    if table is None:
+        return str(problem)
+    return table.get(getattr(problem, "code", None)) or table["invalid"]
 
 
 def browser_language(locale: str | None, languages: tuple[str, ...]) -> str | None:

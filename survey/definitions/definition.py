@@ -63,6 +63,11 @@ OPERATORS = {
 }
 KEY_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 DEFAULT_TEXT_LIMIT = 2000
+# How the respondent form pages the questions: all on one page (split only where a condition needs an
+# answer given on the same page), one question per screen, or one group (consecutive questions
+# sharing a `group`) per screen.
+LAYOUTS = ("one_page", "one_per_screen", "one_group_per_screen")
+DEFAULT_LAYOUT = "one_page"
 # Piping (XLSForm's convention): `${q}` in a question's text or help shows the earlier answer to q.
 PIPE_PATTERN = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_.-]*)\s*\}")
 
@@ -209,6 +214,7 @@ class Question:
     attributes: tuple[Choice, ...] = ()
     max_length: int | None = None
     role: str | None = None
+    group: str | None = None  # the screen it shares with its neighbours under `one_group_per_screen`
 
     @property
     def metric(self) -> str | None:
@@ -255,6 +261,7 @@ class Survey:
     touchpoint: str = ""
     intro: Text = field(default_factory=dict)
     thank_you: Text = field(default_factory=dict)
+    layout: str = DEFAULT_LAYOUT
 
     def question(self, key: str) -> Question:
         """The question with this key; KeyError naming it when there is none."""
@@ -332,9 +339,9 @@ def _scale(kind: str, raw: Any, languages: tuple[str, ...], where: str, problems
 
 
 QUESTION_FIELDS = {"key", "kind", "text", "required", "help", "show_if", "scale", "choices",
-                   "attributes", "max_length", "role"}
+                   "attributes", "max_length", "role", "group"}
 SURVEY_FIELDS = {"slug", "title", "languages", "anonymous", "touchpoint", "intro", "thank_you",
-                 "questions"}
+                 "questions", "layout"}
 
 
 def _question(raw: Any, languages: tuple[str, ...], where: str, problems: list[str]) -> Question | None:
@@ -369,6 +376,7 @@ def _question(raw: Any, languages: tuple[str, ...], where: str, problems: list[s
         attributes=_choices(raw.get("attributes"), languages, where, problems),
         max_length=max_length,
         role=raw.get("role"),
+        group=None if raw.get("group") in (None, "") else str(raw["group"]),
     )
 
 
@@ -404,6 +412,7 @@ def from_dict(data: Any, source: str = "<definition>", lines: Mapping[int, int] 
         touchpoint=str(data.get("touchpoint") or ""),
         intro=_text(data.get("intro"), languages),
         thank_you=_text(data.get("thank_you"), languages),
+        layout=DEFAULT_LAYOUT if data.get("layout") in (None, "") else str(data["layout"]),
     )
     problems.extend(validate(survey, source, lines))
     if problems:
@@ -431,6 +440,10 @@ def validate(survey: Survey, source: str = "<definition>", lines: Mapping[int, i
     problems += _missing_languages(survey.title, survey.languages, f"{source}: survey title", required=True)
     problems += _missing_languages(survey.intro, survey.languages, f"{source}: survey intro")
     problems += _missing_languages(survey.thank_you, survey.languages, f"{source}: survey thank_you")
+    if survey.layout not in LAYOUTS:
+        problems.append(messages.UNKNOWN_LAYOUT.format(source=source, layout=survey.layout,
+                                                       layouts=", ".join(LAYOUTS)))
+    problems += _split_groups(survey, source, lines)
     seen: dict[str, int] = {}
     for position, question in enumerate(survey.questions):
         where = _where(source, question.key, position, lines)
@@ -449,6 +462,24 @@ def validate(survey: Survey, source: str = "<definition>", lines: Mapping[int, i
             if target == question.key or target not in seen:
                 problems.append(messages.PIPE_NOT_EARLIER.format(where=where, key=target))
         seen.setdefault(question.key, position)
+    return problems
+
+
+def _split_groups(survey: Survey, source: str, lines: Mapping[int, int]) -> list[str]:
+    """A group is one screen, so its questions must follow each other."""
+    problems: list[str] = []
+    ended: set[str] = set()
+    previous: str | None = None
+    for position, question in enumerate(survey.questions):
+        group = question.group
+        if group is not None and not KEY_PATTERN.fullmatch(group):
+            problems.append(messages.BAD_GROUP.format(where=_where(source, question.key, position, lines), group=group))
+        if group != previous and previous is not None:
+            ended.add(previous)
+        if group is not None and group in ended:
+            problems.append(messages.GROUP_NOT_TOGETHER.format(where=_where(source, question.key, position, lines),
+                                                               group=group))
+        previous = group
     return problems
 
 
@@ -551,6 +582,8 @@ def to_dict(survey: Survey) -> dict[str, Any]:
         data["intro"] = dict(survey.intro)
     if survey.thank_you:
         data["thank_you"] = dict(survey.thank_you)
+    if survey.layout != DEFAULT_LAYOUT:  # written only when chosen: older versions keep their stored form
+        data["layout"] = survey.layout
     data["questions"] = [_question_dict(q) for q in survey.questions]
     return data
 
@@ -565,6 +598,8 @@ def _question_dict(question: Question) -> dict[str, Any]:
         data["show_if"] = str(question.show_if)
     if question.role:
         data["role"] = question.role
+    if question.group:
+        data["group"] = question.group
     if question.scale is not None:
         data["scale"] = {"min": question.scale.min, "max": question.scale.max,
                          "labels": {lang: list(pair) for lang, pair in question.scale.labels.items()}}

@@ -47,7 +47,7 @@ Extensions (written by ``survey.definitions.xlsform_export``; other tools ignore
     ``metric``, ``scale_min``, ``scale_max``, ``min_label``, ``max_label``, ``role``,
     ``max_length``; a ``begin group`` with ``metric`` = ``matrix`` is one matrix question whose
     rows are its attributes; on the settings sheet ``form_title::<language>``, ``anonymous``,
-    ``touchpoint``, ``intro::<language>``, ``thank_you::<language>``.
+    ``touchpoint``, ``intro::<language>``, ``thank_you::<language>``, ``layout``; a ``screen_group`` column is the question's `group`.
 
 Example:
     >>> result = read_xlsform("sample_data/surveys/store_visit.xlsx")  # doctest: +SKIP
@@ -339,6 +339,8 @@ class _Mapper:
             "touchpoint": self.settings.get(("touchpoint", None), ""),
             "questions": self.questions,
         }
+        if self.settings.get(("layout", None)):
+            data["layout"] = self.settings[("layout", None)]
         for name in ("intro", "thank_you"):
             texts = self.extension_texts(self.settings, name)
             if texts:
@@ -737,6 +739,8 @@ class _Mapper:
             question["help"] = help_text
         if cells.get(("role", None)):
             question["role"] = cells[("role", None)].lower()
+        if cells.get(("screen_group", None)):
+            question["group"] = cells[("screen_group", None)]
         if bind.get("constraint"):
             self.warnings.append(messages.XLSFORM_CONSTRAINT_IGNORED.format(
                 where=where, expression=bind["constraint"], name=name))

@@ -7,7 +7,7 @@ survey
     ``select_multiple <key>``, ``text``, and ``integer``, ``decimal``, ``date``, ``time``, ``note``
     as they are), ``name``, ``label::<lang>``, ``hint::<lang>``, ``required`` (yes), ``relevant``
     (the condition's canonical text: ``${q} <= 6``, ``${q} = 'yes' and not(selected(${r}, 'x'))``),
-    ``metric``, ``role``,
+    ``metric``, ``role``, ``screen_group`` (the question's `group`),
     ``scale_min``, ``scale_max``, ``min_label::<lang>``, ``max_label::<lang>``, ``max_length``.
     A matrix is a ``begin group`` row with ``metric`` = ``matrix`` (its text, scale and end labels),
     one ``integer`` row per attribute, and ``end group``.
@@ -15,7 +15,7 @@ choices
     ``list_name`` (the question key), ``name``, ``label::<lang>``.
 settings
     ``form_id``, ``form_title::<lang>``, ``default_language``, and the extensions ``anonymous``,
-    ``touchpoint``, ``intro::<lang>``, ``thank_you::<lang>``.
+    ``touchpoint``, ``intro::<lang>``, ``thank_you::<lang>``, ``layout`` (when not ``one_page``).
 
 Other XLSForm tools ignore the extension columns; ODK reads the rest (a matrix as a group of
 integer questions).
@@ -33,7 +33,7 @@ import io
 from typing import Any
 
 from survey.definitions import conditions
-from survey.definitions.definition import CHOICE_KINDS, INPUT_KINDS, NOTE_KIND, Question, Survey
+from survey.definitions.definition import CHOICE_KINDS, DEFAULT_LAYOUT, INPUT_KINDS, NOTE_KIND, Question, Survey
 
 
 def _relevant(question: Question) -> str | None:
@@ -68,6 +68,8 @@ def survey_rows(survey: Survey) -> tuple[list[dict[str, Any]], list[dict[str, An
             row["relevant"] = _relevant(q)
         if q.role:
             row["role"] = q.role
+        if q.group:
+            row["screen_group"] = q.group
         if q.kind == "matrix":
             rows.append({"type": "begin group", **row, "metric": "matrix", **_scale_cells(q, languages)})
             rows += [{"type": "integer", "name": a.value, **_texts("label", a.label, languages)} for a in q.attributes]
@@ -89,6 +91,8 @@ def survey_rows(survey: Survey) -> tuple[list[dict[str, Any]], list[dict[str, An
                                 "default_language": languages[0], "anonymous": "yes" if survey.anonymous else "no",
                                 "touchpoint": survey.touchpoint, **_texts("intro", survey.intro, languages),
                                 **_texts("thank_you", survey.thank_you, languages)}
+    if survey.layout != DEFAULT_LAYOUT:
+        settings["layout"] = survey.layout
     return rows, choices, settings
 
 

@@ -7,6 +7,7 @@ Under CI (`CI` set) a missing browser fails; locally the test skips and says why
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -81,12 +82,20 @@ def server(tmp_path_factory):
     with db.session_scope(engine) as session:
         publish(session, loads_yaml(OPEN_SURVEY))
     engine.dispose()
+    with running_app(url, folder / "streamlit.log") as base:
+        yield base
+
+
+@contextlib.contextmanager
+def running_app(url: str, log_path: Path, environment: dict | None = None):
+    """`streamlit run app.py` on a free 127.0.0.1 port over the database at `url`; yields its base URL."""
     port = free_port()
-    log = open(folder / "streamlit.log", "w")
+    log = open(log_path, "w")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
          "--server.port", str(port), "--server.headless", "true"],
-        cwd=ROOT, env={**os.environ, "SURVEY_DATABASE_URL": url}, stdout=log, stderr=subprocess.STDOUT)
+        cwd=ROOT, env={**os.environ, **(environment or {}), "SURVEY_DATABASE_URL": url}, stdout=log,
+        stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -96,7 +105,7 @@ def server(tmp_path_factory):
                 break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"the app did not start:\n{(folder / 'streamlit.log').read_text()}")
+                    pytest.fail(f"the app did not start:\n{log_path.read_text()}")
                 time.sleep(0.3)
         yield base
     finally:

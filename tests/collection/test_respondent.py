@@ -295,14 +295,18 @@ def test_browser_locale_picks_a_survey_language(locale, expected):
     assert respondent.browser_language(locale, ("en", "fr")) == expected
 
 
-def test_phrases_fall_back_to_english():
+def test_phrases_fall_back_to_english_outside_the_catalogue():
     assert respondent.phrase("submit", "fr") == "Envoyer"
-    assert respondent.phrase("submit", "de") == "Submit"
+    assert respondent.phrase("submit", "de") == "Absenden"
+    assert respondent.phrase("submit", "it") == "Submit"
     assert respondent.phrase("scale_ends", "fr", low_point=0, low="a", high_point=10, high="b") == "0 = a · 10 = b"
     problems = collect.validate_answers(RELATIONSHIP, {"recommend": 11})
     assert respondent.problem_text(problems["satisfaction"], "fr") == "Une réponse est obligatoire."
-    assert respondent.problem_text(problems["satisfaction"], "de") == "an answer is required"
-    assert respondent.problem_text(problems["recommend"], "fr") == "11 is outside the scale 0-10"
+    assert respondent.problem_text(problems["satisfaction"], "de") == "Eine Antwort ist erforderlich."
+    assert respondent.problem_text(problems["satisfaction"], "it") == "an answer is required"
+    # the rule book's detail is English: a catalogued language gets its phrase for the code instead
+    assert respondent.problem_text(problems["recommend"], "fr") == "Choisissez un point de l'échelle."
+    assert respondent.problem_text(problems["recommend"], "it") == "11 is outside the scale 0-10"
 
 
 def test_piped_answers_show_in_the_wording_with_choice_labels():
