@@ -831,6 +831,9 @@ def generate(engine: Engine, customers: int = 2_000, responses: int = 50_000, se
     from survey.followup.demo import add_demo_cases  # follow-up cases with histories, as if worked live
 
     add_demo_cases(engine, end=last_day, seed=seed)
+    from survey.retention.demo import add_demo_events  # purchases, renewals, defections after the answers
+
+    add_demo_events(engine, first_day, last_day, seed=seed)
     return DemoSummary(seed=seed, first_day=first_day, last_day=last_day, users=len(users),
                        customers=customers, responses=responses, answers=answers,
                        responses_by_survey=tuple(counts.items()), planted=PLANTED_EFFECTS)
