@@ -19,7 +19,7 @@ import streamlit as st
 from analysis import (defection_hazard, defection_rate_by, follow_up_effect, loyalty_levels, loyalty_movement,
                       retention_curve, revenue_at_risk)
 from analysis.retention import retained_at
-from app_pages import common, figures
+from app_pages import common, figures, report
 from survey.people import access
 from survey.people.access import Actor
 from survey.retention import queries
@@ -91,6 +91,13 @@ def published_rates(table: pd.DataFrame, min_n: int, key: str) -> tuple[pd.DataF
     return published.table, published.note(key)
 
 
+def downloadable(published: pd.DataFrame) -> pd.DataFrame:
+    """A published rate table as downloaded: the figures rounded, hidden ones blank, with n and status."""
+    columns = [c for c in published.columns if c not in ("se",)]
+    return published[columns].round({"value": 2, "low": 2, "high": 2, "at_risk": 0, "at_risk_low": 0,
+                                     "at_risk_high": 0, "book": 0})
+
+
 def percent(value: float) -> str:
     return "—" if pd.isna(value) else f"{value:.1f}%"
 
@@ -144,19 +151,32 @@ def rate_chart(published: pd.DataFrame, column: str, title: str, names: dict | N
     return (bars + rule).properties(height=max(120, 34 * len(data)))
 
 
-def reasons_by_quarter(frame: pd.DataFrame, min_n: int) -> tuple[pd.DataFrame, int]:
-    """Share of each reason among the quarter's defections; quarters with fewer than min n
-    defections are left out (their count is returned)."""
+def half_year(days: pd.Series) -> pd.Series:
+    return days.dt.year.astype(str) + np.where(days.dt.month <= 6, " H1", " H2")
+
+
+PERIODS = {"quarter": lambda days: pd.PeriodIndex(days, freq="Q").astype(str).str.replace("Q", " Q"),
+           "half-year": half_year, "year": lambda days: days.dt.year.astype(str)}
+
+
+def reasons_by_period(frame: pd.DataFrame, min_n: int) -> tuple[pd.DataFrame, str, int]:
+    """Share of each reason among a period's defections, by quarter when most quarters have min n
+    defections, else by half-year, else by year; periods with fewer than min n defections are left
+    out (their number is returned)."""
     left = frame[frame["left"] == 1].dropna(subset=["reason"])
     if left.empty:
-        return pd.DataFrame(columns=["quarter", "reason", "share", "n"]), 0
-    quarter = pd.PeriodIndex(pd.to_datetime(left["defected_on"]), freq="Q").astype(str)
-    counts = left.assign(quarter=quarter).groupby(["quarter", "reason"]).size().rename("count").reset_index()
-    totals = counts.groupby("quarter")["count"].transform("sum")
+        return pd.DataFrame(columns=["period", "reason", "share", "count", "n"]), "quarter", 0
+    days = pd.Series(pd.to_datetime(left["defected_on"]).to_numpy(), index=left.index)
+    for name, label in PERIODS.items():
+        period = pd.Series(np.asarray(label(days)), index=left.index)
+        if period.value_counts().median() >= min_n or name == "year":
+            break
+    counts = left.assign(period=period).groupby(["period", "reason"]).size().rename("count").reset_index()
+    totals = counts.groupby("period")["count"].transform("sum")
     counts["n"], counts["share"] = totals, 100 * counts["count"] / totals
     counts["reason"] = counts["reason"].map(lambda r: REASON_LABELS.get(r, str(r).capitalize()))
-    small = counts.loc[counts["n"] < min_n, "quarter"].nunique()
-    return counts[counts["n"] >= min_n], small
+    small = counts.loc[counts["n"] < min_n, "period"].nunique()
+    return counts[counts["n"] >= min_n], name, small
 
 
 def loyalty_frame(outcomes: pd.DataFrame, months: pd.DataFrame, scores: dict[str, pd.DataFrame],
@@ -248,9 +268,9 @@ def render() -> None:
         st.info("No customer events yet: import purchases, renewals and defections with "
                 "`python -m survey events import FILE` or the API (POST /api/v1/customer-events).")
         return
-    scope = "your customers" if not actor.sees_every_customer else "customers"
-    st.caption(f"{len(frame):,} {scope} who answered, each followed from their first answer in the selected "
-               f"responses to when they left or to {end:%d %B %Y} (the last day with data); "
+    scope = "of your customers" if not actor.sees_every_customer else "customers"
+    st.caption(f"{len(frame):,} {scope} answered; each is followed from their first answer in the selected "
+               f"responses to when they left or to {end:%d %B %Y} (the last day with data). "
                f"{int(frame['left'].sum()):,} left.")
     if len(frame) < min_n:
         st.info(f"Fewer than {min_n} customers in the selection: no figure is shown.")
@@ -258,7 +278,7 @@ def render() -> None:
 
     # The headline figures: one per planted question a manager asks
     year = defection_rate_by(frame, "duration", "left", "category", horizon=365)
-    year_published, year_note = published_rates(year, min_n, "category")
+    year_published, year_note = published_rates(year, min_n, "group")
     by_category = year_published.set_index("category")
     tiles = st.columns(4)
     detractors, promoters = (by_category["value"].get(c, np.nan) for c in ("detractor", "promoter"))
@@ -303,7 +323,8 @@ def render() -> None:
     st.altair_chart(curve_chart(curve), width="stretch")
     at_year = [f"{CATEGORY_LABELS[c].split(' ')[0].lower()} {100 * retained_at(curve[curve['group'] == c], [365])['retained'].iloc[0]:.0f}%"
                f" (n = {counts.get(c, 0):,})" for c in CATEGORY_LABELS if counts.get(c, 0) >= min_n]
-    st.caption("Kaplan-Meier curves with 95% Greenwood bands; still customers after a year: " + ", ".join(at_year)
+    st.caption("Kaplan-Meier curves with 95% Greenwood bands"
+               + ("; still customers after a year: " + ", ".join(at_year) if at_year else "")
                + (f". Not shown (under n = {min_n}): {', '.join(hidden_curves)}." if hidden_curves else "."))
     if hazard is not None:
         st.caption(f"Cox proportional hazards: detractors leave at {hazard.loc['category=detractor', 'hazard_ratio']:.2f} "
@@ -318,42 +339,48 @@ def render() -> None:
     segment = right_column.selectbox("By segment", list(SEGMENT_LABELS), format_func=SEGMENT_LABELS.get,
                                      key="retention_segment")
     rates = defection_rate_by(frame, "duration", "left", "category", horizon=horizon)
-    rates_published, rates_note = published_rates(rates, min_n, "category")
+    rates_published, rates_note = published_rates(rates, min_n, "group")
     left_column.altair_chart(rate_chart(rates_published, "category", "First answer", CATEGORY_LABELS), width="stretch")
     left_column.dataframe(rate_table(rates_published, "first answer", "category", CATEGORY_LABELS), hide_index=True,
                           width="stretch")
+    with left_column:
+        report.download_table(downloadable(rates_published), f"{filters.survey}-defection-by-category.csv",
+                              key="retention_rates_csv")
     by_segment = defection_rate_by(frame.dropna(subset=[segment]), "duration", "left", segment, horizon=horizon)
-    segment_published, segment_note = published_rates(by_segment, min_n, SEGMENT_LABELS[segment].lower())
+    segment_published, segment_note = published_rates(by_segment, min_n, "segment")
     right_column.altair_chart(rate_chart(segment_published, segment, SEGMENT_LABELS[segment]), width="stretch")
     right_column.dataframe(rate_table(segment_published, SEGMENT_LABELS[segment].lower(), segment), hide_index=True,
                            width="stretch")
+    with right_column:
+        report.download_table(downloadable(segment_published), f"{filters.survey}-defection-by-{segment}.csv",
+                              key="retention_segment_csv")
     unknown = int(rates["unknown"].sum())
     st.caption(f"Share who left within {horizon_label} of their first answer, with 95% Wilson intervals. "
                f"{unknown:,} customers answered less than {horizon_label} before the last day and had not left: "
                "they are not counted yet. " + " ".join(n for n in (rates_note, segment_note) if n))
 
     st.subheader("Why customers leave")
-    shares, small_quarters = reasons_by_quarter(frame, min_n)
+    shares, period_name, small_periods = reasons_by_period(frame, min_n)
     if shares.empty:
-        st.info(f"No quarter has {min_n} or more defections with a reason yet.")
+        st.info(f"No year has {min_n} or more defections with a reason yet.")
     else:
         order = [label for label in REASON_LABELS.values() if label in set(shares["reason"])]
         chart = alt.Chart(shares).mark_bar().encode(
-            x=alt.X("quarter:N", title="Quarter they left"),
+            x=alt.X("period:N", title=f"{period_name.capitalize()} they left"),
             y=alt.Y("share:Q", title="Share of the quarter's defections (%)"),
             color=alt.Color("reason:N", title="Reason", sort=order),
             order=alt.Order("share:Q", sort="descending"),
-            tooltip=["quarter:N", "reason:N", alt.Tooltip("share:Q", format=".1f", title="share (%)"),
+            tooltip=[alt.Tooltip("period:N", title=period_name), "reason:N", alt.Tooltip("share:Q", format=".1f", title="share (%)"),
                      alt.Tooltip("count:Q", title="defections"), alt.Tooltip("n:Q", title="in the quarter")],
         ).properties(height=280)
         st.altair_chart(chart, width="stretch")
-        st.caption("Each bar is one quarter's defections by the reason given"
-                   + (f"; {small_quarters} quarter{'s' if small_quarters > 1 else ''} with fewer than {min_n} "
-                      "defections not shown." if small_quarters else "."))
+        st.caption(f"Each bar is one {period_name}'s defections by the reason given"
+                   + (f"; {small_periods} {period_name}{'s' if small_periods > 1 else ''} with fewer than {min_n} "
+                      "defections not shown." if small_periods else "."))
 
     st.subheader("Revenue at risk")
     risk = revenue_at_risk(frame.dropna(subset=[segment]), "annual_value", "duration", "left", segment, horizon=365)
-    risk_published, risk_note = published_rates(risk, min_n, SEGMENT_LABELS[segment].lower())
+    risk_published, risk_note = published_rates(risk, min_n, "segment")
     shown = risk_published[~risk_published["status"].astype(str).str.startswith("suppressed")].sort_values(
         "at_risk", ascending=False)
     if not shown.empty:
@@ -377,6 +404,8 @@ def render() -> None:
         "95% interval": ["—" if h else f"{money(lo)} to {money(hi)}" for h, lo, hi in zip(
             hidden, risk_published["at_risk_low"], risk_published["at_risk_high"])],
     }).sort_values("customers (n)", ascending=False), hide_index=True, width="stretch")
+    report.download_table(downloadable(risk_published), f"{filters.survey}-revenue-at-risk-by-{segment}.csv",
+                          key="retention_risk_csv")
     st.caption("The annual value of the customers still with us, times the share of the segment who left within "
                "a year of answering (its 95% interval gives the range). " + risk_note)
 
