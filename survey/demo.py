@@ -833,7 +833,8 @@ def generate(engine: Engine, customers: int = 2_000, responses: int = 50_000, se
     add_demo_cases(engine, end=last_day, seed=seed)
     from survey.retention.demo import add_demo_events  # purchases, renewals, defections after the answers
 
-    add_demo_events(engine, first_day, last_day, seed=seed)
+    add_demo_events(engine, first_day, last_day, seed=seed,
+                    customer_ids=range(plan.first_id, plan.first_id + customers))
     return DemoSummary(seed=seed, first_day=first_day, last_day=last_day, users=len(users),
                        customers=customers, responses=responses, answers=answers,
                        responses_by_survey=tuple(counts.items()), planted=PLANTED_EFFECTS)

@@ -21,15 +21,15 @@ drawn before its events), so a few answer after leaving.
 
 from __future__ import annotations
 
-import math
+import hashlib
+import json
 from datetime import date, datetime, time, timedelta, timezone
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from survey.retention.events import CheckedEvent
-from survey.storage import db, models
+from survey.storage import models
 
 RELATIONSHIP_SLUG = "relationship-nps"
 NPS_KEY = "recommend"
@@ -57,7 +57,7 @@ def _category(score: np.ndarray) -> np.ndarray:
     return np.where(score <= 6, "detractor", np.where(score <= 8, "passive", "promoter"))
 
 
-def _read(engine: Engine) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _read(engine: Engine, customer_ids: range) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Customers with their first relationship NPS answer, and the follow-up cases."""
     answer = models.Answer
     with engine.connect() as connection:
@@ -72,14 +72,16 @@ def _read(engine: Engine) -> tuple[pd.DataFrame, pd.DataFrame]:
             .where(answer.survey_id == survey_id, answer.question_key == NPS_KEY)
             .group_by(first.c.customer_id, first.c.first_at)).all(), columns=["id", "first_at", "score"])
         customer = models.Customer
+        # Only the demo's own customers: customers already in the database get no invented events
         customers = pd.DataFrame(connection.execute(
-            select(customer.id, customer.annual_value, customer.tenure_start).order_by(customer.id)).all(),
-            columns=["id", "value", "tenure_start"])
+            select(customer.id, customer.annual_value, customer.tenure_start)
+            .where(customer.id.between(customer_ids.start, customer_ids.stop - 1))
+            .order_by(customer.id)).all(), columns=["id", "value", "tenure_start"])
         case = models.FollowUpCase
         cases = pd.DataFrame(connection.execute(
             select(case.customer_id, case.created_at, case.status, case.closed_at, case.due_at).order_by(case.id)).all(),
             columns=["customer_id", "created_at", "status", "closed_at", "due_at"])
-    return customers.merge(scores, on="id", how="left"), cases
+    return customers.merge(scores, on="id", how="left"), cases[cases["customer_id"].isin(customers["id"])]
 
 
 def _day_numbers(values: pd.Series) -> np.ndarray:
@@ -158,13 +160,24 @@ def plan_events(customers: pd.DataFrame, cases: pd.DataFrame, first_day: date, l
     return events.sort_values(["day", "customer_id", "kind"], kind="stable").reset_index(drop=True)
 
 
+def fast_content_hash(ref: str, kind: str, day: date, value: float | None, reason: str | None,
+                      text: str | None) -> str:
+    """`CheckedEvent.content_hash` of a demo event, without building the object: the same JSON text
+    (json.dumps of the same list), so that importing the demo's events again finds them unchanged."""
+    tail = ", ".join("null" if v is None else json.dumps(v, ensure_ascii=False) for v in (reason, text))
+    number = "null" if value is None else repr(value)
+    canonical = f'[{json.dumps(ref, ensure_ascii=False)}, "{kind}", "{day.isoformat()}", {number}, {tail}]'
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
 def _anniversary(start: date, year: int) -> date:
     return start.replace(year=year) if not (start.month == 2 and start.day == 29) else date(year, 2, 28)
 
 
-def add_demo_events(engine: Engine, first_day: date, last_day: date, seed: int) -> int:
-    """Write the demo's customer events (see the module docstring); returns how many."""
-    customers, cases = _read(engine)
+def add_demo_events(engine: Engine, first_day: date, last_day: date, seed: int, customer_ids: range) -> int:
+    """Write the events of the demo's customers (ids `customer_ids`) from `first_day` to `last_day`
+    (see the module docstring); returns how many."""
+    customers, cases = _read(engine, customer_ids)
     if customers.empty:
         return 0
     events = plan_events(customers, cases, first_day, last_day, seed)
@@ -172,20 +185,35 @@ def add_demo_events(engine: Engine, first_day: date, last_day: date, seed: int) 
         refs = dict(connection.execute(select(models.Customer.id, models.Customer.external_ref)).all())
     epoch = date(1970, 1, 1)
     created = datetime.combine(last_day, time(23), tzinfo=timezone.utc)
-    table = models.CustomerEvent.__table__
-    records = []
-    for number, row in enumerate(events.itertuples(index=False), start=1):
-        day = epoch + timedelta(days=int(row.day))
-        value = None if row.kind == "defection" or (isinstance(row.value, float) and math.isnan(row.value)) \
-            else float(row.value)
-        reason = row.reason if row.kind == "defection" else None
-        text = row.reason_text if row.kind == "defection" else None
-        event = CheckedEvent(f"demo-{seed}-{number}", refs[row.customer_id], int(row.customer_id), row.kind, day,
-                             value, reason, text)
-        records.append(dict(event_ref=event.event_ref, content_hash=event.content_hash, customer_id=event.customer_id,
-                            kind=event.kind, occurred_on=day, value=value, reason=reason, reason_text=text,
-                            source="demo", created_at=created))
-    with db.session_scope(engine) as session:
-        for start in range(0, len(records), CHUNK):
-            session.execute(table.insert(), records[start:start + CHUNK])
-    return len(records)
+    rows = []
+    kinds, customer_ids = events["kind"].tolist(), events["customer_id"].tolist()
+    day_numbers, values = events["day"].tolist(), events["value"].tolist()
+    reasons, texts = events["reason"].tolist(), events["reason_text"].tolist()
+    for number, (kind, customer_id, day_number, value, reason, text) in enumerate(
+            zip(kinds, customer_ids, day_numbers, values, reasons, texts), start=1):
+        day = epoch + timedelta(days=day_number)
+        leaving = kind == "defection"
+        value = None if leaving or value != value else float(value)  # NaN != NaN: no value
+        reason, text = (reason, text) if leaving else (None, None)
+        ref = refs[customer_id]
+        rows.append((f"demo-{seed}-{number}", fast_content_hash(ref, kind, day, value, reason, text), customer_id,
+                     kind, day, value, reason, text, "demo", created))
+    columns = ("event_ref", "content_hash", "customer_id", "kind", "occurred_on", "value", "reason", "reason_text",
+               "source", "created_at")
+    with engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            # The driver's executemany with SQLAlchemy's own text forms of dates and times: several
+            # times faster than Core, which processes every value of every row
+            stamp = created.strftime("%Y-%m-%d %H:%M:%S.000000")
+            cursor = connection.connection.driver_connection.cursor()
+            try:
+                cursor.executemany(
+                    f"INSERT INTO customer_events ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                    [(*row[:4], row[4].isoformat(), *row[5:9], stamp) for row in rows])
+            finally:
+                cursor.close()
+        else:
+            table = models.CustomerEvent.__table__
+            for start in range(0, len(rows), CHUNK):
+                connection.execute(table.insert(), [dict(zip(columns, row)) for row in rows[start:start + CHUNK]])
+    return len(rows)
