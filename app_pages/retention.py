@@ -86,8 +86,11 @@ def with_durations(frame: pd.DataFrame, end: date) -> pd.DataFrame:
 def published_rates(table: pd.DataFrame, min_n: int, key: str) -> tuple[pd.DataFrame, str]:
     """A rate table through the publishing layer: groups under min n (and those that would reveal
     them from the total) hidden."""
+    # Every figure of a hidden group goes, its outcome counts and book included: "0 customers remain"
+    # of a group of one says as much as its defection rate
     published = figures.publish(table.assign(status=""), ["value", "low", "high", "se", "at_risk", "at_risk_low",
-                                                          "at_risk_high", "defected"], min_n, lines=[[]])
+                                                          "at_risk_high", "defected", "unknown", "customers", "book"],
+                                min_n, lines=[[]])
     return published.table, published.note(key)
 
 
@@ -116,7 +119,8 @@ def rate_table(published: pd.DataFrame, label: str, column: str, names: dict | N
         "defection rate": [percent(v) for v in published["value"]],
         "95% interval": ["—" if pd.isna(lo) else f"{lo:.1f}% to {hi:.1f}%"
                          for lo, hi in zip(published["low"], published["high"])],
-        "shown": ["hidden: under the minimum n" if h else "" for h in hidden],
+        "shown": ["hidden: under the minimum n" if h else "" if n else "nobody followed for the whole horizon yet"
+                  for h, n in zip(hidden, published["n"])],
     })
 
 
@@ -401,7 +405,7 @@ def render() -> None:
         "annual value of remaining customers": [money(v) for v in risk_published["book"]],
         "defection rate within a year": [percent(v) for v in risk_published["value"]],
         "revenue at risk": [money(v) for v in risk_published["at_risk"]],
-        "95% interval": ["—" if h else f"{money(lo)} to {money(hi)}" for h, lo, hi in zip(
+        "95% interval": ["—" if h or pd.isna(lo) else f"{money(lo)} to {money(hi)}" for h, lo, hi in zip(
             hidden, risk_published["at_risk_low"], risk_published["at_risk_high"])],
     }).sort_values("customers (n)", ascending=False), hide_index=True, width="stretch")
     report.download_table(downloadable(risk_published), f"{filters.survey}-revenue-at-risk-by-{segment}.csv",
