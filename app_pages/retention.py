@@ -317,8 +317,11 @@ def render() -> None:
     risk_total_published, _ = published_rates(risk_total, min_n, "group")
     total = risk_total_published.iloc[0]
     tiles[3].metric("Annual revenue at risk over the next year", money(total["at_risk"]))
-    tiles[3].caption(f"95% interval {money(total['at_risk_low'])} to {money(total['at_risk_high'])} · "
-                     f"{int(total['customers']):,} remaining customers")
+    if pd.isna(total["at_risk"]):
+        tiles[3].caption(f"needs {min_n} customers followed for a year or more")
+    else:
+        tiles[3].caption(f"95% interval {money(total['at_risk_low'])} to {money(total['at_risk_high'])} · "
+                         f"{int(total['customers']):,} remaining customers")
 
     st.subheader("Who stays: retention by NPS category")
     curve = retention_curve(frame["duration"], frame["left"], groups=frame["category"])
