@@ -129,7 +129,8 @@ def curve_chart(curve: pd.DataFrame) -> alt.LayerChart:
     data = curve.assign(category=curve["group"].map(CATEGORY_LABELS), retained_pct=100 * curve["retained"],
                         low_pct=100 * curve["low"].fillna(0), high_pct=100 * curve["high"].fillna(0))
     colour = alt.Color("category:N", title="First answer", sort=list(CATEGORY_LABELS.values()),
-                       scale=alt.Scale(domain=list(CATEGORY_LABELS.values()), range=CATEGORY_COLOURS))
+                       scale=alt.Scale(domain=list(CATEGORY_LABELS.values()), range=CATEGORY_COLOURS),
+                       legend=alt.Legend(orient="bottom", columns=3))
     x = alt.X("time:Q", title="Days after the answer")
     band = alt.Chart(data).mark_area(opacity=0.18, interpolate="step-after").encode(
         x=x, y=alt.Y("low_pct:Q", title="Still customers (%)", scale=alt.Scale(zero=False)), y2="high_pct:Q",
@@ -146,13 +147,21 @@ def rate_chart(published: pd.DataFrame, column: str, title: str, names: dict | N
     """Defection rates with their 95% intervals, one bar per group (hidden groups left out)."""
     data = published[~published["status"].astype(str).str.startswith("suppressed")].copy()
     data["group"] = [(names or {}).get(v, str(v)) for v in data[column]]
-    base = alt.Chart(data).encode(y=alt.Y("group:N", title=title, sort=list(data["group"])))
-    bars = base.mark_bar(color="#4c78a8").encode(
-        x=alt.X("value:Q", title="Left within the horizon (%)"),
-        tooltip=[alt.Tooltip("group:N", title=title), alt.Tooltip("value:Q", title="rate (%)", format=".1f"),
-                 alt.Tooltip("n:Q", title="customers")])
-    rule = base.mark_rule(color="#222").encode(x="low:Q", x2="high:Q")
-    return (bars + rule).properties(height=max(120, 34 * len(data)))
+    return interval_bars(data, "value", "low", "high", title, "Left within the horizon (%)", "#4c78a8",
+                         [alt.Tooltip("value:Q", title="rate (%)", format=".1f"), alt.Tooltip("n:Q", title="customers")])
+
+
+def interval_bars(data: pd.DataFrame, value: str, low: str, high: str, title: str, axis_title: str, colour: str,
+                  tooltip: list) -> alt.LayerChart:
+    """Horizontal bars with a 95% interval line each; the axis reaches the highest interval end."""
+    top = float(np.nanmax(data[high])) * 1.05 if len(data) and np.isfinite(np.nanmax(data[high])) else 1.0
+    base = alt.Chart(data).encode(y=alt.Y("group:N", title=title, sort=list(data["group"]),
+                                          axis=alt.Axis(labelOverlap=False, labelLimit=200)))
+    bars = base.mark_bar(color=colour, size=18).encode(
+        x=alt.X(f"{value}:Q", title=axis_title, scale=alt.Scale(domain=[0, top])),
+        tooltip=[alt.Tooltip("group:N", title=title), *tooltip])
+    rule = base.mark_rule(color="#222", strokeWidth=1.5).encode(x=f"{low}:Q", x2=f"{high}:Q")
+    return (bars + rule).properties(height=alt.Step(30))
 
 
 def half_year(days: pd.Series) -> pd.Series:
@@ -207,15 +216,15 @@ def movement_chart(moves: pd.DataFrame) -> alt.Chart:
     data = moves.assign(start=moves["from_level"].map(LEVEL_LABELS), now=moves["to_level"].map(LEVEL_LABELS))
     order = [LEVEL_LABELS[level] for level in LEVEL_ORDER]
     return alt.Chart(data).mark_bar().encode(
-        y=alt.Y("start:N", title="Previous year", sort=order),
+        y=alt.Y("start:N", title="Previous year", sort=order, axis=alt.Axis(labelOverlap=False)),
         x=alt.X("share:Q", title="Share of the level's customers this year (%)", stack="normalize",
                 axis=alt.Axis(format="%")),
-        color=alt.Color("now:N", title="This year", sort=order,
+        color=alt.Color("now:N", title="This year", sort=order, legend=alt.Legend(orient="bottom", columns=3),
                         scale=alt.Scale(domain=order, range=["#2ca02c", "#98df8a", "#ffbb78", "#c7c7c7", "#d62728"])),
         order=alt.Order("order:Q"),
         tooltip=[alt.Tooltip("start:N", title="previous year"), alt.Tooltip("now:N", title="this year"),
                  alt.Tooltip("customers:Q"), alt.Tooltip("share:Q", title="share (%)", format=".1f")],
-    ).transform_calculate(order=f"indexof({order}, datum.now)").properties(height=200)
+    ).transform_calculate(order=f"indexof({order}, datum.now)").properties(height=alt.Step(30))
 
 
 def score_band(score: pd.Series) -> pd.Series:
@@ -286,7 +295,7 @@ def render() -> None:
     by_category = year_published.set_index("category")
     tiles = st.columns(4)
     detractors, promoters = (by_category["value"].get(c, np.nan) for c in ("detractor", "promoter"))
-    tiles[0].metric("Detractors who left within a year", percent(detractors))
+    tiles[0].metric("Detractors who left in a year", percent(detractors))
     tiles[0].caption(f"promoters: {percent(promoters)}"
                      + (f" · {detractors / promoters:.1f} times as often" if promoters and promoters > 0
                         and not pd.isna(detractors) else "")
@@ -298,25 +307,25 @@ def render() -> None:
         covariates = ["category"] + (["tier"] if frame["tier"].notna().all() and frame["tier"].nunique() > 1 else [])
         hazard = defection_hazard(frame, "duration", "left", covariates, reference={"category": "promoter"})
         ratio = hazard.loc["category=detractor"]
-        tiles[1].metric("Hazard ratio, detractors against promoters", f"{ratio['hazard_ratio']:.2f}")
-        tiles[1].caption(f"95% interval {ratio['low']:.2f} to {ratio['high']:.2f} · Cox model"
+        tiles[1].metric("Detractors' hazard ratio", f"{ratio['hazard_ratio']:.2f}")
+        tiles[1].caption(f"against promoters · 95% interval {ratio['low']:.2f} to {ratio['high']:.2f} · Cox model"
                          + (" adjusted for tier" if "tier" in covariates else "") + f" · n = {int(ratio['n']):,}")
     else:
-        tiles[1].metric("Hazard ratio, detractors against promoters", "—")
+        tiles[1].metric("Detractors' hazard ratio", "—")
         tiles[1].caption(f"needs {min_n} customers in each NPS category")
     reasons = frame.loc[frame["left"] == 1, "reason"].dropna()
     if len(reasons) >= min_n:
         service = 100 * float((reasons == "service").mean())
-        tiles[2].metric("Defections giving a service reason", percent(service))
+        tiles[2].metric("Service as the reason for leaving", percent(service))
         top = reasons.value_counts().index[0]
         tiles[2].caption(f"of {len(reasons):,} defections · most given: {REASON_LABELS.get(top, top).lower()}")
     else:
-        tiles[2].metric("Defections giving a service reason", "—")
+        tiles[2].metric("Service as the reason for leaving", "—")
         tiles[2].caption(f"fewer than {min_n} defections with a reason")
     risk_total = revenue_at_risk(frame.assign(all="all"), "annual_value", "duration", "left", "all", horizon=365)
     risk_total_published, _ = published_rates(risk_total, min_n, "group")
     total = risk_total_published.iloc[0]
-    tiles[3].metric("Annual revenue at risk over the next year", money(total["at_risk"]))
+    tiles[3].metric("Revenue at risk, next year", money(total["at_risk"]))
     if pd.isna(total["at_risk"]):
         tiles[3].caption(f"needs {min_n} customers followed for a year or more")
     else:
@@ -325,7 +334,8 @@ def render() -> None:
 
     st.subheader("Who stays: retention by NPS category")
     curve = retention_curve(frame["duration"], frame["left"], groups=frame["category"])
-    curve = curve[curve["group"].map(lambda c: counts.get(c, 0) >= min_n)]
+    # Each curve ends where fewer customers than the floor are still followed: a step there is one person
+    curve = curve[curve["group"].map(lambda c: counts.get(c, 0) >= min_n) & (curve["at_risk"] >= figures.floor())]
     hidden_curves = [CATEGORY_LABELS[c] for c in CATEGORY_LABELS if 0 < counts.get(c, 0) < min_n]
     st.altair_chart(curve_chart(curve), width="stretch")
     at_year = [f"{CATEGORY_LABELS[c].split(' ')[0].lower()} {100 * retained_at(curve[curve['group'] == c], [365])['retained'].iloc[0]:.0f}%"
@@ -374,8 +384,8 @@ def render() -> None:
         order = [label for label in REASON_LABELS.values() if label in set(shares["reason"])]
         chart = alt.Chart(shares).mark_bar().encode(
             x=alt.X("period:N", title=f"{period_name.capitalize()} they left"),
-            y=alt.Y("share:Q", title="Share of the quarter's defections (%)"),
-            color=alt.Color("reason:N", title="Reason", sort=order),
+            y=alt.Y("share:Q", title="Share of defections (%)"),
+            color=alt.Color("reason:N", title="Reason", sort=order, legend=alt.Legend(orient="bottom", columns=4)),
             order=alt.Order("share:Q", sort="descending"),
             tooltip=[alt.Tooltip("period:N", title=period_name), "reason:N", alt.Tooltip("share:Q", format=".1f", title="share (%)"),
                      alt.Tooltip("count:Q", title="defections"), alt.Tooltip("n:Q", title="in the quarter")],
@@ -391,16 +401,13 @@ def render() -> None:
     shown = risk_published[~risk_published["status"].astype(str).str.startswith("suppressed")].sort_values(
         "at_risk", ascending=False)
     if not shown.empty:
-        bars = alt.Chart(shown).encode(y=alt.Y(f"{segment}:N", title=SEGMENT_LABELS[segment],
-                                               sort=list(shown[segment])))
-        chart = (bars.mark_bar(color="#e45756").encode(
-            x=alt.X("at_risk:Q", title="Annual revenue at risk over the next year"),
-            tooltip=[alt.Tooltip(f"{segment}:N", title=SEGMENT_LABELS[segment]),
-                     alt.Tooltip("at_risk:Q", format=",.0f", title="at risk"),
-                     alt.Tooltip("book:Q", format=",.0f", title="annual value of remaining customers"),
-                     alt.Tooltip("value:Q", format=".1f", title="defection rate (%)")])
-                 + bars.mark_rule(color="#222").encode(x="at_risk_low:Q", x2="at_risk_high:Q"))
-        st.altair_chart(chart.properties(height=max(120, 34 * len(shown))), width="stretch")
+        chart = interval_bars(shown.assign(group=shown[segment].astype(str)), "at_risk", "at_risk_low", "at_risk_high",
+                              SEGMENT_LABELS[segment], "Annual revenue at risk over the next year", "#e45756",
+                              [alt.Tooltip("at_risk:Q", format=",.0f", title="at risk"),
+                               alt.Tooltip("book:Q", format=",.0f", title="annual value of remaining customers"),
+                               alt.Tooltip("value:Q", format=".1f", title="defection rate (%)")])
+        st.altair_chart(chart, width="stretch")
+    risk_published = risk_published.sort_values("at_risk", ascending=False, na_position="last")
     hidden = risk_published["status"].astype(str).str.startswith("suppressed")
     st.dataframe(pd.DataFrame({
         SEGMENT_LABELS[segment].lower(): risk_published[segment].astype(str),
@@ -410,7 +417,7 @@ def render() -> None:
         "revenue at risk": [money(v) for v in risk_published["at_risk"]],
         "95% interval": ["—" if h or pd.isna(lo) else f"{money(lo)} to {money(hi)}" for h, lo, hi in zip(
             hidden, risk_published["at_risk_low"], risk_published["at_risk_high"])],
-    }).sort_values("customers (n)", ascending=False), hide_index=True, width="stretch")
+    }), hide_index=True, width="stretch")
     report.download_table(downloadable(risk_published), f"{filters.survey}-revenue-at-risk-by-{segment}.csv",
                           key="retention_risk_csv")
     st.caption("The annual value of the customers still with us, times the share of the segment who left within "

@@ -45,13 +45,13 @@ def test_the_three_planted_effects_are_on_the_page(demo_database_url, monkeypatc
     detractor_low = number(table.loc["Detractors (0-6)", "95% interval"])
     promoter_high = number(table.loc["Promoters (9-10)", "95% interval"].split(" to ")[1])
     assert detractor_low > promoter_high
-    assert number(metric(app, "Detractors who left within a year")) == detractors
+    assert number(metric(app, "Detractors who left in a year")) == detractors
     assert "times as often" in " ".join(c.value for c in app.caption)
-    hazard = number(metric(app, "Hazard ratio, detractors against promoters"))
+    hazard = number(metric(app, "Detractors' hazard ratio"))
     hazard_caption = next(c.value for c in app.caption if "Cox model" in c.value)
     assert hazard > 1.5 and number(hazard_caption.split("interval ")[1]) > 1  # the interval excludes 1
     # 2. about seven in ten defections give a service reason (planted 70%)
-    service = number(metric(app, "Defections giving a service reason"))
+    service = number(metric(app, "Service as the reason for leaving"))
     assert REASON_WEIGHTS[0] == 0.70 and 55 < service < 85
     assert "most given: service" in " ".join(c.value for c in app.caption)
     # 3. customers whose case was resolved in time left less within 30 days (planted 4% against 22%)
@@ -102,4 +102,4 @@ def test_a_field_manager_sees_figures_of_their_own_customers_only(demo_database_
     table = app.dataframe[0].value
     assert table["customers (n)"].sum() <= answered
     assert (table["customers (n)"] < 30).all() and (table["defection rate"] == "—").all()
-    assert metric(app, "Detractors who left within a year") == "—"
+    assert metric(app, "Detractors who left in a year") == "—"
