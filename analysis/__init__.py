@@ -40,6 +40,16 @@ Over periods and groups:
 - ``by_segment(histograms, by, metric="nps", scale=None, top=None, min_n=30,
   confidence=0.95) -> DataFrame`` (small segments suppressed, with complementary suppression)
 
+Retention (one row per customer: days from a start, e.g. an answer, to defection or censoring):
+
+- ``retention_curve(durations, events, groups=None, confidence=0.95, interval="log") -> DataFrame``
+  (Kaplan-Meier with Greenwood intervals and numbers at risk)
+- ``defection_hazard(frame, duration, event, covariates, reference=None) -> DataFrame`` (Cox, Efron ties)
+- ``defection_rate_by(frame, duration, event, by, horizon=365) -> DataFrame`` (Wilson)
+- ``revenue_at_risk(frame, value, duration, event, by, horizon=365) -> DataFrame``
+- ``loyalty_levels(purchase_share, scores) -> Series`` and ``loyalty_movement(frame, customer, period, level)``
+- ``follow_up_effect(frame, resolved, defected, strata) -> FollowUpEffect`` (Mantel-Haenszel, matched)
+
 Disclosure control:
 
 - ``protect(cells, measures, lines) -> Series``: primary and complementary suppression of a
@@ -82,12 +92,16 @@ from analysis.groups import adjust_p_values, by_segment, trend
 from analysis.index import cronbach_alpha, satisfaction_index
 from analysis.moments import compare_means, mean_from_moments
 from analysis.nps import compare_nps, nps, nps_from_counts, value_weighted_nps
+from analysis.retention import (FollowUpEffect, defection_hazard, defection_rate_by, follow_up_effect,
+                                loyalty_levels, loyalty_movement, retention_curve, revenue_at_risk)
 from analysis.scores import agree_share, ces, csat, mean_score, share_from_counts
 from analysis.value_weighted import value_weighted_nps_from_sums
 from analysis.weighting import rake
 
 __all__ = [
-    "Comparison", "Estimate", "Reliability", "ValueWeightedNPS",
+    "Comparison", "Estimate", "FollowUpEffect", "Reliability", "ValueWeightedNPS",
+    "defection_hazard", "defection_rate_by", "follow_up_effect", "loyalty_levels", "loyalty_movement",
+    "retention_curve", "revenue_at_risk",
     "adjust_p_values", "agree_share", "by_segment", "ces", "compare_means", "compare_nps", "cronbach_alpha", "csat",
     "key_drivers", "key_drivers_from_moments", "mean_from_moments", "mean_score", "moments_to_correlations",
     "nps", "nps_from_counts", "p_chart", "protect", "rake", "satisfaction_index", "share_from_counts", "trend", "value_weighted_nps",

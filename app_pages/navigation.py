@@ -16,6 +16,7 @@ SECTIONS = {
         ("app_pages/segments.py", "Segments", access.READ_AGGREGATES),
         ("app_pages/drivers.py", "Drivers", access.READ_AGGREGATES),
         ("app_pages/loyalty.py", "Loyalty and value", access.READ_AGGREGATES),
+        ("app_pages/retention.py", "Retention", access.READ_AGGREGATES),
         ("app_pages/comments.py", "Comments", access.READ_RESPONSES),
         ("app_pages/responses.py", "Responses", access.READ_RESPONSES),
     ),

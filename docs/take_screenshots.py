@@ -23,7 +23,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 # screenshot -> the navigation link to follow after signing in as the demo admin (None: where sign-in lands)
 PAGES = {"overview.png": None, "trends.png": "Trends", "segments.png": "Segments", "drivers.png": "Drivers",
-         "loyalty.png": "Loyalty and value", "comments.png": "Comments", "my_followups.png": "My follow-ups", "follow_up.png": "Follow-up",
+         "loyalty.png": "Loyalty and value", "retention.png": "Retention", "comments.png": "Comments", "my_followups.png": "My follow-ups", "follow_up.png": "Follow-up",
          "designer.png": "Designer", "users.png": "Users"}
 RESPONDENT_PAGES = {"respond.png": "/?s=store-visit"}
 PHONE = {"width": 390, "height": 844}

@@ -7,7 +7,8 @@ enforces it):
 - `survey.storage`: engine, models, migrations, the dashboard's filters and counting queries;
 - `survey.people`: roles and scope, accounts, privacy, the audit log;
 - `survey.collection`: validation and submission for every channel, imports, invitations, the API;
-- `survey.followup`: cases for dissatisfied customers, from flagging to the digest.
+- `survey.followup`: cases for dissatisfied customers, from flagging to the digest;
+- `survey.retention`: customer events (purchases, renewals, defections) and the retention figures' data.
 
 At the top: `cli` (`python -m survey`), `demo`, `bootstrap` (first start), `exports`
 (spreadsheet-safe writing), `settings` (from the environment) and `messages` (every user-facing

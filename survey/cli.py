@@ -140,6 +140,22 @@ def cmd_customers_import(args) -> None:
           f"(read as {DELIMITERS[summary.delimiter]}-separated)")
 
 
+def cmd_events_import(args) -> None:
+    """Store customer events (purchases, renewals, defections) from a CSV file (all rows or none).
+
+    Re-importing stores nothing twice (idempotent on the event_id column).
+
+    Example:
+        python -m survey events import sample_data/csv/customer_events.csv
+    """
+    from survey.retention.events import import_events
+
+    with db.session_scope(_engine()) as session:
+        summary = import_events(session, args.file)
+    print(f"{summary.created} events stored, {summary.unchanged} already stored "
+          f"(read as {DELIMITERS[summary.delimiter]}-separated)")
+
+
 def cmd_responses_import(args) -> None:
     """Import phone, paper or kiosk answers from a CSV file; re-importing stores nothing twice.
 
@@ -532,6 +548,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     customers = groups.add_parser("customers", help="customer records").add_subparsers(dest="command", required=True)
     command(customers, "import", cmd_customers_import).add_argument("file", type=_existing_file)
+
+    events = groups.add_parser("events", help="customer events: purchases, renewals, defections").add_subparsers(
+        dest="command", required=True)
+    command(events, "import", cmd_events_import).add_argument("file", type=_existing_file)
 
     responses = groups.add_parser("responses", help="survey responses").add_subparsers(dest="command", required=True)
     importing = command(responses, "import", cmd_responses_import)

@@ -831,6 +831,10 @@ def generate(engine: Engine, customers: int = 2_000, responses: int = 50_000, se
     from survey.followup.demo import add_demo_cases  # follow-up cases with histories, as if worked live
 
     add_demo_cases(engine, end=last_day, seed=seed)
+    from survey.retention.demo import add_demo_events  # purchases, renewals, defections after the answers
+
+    add_demo_events(engine, first_day, last_day, seed=seed,
+                    customer_ids=range(plan.first_id, plan.first_id + customers))
     with engine.begin() as connection:
         db.refresh_statistics(connection)
     return DemoSummary(seed=seed, first_day=first_day, last_day=last_day, users=len(users),

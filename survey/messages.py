@@ -102,6 +102,25 @@ CSV_NUL = "contains a NUL character (U+0000), which cannot be stored"
 CSV_EMPTY = "{source}: the file has no data rows"
 CSV_BAD_VALUE = "{source}: row {row}, column {column!r}: {problem}"
 
+# Customer events (survey/retention/events.py): the CSV import and the API share these
+EVENT_DUPLICATE_ID = "event id {ref!r} appears more than once (first at {first})"
+EVENT_CONFLICT = "event id {ref!r} is already stored with other content; an event is never overwritten"
+EVENT_UNKNOWN_CUSTOMER = "no customer with reference {ref!r} (import customers first)"
+EVENT_UNKNOWN_KIND = "{value!r} is not a kind of event (expected one of: {kinds})"
+EVENT_UNKNOWN_REASON = "{value!r} is not a reason for leaving (expected one of: {reasons})"
+EVENT_REASON_REQUIRED = "a defection needs a reason (one of: {reasons})"
+EVENT_ONLY_DEFECTIONS = "only a defection has a {what}"
+EVENT_NO_VALUE_FOR_DEFECTION = "a defection has no value (the value belongs to purchases and renewals)"
+EVENT_FUTURE_DATE = "{value} is in the future"
+EVENT_TOO_OLD = "{value} is before {earliest}"
+EVENT_NOT_TEXT = "must be a string, got {type}"
+EVENT_NOT_NUMBER = "must be a number, got {type}"
+API_EVENTS_SHAPE = "the body must be an object with 'events': a list of 1 to {limit} event objects"
+API_EVENT_NOT_OBJECT = "events[{index}] must be an object"
+API_EVENT_UNKNOWN_FIELD = "unknown field {name!r} (expected: {fields})"
+
+SETTING_BAD_REASONS = "{name}: {value!r} must be a comma-separated list of reasons of at most 50 characters each"
+
 # XLSForm
 # `where` is "<file>, <sheet> sheet, row <n>" so every row-level message names file, sheet and row.
 XLSFORM_NOT_FOUND = "{source}: no such file"

@@ -12,6 +12,7 @@
 | `SURVEY_INVITATION_QUIET_DAYS` | no new invitation to a survey within these days | 90                     |
 | `SURVEY_INVITATION_VALID_DAYS` | days a personal link stays valid                | 30                     |
 | `SURVEY_RETENTION_DAYS`        | personal data of customers inactive this long is erased by `retention apply` | 1095 (3 years) |
+| `SURVEY_DEFECTION_REASONS`    | the reason categories a defection may give, comma-separated | price, product, service, benefit, competitor, personal, other |
 | `SURVEY_MIN_N_FLOOR`           | smallest group any figure is published for; no page's "Minimum n" goes under it (at least 5) | 10 |
 
 Example:
@@ -84,6 +85,20 @@ def min_n_floor(environ: Mapping[str, str] | None = None) -> int:
     """The disclosure floor (`SURVEY_MIN_N_FLOOR`): no figure rests on fewer answers, and no figure a
     field manager sees on fewer customers outside their scope, whatever a page's "Minimum n" says."""
     return _whole_number(environ, "SURVEY_MIN_N_FLOOR", DEFAULT_MIN_N_FLOOR, minimum=SMALLEST_MIN_N_FLOOR)
+
+
+DEFAULT_DEFECTION_REASONS = ("price", "product", "service", "benefit", "competitor", "personal", "other")
+
+
+def defection_reasons(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """The reasons a defection may give (`SURVEY_DEFECTION_REASONS`, comma-separated, lower case)."""
+    raw = _get(environ, "SURVEY_DEFECTION_REASONS")
+    if raw is None:
+        return DEFAULT_DEFECTION_REASONS
+    reasons = tuple(dict.fromkeys(word.strip().lower() for word in raw.split(",") if word.strip()))
+    if not reasons or any(len(reason) > 50 for reason in reasons):
+        raise ValueError(messages.SETTING_BAD_REASONS.format(name="SURVEY_DEFECTION_REASONS", value=raw))
+    return reasons
 
 
 def smtp_settings(environ: Mapping[str, str] | None = None) -> SmtpSettings | None:

@@ -47,12 +47,14 @@ ALLOWED_IMPORTS = {
                        "survey.followup.queries"},
     "survey.collection": {"survey.messages", "survey.settings", "survey.exports", "survey.definitions",
                           "survey.storage.models", "survey.storage.db", "survey.people", "survey.collection",
-                          "survey.followup.cases"},
+                          "survey.followup.cases", "survey.retention.events"},
     "survey.followup": {"survey.messages", "survey.settings", "survey.exports", "survey.definitions",
                         "survey.storage.models", "survey.storage.db", "survey.people", "survey.followup",
                         "survey.collection.collect", "survey.collection.invitations", "survey.collection.mail"},
+    "survey.retention": {"survey.messages", "survey.settings", "survey.storage", "survey.people",
+                         "survey.retention", "survey.collection.csvfiles"},
 }
-SUBPACKAGES = ("definitions", "storage", "people", "collection", "followup")
+SUBPACKAGES = ("definitions", "storage", "people", "collection", "followup", "retention")
 
 
 def module_name(path) -> str:

@@ -64,7 +64,7 @@ from typing import Any, Awaitable, Callable
 
 import anyio
 from sqlalchemy import Engine, select
-from sqlalchemy.exc import DBAPIError, OperationalError, TimeoutError as PoolTimeoutError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -647,6 +647,35 @@ class SurveyApi:
                              "survey": outcome.slug, "version": outcome.version},
                             status_code=201 if outcome.created else 200)
 
+    async def submit_events(self, request: Request) -> Response:
+        """`POST /api/v1/customer-events`: store purchases, renewals and defections (all or none,
+        idempotent on each event's `event_id`; see `survey.retention.events`)."""
+        self._limit(self._per_address, request.client.host if request.client else "", "client_address")
+        verified = await self.authenticate(request)
+        self._limit(self._per_key, str(verified.id), "api_key")
+        _check_content_type(request)
+        data = parse_json_body(await read_limited_body(request, seconds=self.limits.body_seconds))
+        summary = await self._in_thread(self.events_sync, data)
+        return JsonResponse({"created": summary.created, "unchanged": summary.unchanged},
+                            status_code=201 if summary.created else 200)
+
+    def events_sync(self, data: Any):
+        """Store posted events in one transaction (in a worker thread); ApiError 422 naming each fault."""
+        from survey.retention.events import EventProblems, post_events
+
+        def work():
+            for attempt in (1, 2):  # a concurrent post of the same events: the second look finds them stored
+                try:
+                    with self._sessions()[0]() as session, session.begin():
+                        return post_events(session, data)
+                except IntegrityError:
+                    if attempt == 2:
+                        raise
+                except EventProblems as error:
+                    raise ApiError(422, [problem("field", field, "invalid_event", message)
+                                         for field, message in error.problems]) from None
+        return self._with_retries(work)
+
     async def health(self, request: Request) -> Response:
         """`GET /api/v1/health`: for load balancers; says the process is up (no database work)."""
         return JsonResponse({"status": "ok"})
@@ -665,6 +694,7 @@ class SurveyApi:
             Route("/api/v1/health", _endpoint(self.health, "GET", "HEAD"), methods=every),
             Route("/api/v1/openapi.json", _endpoint(self.openapi, "GET", "HEAD"), methods=every),
             Route("/api/v1/surveys/{slug}/responses", _endpoint(self.submit_response, "POST"), methods=every),
+            Route("/api/v1/customer-events", _endpoint(self.submit_events, "POST"), methods=every),
             Route("/api/{rest:path}", _endpoint(self.not_found, *every), methods=every),
         ]
 
@@ -705,6 +735,8 @@ def _error_schema_ref() -> dict[str, Any]:
 
 def openapi_document() -> dict[str, Any]:
     """The OpenAPI 3.1 description of this API (also shipped as docs/openapi.json)."""
+    from survey.retention.events import openapi_path as customer_events_openapi
+
     error = lambda description: {"description": description, **_error_schema_ref()}  # noqa: E731
     answer = {"description": "A rating or an integer question (JSON integer), a decimal (number), a choice "
                              "value (string), several choice values (array of strings), a text, a date "
@@ -768,6 +800,7 @@ def openapi_document() -> dict[str, Any]:
                                  "same idempotency key."),
                 },
             }},
+            "/api/v1/customer-events": customer_events_openapi(error),
         },
         "components": {
             "securitySchemes": {

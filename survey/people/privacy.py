@@ -51,7 +51,7 @@ class Erasure:
 
 # Every table an erasure may change: the ones whose old row versions must leave the files.
 ERASURE_TABLES = ("customers", "responses", "answers", "invitations", "response_drafts", "follow_up_cases",
-                  "case_flags", "case_events")
+                  "case_flags", "case_events", "customer_events")
 
 
 def redact(text: str | None, identifiers: Iterable[str]) -> str | None:
@@ -136,6 +136,9 @@ def _erase(session: Session, customer: models.Customer, delete_responses: bool) 
                     .values(invitation_id=None))
     session.execute(delete(models.ResponseDraft).where(models.ResponseDraft.invitation_id.in_(invitation_ids)))
     session.execute(delete(models.Invitation).where(models.Invitation.customer_id == customer.id))
+    # A defection's free text is the customer's own words; the dated events stay for the figures
+    session.execute(update(models.CustomerEvent).where(models.CustomerEvent.customer_id == customer.id)
+                    .values(reason_text=None))
 
     customer.external_ref = f"erased-{customer.id}"
     customer.name, customer.email, customer.phone = REDACTED, None, None

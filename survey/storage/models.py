@@ -331,6 +331,34 @@ class AuditEvent(Base):
     rows: Mapped[int | None] = mapped_column(Integer)  # how many rows were exported or changed
 
 
+EVENT_KINDS = ("purchase", "renewal", "defection")
+
+
+class CustomerEvent(Base):
+    """Something a customer did: a purchase or renewal (with its value) or a defection (with a reason).
+
+    `event_ref` is the sender's id of the event (the CRM's order or cancellation number), unique, so
+    importing or posting the same event again stores it once; the same id with other content is a
+    conflict (`content_hash`), never an overwrite.
+    """
+
+    __tablename__ = "customer_events"
+    __table_args__ = (Index("ix_customer_events_customer_kind_day", "customer_id", "kind", "occurred_on"),
+                      Index("ix_customer_events_kind_day", "kind", "occurred_on"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_ref: Mapped[str] = mapped_column(String(200), unique=True)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # purchase | renewal | defection
+    occurred_on: Mapped[date] = mapped_column(Date)
+    value: Mapped[float | None] = mapped_column(Float)  # purchases and renewals
+    reason: Mapped[str | None] = mapped_column(String(50))  # defections: one of the configured reasons
+    reason_text: Mapped[str | None] = mapped_column(Text)  # the customer's own words
+    source: Mapped[str] = mapped_column(String(20), default="import")  # import | api | demo
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
 class ImmutableRowError(RuntimeError):
     """Raised when code tries to change a row that must never change."""
 

@@ -88,6 +88,20 @@ def planted(tmp_path_factory):
         session.flush()
         for position, score in enumerate(PLANTED):
             answer(tiny, MONTHS[1], score, 10 + position)
+        # Customer events for the Retention page: a quarter of each region leaves in late March, the
+        # Tiny customer in February (for price), everyone else buys monthly
+        customers = session.query(models.Customer).order_by(models.Customer.id).all()
+        for position, customer in enumerate(customers):
+            leaves = customer.region == "Tiny" or position % 4 == 0
+            if leaves:
+                session.add(models.CustomerEvent(
+                    event_ref=f"left-{customer.id}", content_hash="x", customer_id=customer.id, kind="defection",
+                    occurred_on=date(2026, 2, 20) if customer.region == "Tiny" else date(2026, 3, 25),
+                    reason="price" if customer.region == "Tiny" else "service", source="import"))
+            for month in (1, 2, 3):
+                session.add(models.CustomerEvent(
+                    event_ref=f"buy-{customer.id}-{month}", content_hash="x", customer_id=customer.id,
+                    kind="purchase", occurred_on=date(2026, month, 15), value=100.0, source="import"))
         actors = {"manager": Actor(manager.id, manager.email, "manager"),
                   "field manager": Actor(own.id, own.email, "field_manager")}
     engine.dispose()
@@ -162,10 +176,15 @@ def trends_of_tiny(app):
     app.selectbox(key="trends_split").set_value("region").run()
 
 
+def retention_by_region(app):
+    app.selectbox(key="retention_segment").set_value("region").run()
+
+
 VIEWS = {"segments": ("segments", segments_by_region), "segments, Tiny and North": ("segments", tiny_and_north),
          "trends": ("trends", trends_by_region), "trends, Tiny only": ("trends", trends_of_tiny),
          "overview": ("overview", None), "overview, Tiny only": ("overview", only_tiny),
-         "overview, Tiny and North": ("overview", tiny_and_north)}
+         "overview, Tiny and North": ("overview", tiny_and_north),
+         "retention": ("retention", retention_by_region), "retention, Tiny and North": ("retention", tiny_and_north)}
 
 
 @pytest.mark.parametrize("viewer", ["manager", "field manager"])
