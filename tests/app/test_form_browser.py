@@ -136,11 +136,12 @@ def responses(engine, slug: str) -> tuple[list[int], dict]:
 
 def answer_screen(page) -> None:
     """Answer every question on the screen as a person would, choosing the lowest points and the
-    first choices (low scores open the follow-up questions, so that every screen is reached)."""
+    last choices (low scores and the "No" at the end of a list open the follow-up questions, so that
+    every screen and every question of the sample surveys is reached)."""
     for scale in page.locator(".scale").all():
         scale.locator("label").first.click()
     for group in page.locator("fieldset:has(.choice)").all():
-        group.locator(".choice").first.click()
+        group.locator(".choice").last.click()
     for area in page.locator("textarea").all():
         area.fill("Fine")
     for field in page.locator("main input[type=number]").all():
@@ -318,13 +319,18 @@ def test_axe_finds_no_serious_violation_on_any_screen(form_server, browser, slug
     address = addresses[slug].format(n=1 if viewport is PHONE else 2)
     context, page = open_form(browser, base, address, viewport=viewport)
     try:
+        shown: set[str] = set()
+
         def check(page, name):
             page.screenshot(path=str(tmp_path / f"{slug}_{viewport['width']}_{name}.png"), full_page=True)
+            shown.update(page.eval_on_selector_all("[id^=q-]", "found => found.map(e => e.id)"))
             return (name, serious_violations(page))
 
         found = walk(page, check)
     finally:
         context.close()
+    survey = next(s for s in sample_definitions() if s.slug == slug)
+    assert {f"q-{q.key}" for q in survey.questions} <= shown  # every question was on a checked screen
     assert len(found) >= 3  # a first screen, its errors and the thank-you page at least
     assert [(name, v) for name, v in found if v] == []
 

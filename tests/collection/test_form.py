@@ -205,6 +205,18 @@ def test_the_optional_script_keeps_a_personal_draft_as_the_respondent_answers(fo
     assert count(form.engine, models.Response) == 0
 
 
+def test_an_open_link_visit_of_the_streamlit_page_keeps_its_key(form):
+    visit = "0123456789abcdef0123456789abcdef"  # `&v=`: the visit's key as the Streamlit page kept it
+    page = form.get(f"/respond?s=kiosk&v={visit}")
+    assert hidden(page.text)["key"] == f"web-{visit}"
+    fields = {**hidden(page.text), "screen": "2", "q.recommend": "9", "action": "submit"}
+    assert form.post("/respond?s=kiosk", data=fields, follow_redirects=False).status_code == 303
+    again = form.get(f"/respond?s=kiosk&v={visit}", follow_redirects=False)  # a reload after submitting
+    assert again.status_code == 303 and again.headers["location"].startswith("/respond/thanks?s=kiosk")
+    assert hidden(form.get("/respond?s=kiosk&v=not-a-key").text)["key"] != "web-not-a-key"
+    assert count(form.engine, models.Response) == 1
+
+
 def test_unknown_links_say_so_in_the_browser_language(form):
     page = form.get("/respond?s=no-such", headers={"accept-language": "de-DE"})
     assert page.status_code == 404

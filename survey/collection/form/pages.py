@@ -241,13 +241,15 @@ class RespondentForm:
         return response
 
     # -- GET ----------------------------------------------------------------------------------
-    def _start(self, token: str | None, slug: str | None) -> tuple[respondent.Link, dict[str, Any], str | None]:
+    def _start(self, token: str | None, slug: str | None,
+               visit_key: str | None) -> tuple[respondent.Link, dict[str, Any], str | None, bool]:
         self.engine()
         with self._reader() as session:
             link = respondent.resolve_link(session, token=token, slug=slug)
             draft = respondent.load_draft(session, link.invitation_id) if link.ok and link.personal else None
+            answered = visit_key is not None and respondent.submitted_at(session, visit_key) is not None
         answers = respondent.restorable_answers(link.survey, draft.answers) if draft else {}
-        return link, answers, draft.language if draft else None
+        return link, answers, draft.language if draft else None, answered
 
     async def show(self, request: Request) -> Response:
         """`GET /respond?t=<token>` or `?s=<slug>`: the first screen (a draft resumes where it stopped)."""
@@ -255,8 +257,11 @@ class RespondentForm:
         if limited:
             return limited
         token, slug = _link_params(request)
+        # the Streamlit page kept an open-link visit's key in the address (`&v=`): a reload of such a
+        # page after submitting finds its response, as it did there, instead of starting another
+        visit_key = None if token else respondent.visit_idempotency_key(request.query_params.get("v"))
         try:
-            link, answers, draft_language = await self._in_thread(self._start, token, slug)
+            link, answers, draft_language, answered = await self._in_thread(self._start, token, slug, visit_key)
         except SQLAlchemyError:
             log.exception("opening the respondent form failed")
             language = self._language(request, None)
@@ -264,8 +269,11 @@ class RespondentForm:
         language = self._language(request, link, request.query_params.get("lang"), draft_language)
         if not link.ok:
             return self._link_problem(link, language)
+        if answered:
+            return RedirectResponse(f"{THANKS_PATH}?{urlencode({'s': slug, 'lang': language})}", status_code=303,
+                                    headers=HEADERS)
         clean = check_answers(link.survey, answers)[0]
-        visit = Visit(*_link_ids(token, slug), respondent.new_idempotency_key(),
+        visit = Visit(*_link_ids(token, slug), visit_key or respondent.new_idempotency_key(),
                       _resume_screen(link.survey, answers, clean), language, answers)
         return self.render_screen(link, visit)
 
