@@ -29,7 +29,7 @@ from survey.storage.filters import Filters
 CATEGORY_LABELS = {"detractor": "Detractors (0-6)", "passive": "Passives (7-8)", "promoter": "Promoters (9-10)"}
 CATEGORY_COLOURS = ["#d62728", "#bcbd22", "#2ca02c"]
 HORIZONS = {"90 days": 90, "180 days": 180, "a year": 365}
-SEGMENT_LABELS = {"tier": "Tier", "region": "Region", "industry": "Industry"}
+SEGMENT_LABELS = {"tier": "Tier", "region": "Region", "industry": "Industry", "score_band": "Score band"}
 REASON_LABELS = {"service": "Service", "price": "Price", "product": "Product", "benefit": "Benefit",
                  "competitor": "Competitor", "personal": "Personal", "other": "Other"}
 LEVEL_ORDER = ["loyal", "regular", "casual", "inactive", "left"]
@@ -119,8 +119,9 @@ def rate_table(published: pd.DataFrame, label: str, column: str, names: dict | N
         "defection rate": [percent(v) for v in published["value"]],
         "95% interval": ["—" if pd.isna(lo) else f"{lo:.1f}% to {hi:.1f}%"
                          for lo, hi in zip(published["low"], published["high"])],
-        "shown": ["hidden: under the minimum n" if h else "" if n else "nobody followed for the whole horizon yet"
-                  for h, n in zip(hidden, published["n"])],
+        "shown": [("hidden: would reveal a small group" if "complementary" in status else "hidden: under the minimum n")
+                  if h else "" if n else "nobody followed for the whole horizon yet"
+                  for h, n, status in zip(hidden, published["n"], published["status"].astype(str))],
     })
 
 
@@ -154,7 +155,8 @@ def rate_chart(published: pd.DataFrame, column: str, title: str, names: dict | N
 def interval_bars(data: pd.DataFrame, value: str, low: str, high: str, title: str, axis_title: str, colour: str,
                   tooltip: list) -> alt.LayerChart:
     """Horizontal bars with a 95% interval line each; the axis reaches the highest interval end."""
-    top = float(np.nanmax(data[high])) * 1.05 if len(data) and np.isfinite(np.nanmax(data[high])) else 1.0
+    highs = pd.to_numeric(data[high], errors="coerce").dropna()
+    top = float(highs.max()) * 1.05 if len(highs) and highs.max() > 0 else 1.0
     base = alt.Chart(data).encode(y=alt.Y("group:N", title=title, sort=list(data["group"]),
                                           axis=alt.Axis(labelOverlap=False, labelLimit=200)))
     bars = base.mark_bar(color=colour, size=18).encode(
@@ -277,6 +279,7 @@ def render() -> None:
         st.info("No customer answered in the selected filters.")
         return
     frame = with_durations(outcomes, end)
+    frame["score_band"] = score_band(frame["score"])  # satisfaction bands finer than the NPS categories
     if frame["left"].sum() == 0:
         st.info("No customer events yet: import purchases, renewals and defections with "
                 "`python -m survey events import FILE` or the API (POST /api/v1/customer-events).")

@@ -1,6 +1,6 @@
 """Deterministic demo data: users, customers, published sample surveys and two years of responses.
 
-`generate` fills a database with data realistic enough to explore and with three planted effects
+`generate` fills a database with data realistic enough to explore and with four planted effects
 that a good dashboard must reveal (documented with their numbers in `sample_data/README.md`):
 
 1. **A falling region.** In `North` the relationship NPS over the last four months is about 15
@@ -10,6 +10,9 @@ that a good dashboard must reveal (documented with their numbers in `sample_data
    `drivers.support` rating plus noise; the other drivers share only a customer-level mood.
 3. **Silent detractors.** Gold-tier (top fifth by annual value) customers in `Logistics` give low
    scores everywhere and never leave a comment: no text answer would ever flag them.
+4. **Unhappy customers leave.** The customer events (`survey.retention.demo`, run last) plant that
+   detractors defect about three times as often as promoters within a year, that about seven in
+   ten defections give a service reason, and that a case resolved in time keeps the customer.
 
 Everything is a function of the seed, the sizes and the fixed reference date `DEMO_END` (never
 today's date), so the same arguments write identical tables into two fresh databases, timestamps
@@ -292,6 +295,8 @@ PLANTED_EFFECTS = (
     f"caused by a fall of drivers.{PLANTED_DRIVER} there",
     f"drivers.{PLANTED_DRIVER} explains most of overall satisfaction (the other drivers little)",
     f"{SILENT_TIER}-tier {SILENT_INDUSTRY} customers (high value) give low scores and never comment",
+    "detractors leave about three times as often as promoters within a year, about 7 in 10 defections give a "
+    "service reason, and customers whose case was resolved in time leave less (customer events)",
 )
 
 

@@ -41,6 +41,7 @@ PAGES = {
     "Segments": "Segments",
     "Drivers": "Drivers",
     "Loyalty and value": "Loyalty and value",
+    "Retention": "Retention",
     "Comments": "Comments",
     "Responses": "Responses",
     "My follow-ups": "My follow-ups",

@@ -226,3 +226,23 @@ def test_the_same_event_id_with_other_content_is_422_and_the_first_stays(client)
     assert response.status_code == 422 and "already stored with other content" in response.json()["errors"][0]["message"]
     assert client.post(PATH, json={"events": [EVENT]}, headers={"X-API-Key": "sk_wrong"}).status_code == 401
     assert client.get(PATH).status_code == 405
+
+
+def test_the_same_events_posted_at_once_are_stored_once(database_url):
+    # Four requests race with the same two events: exactly one stores them, the others find them stored
+    from concurrent.futures import ThreadPoolExecutor
+
+    prepare_database(database_url)
+    engine = db.make_engine(database_url)
+    with db.session_scope(engine) as session:
+        import_customers(session, CUSTOMERS)
+    survey_api = api.SurveyApi(database_url)
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            summaries = list(pool.map(lambda _: survey_api.events_sync({"events": [EVENT, LEFT]}), range(4)))
+    finally:
+        survey_api.dispose()
+    assert sorted(s.created for s in summaries) == [0, 0, 0, 2]
+    assert sorted(s.unchanged for s in summaries) == [0, 2, 2, 2]
+    assert count_events(engine) == 2
+    engine.dispose()
