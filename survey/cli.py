@@ -477,6 +477,49 @@ def cmd_followup_check_settings(args) -> None:
     print(f"{path}: valid; rules on: {', '.join(sorted(settings.enabled)) or 'none'}; "
           f"{len(settings.root_causes)} root causes; {len(settings.region_owners)} region owners")
 
+# --- exports, webhooks and reminders (issue 17) --------------------------------------------------
+
+
+def cmd_export(args) -> None:
+    """Export a survey's responses for SPSS, Stata, Excel or R: one row per response, one column per answer.
+
+    Formats: csv, xlsx (with a "columns" sheet describing each column), sav (SPSS) and dta (Stata),
+    both with variable and value labels. No contact details; recorded in the audit log. Without
+    --out the file is SLUG-responses-DATE.FORMAT in the current folder.
+
+    Example:
+        python -m survey export relationship-nps --format sav
+        python -m survey export relationship-nps --format xlsx --since 2026-01-01 --until 2026-03-31 --out q1.xlsx
+    """
+    from survey.people.access import Actor
+    from survey.response_export import ExportProblem, file_name, write_export
+    from survey.storage.filters import Filters
+
+    since = _date_argument("--since", args.since).date() if args.since else None
+    until = _date_argument("--until", args.until).date() if args.until else None
+    if since and until and since > until:
+        raise CommandError(f"--since {since} is after --until {until}")
+    filters = Filters(args.slug, versions=(args.version,) if args.version else (), start=since, end=until)
+    out = args.out or file_name(filters, args.format)
+    try:
+        summary = write_export(_engine(), Actor.command_line(), filters, args.format, out, progress=True)
+    except ExportProblem as error:
+        raise CommandError(str(error)) from None
+    print(f"wrote {summary.rows} responses ({summary.columns} columns) to {summary.path}")
+
+
+def _add_issue_17_commands(groups, command, invitations) -> None:
+    """The parsers of the export, webhook and reminder commands."""
+    from survey.response_export import FORMATS
+
+    exporting = command(groups, "export", cmd_export)
+    exporting.add_argument("slug")
+    exporting.add_argument("--format", choices=FORMATS, default="csv", help="csv, xlsx, sav (SPSS) or dta (Stata)")
+    exporting.add_argument("--out", metavar="FILE", help="where to write (default: SLUG-responses-DATE.FORMAT)")
+    exporting.add_argument("--since", metavar="DATE", help="only responses submitted on or after DATE (YYYY-MM-DD)")
+    exporting.add_argument("--until", metavar="DATE", help="only responses submitted on or before DATE (YYYY-MM-DD)")
+    exporting.add_argument("--version", type=_positive, metavar="N", help="only answers to version N")
+
 
 def _date_argument(name: str, value: str):
     from datetime import datetime, timezone
@@ -554,6 +597,7 @@ def build_parser() -> argparse.ArgumentParser:
     exporting.add_argument("slug")
     exporting.add_argument("out", metavar="OUT.csv")
     command(invitations, "send", cmd_invitations_send).add_argument("slug")
+    _add_issue_17_commands(groups, command, invitations)
 
     apikey = groups.add_parser("apikey", help="keys for the JSON API").add_subparsers(dest="command", required=True)
     command(apikey, "create", cmd_apikey_create).add_argument("name", help="who uses the key, e.g. 'kiosk in Lyon'")
