@@ -7,10 +7,12 @@ enforces it):
 - `survey.storage`: engine, models, migrations, the dashboard's filters and counting queries;
 - `survey.people`: roles and scope, accounts, privacy, the audit log;
 - `survey.collection`: validation and submission for every channel, imports, invitations, the API;
-- `survey.followup`: cases for dissatisfied customers, from flagging to the digest.
+- `survey.followup`: cases for dissatisfied customers, from flagging to the digest;
+- `survey.integrations`: webhooks (outbox, signing, delivery worker), just above storage: collection
+  and followup write their events into it in their own transactions.
 
 At the top: `cli` (`python -m survey`), `demo`, `bootstrap` (first start), `exports`
-(spreadsheet-safe writing), `settings` (from the environment) and `messages` (every user-facing
+(spreadsheet-safe writing), `response_export` (responses for SPSS, Stata, Excel and R), `settings` (from the environment) and `messages` (every user-facing
 error text).
 
 Modules that lived at the top before the subpackages existed (`survey.definition`, `survey.db`,

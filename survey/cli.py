@@ -508,6 +508,82 @@ def cmd_export(args) -> None:
     print(f"wrote {summary.rows} responses ({summary.columns} columns) to {summary.path}")
 
 
+def cmd_webhook_add(args) -> None:
+    """Add a webhook: events are POSTed to URL as signed JSON; its signing secret is printed once.
+
+    Events: response.created, case.opened, case.resolved. Each delivery carries the headers
+    X-Survey-Event-Id, X-Survey-Timestamp and X-Survey-Signature (sha256=HMAC-SHA256 of the raw
+    body under the secret); see the README's "Webhooks" for checking them.
+
+    Example:
+        python -m survey webhook add https://crm.example.com/hooks/survey --events response.created case.opened
+    """
+    from survey.integrations.webhooks import add_webhook
+
+    with db.session_scope(_engine()) as session:
+        added = add_webhook(session, args.url, [e for item in args.events for e in item.split(",")],
+                            args.description or "")
+    print(f"webhook {added.id} added for {', '.join(added.events)} at {added.url}")
+    print(f"signing secret (shown once, keep it with the receiver): {added.secret}")
+
+
+def cmd_webhook_list(args) -> None:
+    """List the webhooks with their deliveries: waiting, delivered and failed.
+
+    Example:
+        python -m survey webhook list
+    """
+    from survey.integrations.webhooks import list_webhooks
+
+    for hook in list_webhooks(_engine()):
+        state = "disabled" if hook["disabled_at"] else "enabled"
+        print(f"{hook['id']}\t{state}\t{hook['url']}\t{','.join(hook['events'])}\t"
+              f"{hook['pending']} waiting, {hook['delivered']} delivered, {hook['failed']} failed")
+
+
+def cmd_webhook_disable(args) -> None:
+    """Stop sending new events to a webhook (what is already waiting is still sent).
+
+    Example:
+        python -m survey webhook disable 3
+    """
+    from survey.integrations.webhooks import disable_webhook
+
+    with db.session_scope(_engine()) as session:
+        disable_webhook(session, args.id)
+    print(f"webhook {args.id} disabled")
+
+
+def cmd_webhook_deliver(args) -> None:
+    """Send every webhook delivery that is due now, with retries and backoff; for a scheduled job.
+
+    The app server sends them too (every SURVEY_WEBHOOK_INTERVAL_SECONDS); both can run at once.
+    Settings: SURVEY_WEBHOOK_MAX_ATTEMPTS, SURVEY_WEBHOOK_BACKOFF_SECONDS,
+    SURVEY_WEBHOOK_TIMEOUT_SECONDS, SURVEY_WEBHOOK_LEASE_SECONDS.
+
+    Example:
+        python -m survey webhook deliver
+    """
+    from survey.integrations.delivery import DeliverySettings, deliver_due
+
+    report = deliver_due(_engine(), DeliverySettings.from_env())
+    print(f"{report.delivered} delivered, {report.failed_tries} tries failed (to be retried)"
+          + (f", {report.gave_up} given up after the last try" if report.gave_up else ""))
+
+
+def cmd_webhook_retry(args) -> None:
+    """Queue failed webhook deliveries again, from the first try.
+
+    Example:
+        python -m survey webhook retry 41 42
+    """
+    from survey.integrations.webhooks import retry
+
+    with db.session_scope(_engine()) as session:
+        queued = retry(session, args.ids)
+    print(f"{queued} deliveries queued again")
+
+
 def _add_issue_17_commands(groups, command, invitations) -> None:
     """The parsers of the export, webhook and reminder commands."""
     from survey.response_export import FORMATS
@@ -519,6 +595,19 @@ def _add_issue_17_commands(groups, command, invitations) -> None:
     exporting.add_argument("--since", metavar="DATE", help="only responses submitted on or after DATE (YYYY-MM-DD)")
     exporting.add_argument("--until", metavar="DATE", help="only responses submitted on or before DATE (YYYY-MM-DD)")
     exporting.add_argument("--version", type=_positive, metavar="N", help="only answers to version N")
+
+    from survey.integrations.outbox import EVENTS
+
+    webhook = groups.add_parser("webhook", help="event notifications to other systems").add_subparsers(
+        dest="command", required=True)
+    adding = command(webhook, "add", cmd_webhook_add)
+    adding.add_argument("url")
+    adding.add_argument("--events", nargs="+", required=True, metavar="EVENT", help=f"one or more of: {', '.join(EVENTS)}")
+    adding.add_argument("--description", help="what receives them, e.g. 'CRM'")
+    command(webhook, "list", cmd_webhook_list)
+    command(webhook, "disable", cmd_webhook_disable).add_argument("id", type=_positive)
+    command(webhook, "deliver", cmd_webhook_deliver)
+    command(webhook, "retry", cmd_webhook_retry).add_argument("ids", type=_positive, nargs="+", metavar="ID")
 
 
 def _date_argument(name: str, value: str):

@@ -5,6 +5,7 @@ with its keys and rate limits (`api`, `apikeys`, `ratelimit`).
 
 May import: `survey.messages`, `survey.settings`, `survey.exports`, `survey.definitions`,
 `survey.storage` (models and sessions), `survey.people` and, to flag each stored response in the
-same transaction, `survey.followup.cases`. Never the dashboard's queries
+same transaction, `survey.followup.cases`; to announce it to webhooks in the same transaction,
+`survey.integrations.outbox`. Never the dashboard's queries
 (`survey.storage.queries`), the CLI or any UI.
 """
