@@ -584,6 +584,36 @@ def cmd_webhook_retry(args) -> None:
     print(f"{queued} deliveries queued again")
 
 
+def cmd_invitations_remind(args) -> None:
+    """Email a reminder to invitees who have not answered, at most --max times (default 2) each.
+
+    Only invitations whose last email is at least --after-days days old get one; never those who
+    answered, withdrew their consent, were erased or have no email address. Each reminder is
+    recorded; the Overview shows the response rate after the invitation and after each reminder.
+    Uses the same SMTP settings as 'invitations send'.
+
+    Example:
+        python -m survey invitations remind relationship-nps --after-days 7 --max 2
+    """
+    from survey.collection.mail import MailError
+    from survey.collection.reminders import send_reminders
+    from survey.settings import Settings
+
+    settings = Settings.from_env()
+    try:
+        with db.session_scope(_engine()) as session:
+            report = send_reminders(session, args.slug, settings, after_days=args.after_days,
+                                    max_reminders=args.max, progress=True)
+    except MailError as error:
+        raise CommandError(f"{error} (reminders sent before this are recorded; run again to continue)") from None
+    for refusal in report.refused:
+        print(f"refused: {refusal.email}: {refusal.reason}", file=sys.stderr)
+    skipped = report.skipped_no_consent + report.skipped_no_email
+    print(f"{report.sent} reminders sent, {len(report.refused)} refused"
+          + (f", {skipped} skipped (consent withdrawn or no email address)" if skipped else "")
+          + (f", {report.at_most_reminded} already reminded {args.max} times" if report.at_most_reminded else ""))
+
+
 def _add_issue_17_commands(groups, command, invitations) -> None:
     """The parsers of the export, webhook and reminder commands."""
     from survey.response_export import FORMATS
@@ -595,6 +625,12 @@ def _add_issue_17_commands(groups, command, invitations) -> None:
     exporting.add_argument("--since", metavar="DATE", help="only responses submitted on or after DATE (YYYY-MM-DD)")
     exporting.add_argument("--until", metavar="DATE", help="only responses submitted on or before DATE (YYYY-MM-DD)")
     exporting.add_argument("--version", type=_positive, metavar="N", help="only answers to version N")
+
+    reminding = command(invitations, "remind", cmd_invitations_remind)
+    reminding.add_argument("slug")
+    reminding.add_argument("--after-days", type=_positive, required=True, metavar="N",
+                           help="remind when the last email is at least N days old")
+    reminding.add_argument("--max", type=_positive, default=2, metavar="M", help="reminders per invitee at most (default 2)")
 
     from survey.integrations.outbox import EVENTS
 
