@@ -670,7 +670,9 @@ def _existing_file(value: str) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every command; each command's help carries an example."""
-    parser = OneLineParser(prog="python -m survey", description="Survey and satisfaction toolkit.")
+    # the `survey` command of `pip install .` (pyproject.toml) names itself; otherwise `python -m survey`
+    prog = "survey" if Path(sys.argv[0]).name == "survey" else "python -m survey"
+    parser = OneLineParser(prog=prog, description="Survey and satisfaction toolkit.")
     groups = parser.add_subparsers(dest="group", required=True, parser_class=OneLineParser)
 
     def command(sub, name: str, function: Callable) -> argparse.ArgumentParser:

@@ -84,7 +84,7 @@ def regular_expressions() -> dict[tuple[str, str], int]:
                 if isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute) \
                         and isinstance(child.func.value, ast.Name) and child.func.value.id == "re" \
                         and child.func.attr in RE_FUNCTIONS and not _escapes_only(child):
-                    found.setdefault((module, name or "<module>"), child.lineno)
+                    found.setdefault((module, name or "<module>"), child.lineno)  # noqa: B023 - called at once
                 visit(child, name)
 
         visit(tree, None)
