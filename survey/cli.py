@@ -223,11 +223,16 @@ def cmd_invitations_send(args) -> None:
             report = send_invitations(session, args.slug, settings, progress=True)
     except MailError as error:
         raise CommandError(f"{error} (invitations sent before this are recorded; run again to continue)") from None
+    print(_mailing_summary(report, "invitations"))
+
+
+def _mailing_summary(report, what: str) -> str:
+    """Each refused address on stderr; the one line of what was sent, refused and skipped."""
     for refusal in report.refused:
         print(f"refused: {refusal.email}: {refusal.reason}", file=sys.stderr)
     skipped = report.skipped_no_consent + report.skipped_no_email
-    print(f"{report.sent} invitations sent, {len(report.refused)} refused"
-          + (f", {skipped} skipped (consent withdrawn or no email address)" if skipped else ""))
+    return (f"{report.sent} {what} sent, {len(report.refused)} refused"
+            + (f", {skipped} skipped (consent withdrawn or no email address)" if skipped else ""))
 
 
 def cmd_apikey_create(args) -> None:
@@ -606,11 +611,7 @@ def cmd_invitations_remind(args) -> None:
                                     max_reminders=args.max, progress=True)
     except MailError as error:
         raise CommandError(f"{error} (reminders sent before this are recorded; run again to continue)") from None
-    for refusal in report.refused:
-        print(f"refused: {refusal.email}: {refusal.reason}", file=sys.stderr)
-    skipped = report.skipped_no_consent + report.skipped_no_email
-    print(f"{report.sent} reminders sent, {len(report.refused)} refused"
-          + (f", {skipped} skipped (consent withdrawn or no email address)" if skipped else "")
+    print(_mailing_summary(report, "reminders")
           + (f", {report.at_most_reminded} already reminded {args.max} times" if report.at_most_reminded else ""))
 
 

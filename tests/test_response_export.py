@@ -249,3 +249,21 @@ questions:
 """)
     names = [c.name for c in export_columns([survey])]
     assert names[-4:] == ["region_2", "a_b", "a_B_2", "a_b_3"]
+
+
+def test_the_command_line_exports_with_a_progress_bar_and_names_a_bad_version(tmp_path):
+    from tests.test_cli import run
+    from tests.conftest import SAMPLE_SURVEYS
+
+    database = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert run("survey", "publish", str(SAMPLE_SURVEYS / "post_support.yaml"), database=database).returncode == 0
+    out = tmp_path / "support.sav"
+    done = run("export", "post-support", "--format", "sav", "--out", str(out), database=database)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().startswith("wrote 0 responses (") and "exporting" in done.stderr
+    frame, meta = pyreadstat.read_sav(str(out))
+    assert len(frame) == 0 and meta.column_names[:2] == ["response_id", "submitted_at"]
+    wrong = run("export", "post-support", "--version", "3", database=database)
+    assert wrong.returncode == 1
+    assert wrong.stderr.strip() == "error: " + messages.EXPORT_NO_SUCH_VERSION.format(
+        slug="post-support", version=3, versions="1")

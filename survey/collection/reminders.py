@@ -26,9 +26,7 @@ from sqlalchemy.orm import Session
 
 from survey import messages, settings as settings_module
 from survey.collection import mail
-from survey.collection.invitations import (Refusal, _open_invitation, _progress, invitation_email,
-                                           personal_link)
-from survey.definitions.publishing import get_survey, latest_version
+from survey.collection.invitations import Refusal, _open_invitation, _progress, survey_wording
 from survey.storage import models
 from survey.storage.models import as_utc, utc_now
 
@@ -78,12 +76,8 @@ def send_reminders(session: Session, survey_slug: str, settings: settings_module
     if settings.smtp is None:
         raise ValueError(messages.SMTP_NO_HOST)
     now = as_utc(now or utc_now())
-    survey = get_survey(session, survey_slug)
-    definition = latest_version(session, survey_slug)
-    data: dict[str, Any] = definition.definition if definition else {}
-    titles, intros = data.get("title") or {}, data.get("intro") or {}
-    first_language = (data.get("languages") or ["en"])[0]
-    candidates = session.execute(_due(survey.id, after_days, max_reminders, now)).all()
+    wording = survey_wording(session, survey_slug)
+    candidates = session.execute(_due(wording.survey.id, after_days, max_reminders, now)).all()
     session.commit()  # no database lock held while talking to the mail server
 
     at_most = sum(1 for row in candidates if row.reminders >= max_reminders)
@@ -103,18 +97,13 @@ def send_reminders(session: Session, survey_slug: str, settings: settings_module
                 reminder_id = _claim(session, row.id, row.reminders + 1, now)
                 if reminder_id is None:
                     continue  # another run sent this round meanwhile
-                language = row.language or first_language
                 try:
-                    message = invitation_email(
-                        sender=settings.smtp.sender, name=row.name, email=row.email.strip(),
-                        title=titles.get(language) or survey.title, intro=intros.get(language) or "",
-                        link=personal_link(row.token, settings.public_url), expires_at=row.expires_at,
-                        language=language, now=now)
+                    message = wording.email(row, settings, now)
                 except ValueError as error:
                     refused.append(Refusal(row.id, row.email, f"invalid address: {error}"))
                     _release(session, reminder_id)
                     continue
-                prefix = REMINDER_PREFIX.get(language, REMINDER_PREFIX["en"])
+                prefix = REMINDER_PREFIX.get(wording.language(row), REMINDER_PREFIX["en"])
                 message.replace_header("Subject", f"{prefix}: {message['Subject']}")
                 try:
                     reason = mail.send(connection, message, settings.smtp)

@@ -75,15 +75,20 @@ def _customer_refs(session: Session, ids: Iterable[int | None]) -> dict[int, str
     return refs
 
 
+def _targets_and_refs(session: Session, event_type: str, items: Sequence[Mapping]) -> tuple[list[int], dict[int, str]]:
+    """The webhooks taking `event_type` and, when there are any, the customer references of `items`."""
+    targets = subscribers(session, event_type) if items else []
+    if not targets:
+        return [], {}
+    return targets, _customer_refs(session, (item["customer_id"] for item in items))
+
+
 def responses_created(session: Session, responses: Sequence[Mapping]) -> int:
     """Announce stored responses. Each mapping: response_id, survey, version, channel, language,
     submitted_at, customer_id, and answer_rows ((key, number, text) as stored)."""
-    if not responses:
-        return 0
-    targets = subscribers(session, RESPONSE_CREATED)
+    targets, refs = _targets_and_refs(session, RESPONSE_CREATED, responses)
     if not targets:
         return 0
-    refs = _customer_refs(session, (r["customer_id"] for r in responses))
     payloads = [{"response_id": r["response_id"], "survey": r["survey"], "version": r["version"],
                  "channel": r["channel"], "language": r["language"], "submitted_at": _moment(r["submitted_at"]),
                  "customer_ref": refs.get(r["customer_id"]),
@@ -95,12 +100,9 @@ def responses_created(session: Session, responses: Sequence[Mapping]) -> int:
 def cases_opened(session: Session, cases: Sequence[Mapping]) -> int:
     """Announce opened cases. Each mapping: case_id, survey_id, customer_id, response_id, priority,
     due_at, opened_at."""
-    if not cases:
-        return 0
-    targets = subscribers(session, CASE_OPENED)
+    targets, refs = _targets_and_refs(session, CASE_OPENED, cases)
     if not targets:
         return 0
-    refs = _customer_refs(session, (c["customer_id"] for c in cases))
     slugs = {row[0]: row[1] for row in session.execute(select(models.Survey.id, models.Survey.slug))}
     payloads = [{"case_id": c["case_id"], "survey": slugs.get(c["survey_id"]), "customer_ref": refs.get(c["customer_id"]),
                  "response_id": c["response_id"], "priority": c["priority"], "due_at": _moment(c["due_at"]),

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 
 from survey import messages
@@ -15,19 +14,15 @@ from survey.collection.invitations import send_invitations
 from survey.collection.reminders import response_rate_by_round, send_reminders
 from survey.definitions.definition import load_yaml
 from survey.storage import db, models
-from tests.collection.test_mail import NOW, SLUG, Inbox, invite, settings_for
-from tests.conftest import SAMPLE_SURVEYS, free_port
+from tests.collection.test_mail import NOW, SLUG, invite, settings_for, smtp_server  # noqa: F401 - a fixture
+from tests.conftest import SAMPLE_SURVEYS
 
 ANSWERS = {"recommend": 9, "satisfaction": 8, "expectations": 8, "ideal": 8}
 
 
 @pytest.fixture
-def smtp():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield inbox, controller.port
-    controller.stop()
+def smtp(smtp_server):
+    return smtp_server  # the real SMTP server on 127.0.0.1 of the invitation tests
 
 
 def answer(engine, ref: str, when) -> None:

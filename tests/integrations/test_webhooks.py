@@ -331,3 +331,23 @@ def test_demo_data_announces_nothing(tmp_path, receiver):
         assert connection.execute(select(func.count()).select_from(models.FollowUpCase)).scalar_one() > 0
         assert connection.execute(select(func.count()).select_from(models.WebhookDelivery)).scalar_one() == 0
     engine.dispose()
+
+
+def test_the_command_line_adds_a_webhook_and_prints_its_secret_once(tmp_path):
+    from tests.test_cli import run
+
+    database = f"sqlite:///{tmp_path / 'cli.db'}"
+    added = run("webhook", "add", "https://crm.example.com/hook", "--events", "response.created", "case.resolved",
+                database=database)
+    assert added.returncode == 0, added.stderr
+    engine = db.make_engine(database)
+    with engine.connect() as connection:
+        secret = connection.execute(select(models.Webhook.secret)).scalar_one()
+    engine.dispose()
+    assert f"signing secret (shown once, keep it with the receiver): {secret}" in added.stdout
+    listed = run("webhook", "list", database=database)
+    assert secret not in listed.stdout
+    assert listed.stdout.split("\t")[:4] == ["1", "enabled", "https://crm.example.com/hook",
+                                             "response.created,case.resolved"]
+    bad = run("webhook", "add", "https://crm.example.com/hook", "--events", "response.deleted", database=database)
+    assert bad.returncode == 1 and bad.stderr.startswith("error: events: 'response.deleted' is not an event")
