@@ -85,7 +85,7 @@ def render() -> None:
         st.info("No delivery to show.")
         return
     st.caption(f"The newest {len(rows):,} deliveries, newest first." if len(rows) == SHOWN
-               else f"{len(rows):,} deliveries, newest first.")
+               else f"{len(rows):,} {'delivery' if len(rows) == 1 else 'deliveries'}, newest first.")
     st.dataframe(pd.DataFrame([{
         "Delivery": row["id"], "Event": EVENT_LABELS.get(row["event_type"], row["event_type"]),
         "Address": row["url"], "Status": webhooks.STATUS_LABELS[row["status"]], "Tries": row["attempts"],
@@ -100,12 +100,15 @@ def render() -> None:
         picked = st.multiselect("Failed deliveries to send again", [row["id"] for row in failed],
                                 format_func=lambda i: next(f"{i}: {EVENT_LABELS.get(r['event_type'])} to {r['url']}"
                                                            for r in failed if r["id"] == i))
-        if st.button(f"Retry {len(picked) or len(failed)} failed deliveries", type="primary"):
+        chosen_count = len(picked) or len(failed)
+        if st.button(f"Retry {chosen_count} failed {'delivery' if chosen_count == 1 else 'deliveries'}",
+                     type="primary"):
             ids = picked or [row["id"] for row in failed]
             with db.session_scope(engine) as session:
                 queued = webhooks.retry(session, ids)
                 audit.record(session, actor, "webhook.retry", f"{queued} deliveries", rows=queued)
-            st.success(f"{queued} deliveries will be sent again within a few seconds.")
+            st.success(f"{queued} {'delivery' if queued == 1 else 'deliveries'} will be sent again within a few "
+                       "seconds.")
 
 
 render()

@@ -62,6 +62,10 @@ NAME_PATTERN = re.compile(r"[^A-Za-z0-9_]+")
 MEDIA_TYPES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                "sav": "application/x-spss-sav", "dta": "application/x-stata-dta"}
 CHOSEN_LABELS = {0: "not chosen", 1: "chosen"}
+# Where each format counts time from (UTC here: SPSS and Stata have no time zones): SPSS in seconds
+# since the Gregorian calendar's start, Stata's %tc in milliseconds since 1960
+SPSS_EPOCH = datetime(1582, 10, 14, tzinfo=timezone.utc)
+STATA_EPOCH = datetime(1960, 1, 1, tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -328,29 +332,28 @@ def _statistical_file(path: Path, fmt: str, columns: Sequence[Column], rows: Ite
 
     numeric = {i for i, c in enumerate(columns) if c.kind in ("number", "choice", "option") or c.name in (
         "response_id", "version")}
-    stores: list[Any] = [array("d") if i in numeric else [] for i in range(len(columns))]
-    times = array("q")
+    stores: list[Any] = [array("d") if i in numeric or i == 1 else [] for i in range(len(columns))]
+    # the submission time as the format's own datetime number, not a datetime64 column (for which
+    # pyreadstat copies the whole table once more to convert it)
+    epoch, unit = (SPSS_EPOCH, 1.0) if fmt == "sav" else (STATA_EPOCH, 1000.0)
     count = 0
     nan = math.nan
     for row in rows:
         count += 1
         for i, value in enumerate(row):
             if i == 1:
-                times.append(int(value.timestamp() * 1_000_000))  # UTC microseconds
+                stores[1].append(round((value - epoch).total_seconds() * unit, 3))
             elif i in numeric:
                 stores[i].append(nan if value is None else value)
             else:
-                stores[i].append(value)
+                stores[i].append("" if value is None else value)
     data: dict[str, Any] = {}
     for i, column in enumerate(columns):
-        if i == 1:
-            # naive UTC: SPSS and Stata have no time zones
-            data[column.name] = pd.to_datetime(np.frombuffer(times, dtype=np.int64), unit="us")
-        elif i in numeric:
+        if i in numeric or i == 1:
             values = np.frombuffer(stores[i], dtype=np.float64) if count else np.array([], dtype=np.float64)
             data[column.name] = values
         else:
-            data[column.name] = pd.Series(stores[i], dtype=object).fillna("")
+            data[column.name] = pd.Series(stores[i], dtype=object)
         stores[i] = None
     frame = pd.DataFrame(data, copy=False)
     del data
@@ -361,13 +364,13 @@ def _statistical_file(path: Path, fmt: str, columns: Sequence[Column], rows: Ite
         if fmt == "sav":
             strings = [c.name for i, c in enumerate(columns) if i not in numeric and i != 1]
             pyreadstat.write_sav(frame, temporary, file_label=title[:64], column_labels=labels,
-                                 variable_value_labels=value_labels,
+                                 variable_value_labels=value_labels, variable_format={columns[1].name: "DATETIME20"},
                                  missing_ranges={name: [""] for name in strings},
                                  variable_measure={c.name: "nominal" for c in columns if c.kind in ("choice", "option")})
         else:
             pyreadstat.write_dta(frame, temporary, file_label=title[:STATA_LABEL_LIMIT],
                                  column_labels=[label[:STATA_LABEL_LIMIT] for label in labels],
-                                 variable_value_labels=value_labels)
+                                 variable_value_labels=value_labels, variable_format={columns[1].name: "%tc"})
         os.chmod(temporary, 0o600)
         os.replace(temporary, path)
     except BaseException:
