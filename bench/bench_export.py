@@ -3,7 +3,7 @@
 Builds one demo database (`survey.demo`, the relationship survey holds about 80% of its
 responses), then exports the relationship survey at two sizes: everything up to a date that cuts
 the smaller size, and everything. Each export runs in a fresh child process, so its peak resident
-memory (`ru_maxrss`) is the export's own, the interpreter and imports included. Printed per format
+memory (VmHWM) is the export's own, the interpreter and imports included. Printed per format
 and size: seconds, rows, microseconds per row, peak memory, and the cost per row at the larger
 size over that at the smaller one (1 = linear). The in-run reference is `csv.writer` writing as
 many rows of the same width from a list already in memory.
@@ -46,9 +46,21 @@ def child(url: str, fmt: str, until: str | None, out: str) -> None:
     started = time.perf_counter()
     summary = write_export(engine, Actor.command_line(), filters, fmt, out)
     seconds = time.perf_counter() - started
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mib = peak_memory_mib()
     print(json.dumps({"seconds": seconds, "rows": summary.rows, "columns": summary.columns,
                       "peak_mib": peak_mib, "bytes": Path(out).stat().st_size}))
+
+
+def peak_memory_mib() -> float:
+    """This process's peak resident memory: VmHWM on Linux (ru_maxrss can carry over the parent's
+    peak through fork and exec), else ru_maxrss."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_child(url: str, fmt: str, until: str | None, folder: Path) -> dict:
@@ -85,14 +97,16 @@ def cut_date(url: str, share: float) -> str:
     return moment.date().isoformat()
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> list[dict]:
+    """Run the benchmark; every export's figures (format, rows, seconds, peak_mib, reference)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--responses", type=int, default=300_000, help="demo responses to generate (all surveys)")
     parser.add_argument("--customers", type=int, default=5_000)
     parser.add_argument("--small-share", type=float, default=1 / 3, help="the smaller size as a share of the larger")
     parser.add_argument("--database", help="reuse (or create) this SQLite file instead of a temporary one")
     parser.add_argument("--formats", nargs="+", default=["csv", "xlsx", "sav", "dta"])
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    found: list[dict] = []
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         path = Path(args.database) if args.database else folder / "bench.db"
@@ -105,16 +119,13 @@ def main() -> None:
             engine = db.make_engine(url)
             demo.generate(engine, customers=args.customers, responses=args.responses, seed=7, progress=True)
             print(f"demo data: {args.responses:,} responses in {time.perf_counter() - started:.1f} s")
-            # fold the demo's write-ahead log into the file first: otherwise the first export's process
-            # checkpoints it (hundreds of MiB read through its memory) and its peak is not the export's
-            with engine.connect() as connection:
-                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
             engine.dispose()
         until = cut_date(url, args.small_share)
         for fmt in args.formats:
             results = [run_child(url, fmt, until, folder), run_child(url, fmt, None, folder)]
             for result in results:
                 reference = reference_seconds(result["rows"], result["columns"], folder)
+                found.append({**result, "format": fmt, "reference": reference})
                 print(f"{fmt:>4}: {result['rows']:>9,} rows x {result['columns']} columns: {result['seconds']:7.1f} s, "
                       f"{result['seconds'] / result['rows'] * 1e6:6.1f} us/row, peak {result['peak_mib']:6.0f} MiB, "
                       f"file {result['bytes'] / 2 ** 20:6.1f} MiB; csv.writer reference {reference:.2f} s "
@@ -123,6 +134,7 @@ def main() -> None:
                   f"{cost_growth(results, 'rows'):.2f}; peak memory growth "
                   f"{results[1]['peak_mib'] - results[0]['peak_mib']:.0f} MiB for "
                   f"{results[1]['rows'] - results[0]['rows']:,} more rows")
+    return found
 
 
 if __name__ == "__main__":
