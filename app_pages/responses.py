@@ -1,6 +1,7 @@
 """Responses: the filtered responses of the selected survey and versions, one row each with every answer.
 
-For analysts: paginated here, downloadable whole as a CSV streamed from the database in chunks.
+For analysts: paginated here, downloadable whole as a CSV streamed from the database in chunks, and
+for SPSS, Stata, Excel or R with labels (`survey.response_export`).
 Customers appear by reference, region and tier only: no names or contact details (need-to-know).
 """
 
