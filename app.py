@@ -29,6 +29,9 @@ if st.runtime.exists():
 
     st.set_page_config(page_title="Satisfaction", layout="wide")
     common.engine()  # the first start migrates, adds demo data and creates the first admin, before anything else
+    from survey.integrations.delivery import start_worker
+
+    start_worker(common.db.database_url())  # webhook deliveries: one thread per server process
     if "t" in st.query_params or "s" in st.query_params:
         # Respondents (personal or open link) see the survey form only, never a dashboard page.
         navigation = st.navigation([st.Page("app_pages/respond.py", title="Survey")], position="hidden")

@@ -29,6 +29,7 @@ SECTIONS = {
         ("app_pages/import_answers.py", "Import answers", access.IMPORT_RESPONSES),
         ("app_pages/users.py", "Users", access.MANAGE_USERS),
         ("app_pages/audit_log.py", "Audit log", access.READ_AUDIT_LOG),
+        ("app_pages/webhooks.py", "Webhooks", access.MANAGE_WEBHOOKS),
     ),
 }
 

@@ -22,6 +22,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis import compare_means, mean_from_moments, trend
+from app_pages import response_rounds
 from app_pages import common, figures, report
 from survey.people import access
 from survey.people.privacy import ANONYMOUS_MIN_GROUP
@@ -288,6 +289,7 @@ def render() -> None:
         left.metric("Response rate (whole survey)", f"{100 * rate['rate']:.1f}%")
         left.caption(f"{int(rate['responded']):,} answered of {int(rate['invited']):,} invited: every invitation of "
                      "the survey, not filtered by the sidebar")
+        response_rounds.show(left, filters.survey)  # after the invitation and after each reminder
     else:
         left.metric("Response rate (whole survey)", "no invitations")
         left.caption("No personal invitations were sent for this survey (open link or imported answers).")

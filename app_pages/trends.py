@@ -109,8 +109,8 @@ def trend_chart(frame: pd.DataFrame, choice: MetricChoice, split: str | None, ta
                alt.Tooltip("high:Q", format=".1f"), alt.Tooltip("n:Q", format=",")]
     base = alt.Chart(frame).encode(x=alt.X("period:T", title=period.capitalize()))
     band = base.mark_area(opacity=0.15 if split else 0.25).encode(
-        y=alt.Y("low:Q", title=f"{choice.label} (95% interval)", scale=alt.Scale(zero=False)), y2="high:Q", *colour)
-    line = base.mark_line(point=True).encode(y="value:Q", tooltip=tooltip, *colour)
+        *colour, y=alt.Y("low:Q", title=f"{choice.label} (95% interval)", scale=alt.Scale(zero=False)), y2="high:Q")
+    line = base.mark_line(point=True).encode(*colour, y="value:Q", tooltip=tooltip)
     layers = [band, line]
     if target is not None:
         layers.append(alt.Chart(pd.DataFrame({"target": [target]})).mark_rule(strokeDash=[6, 4], color="black")

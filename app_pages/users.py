@@ -17,8 +17,9 @@ def render() -> None:
     st.title("Users")
     engine = common.engine()
     users = pd.DataFrame(accounts.list_users(engine, actor))
-    users["state"] = ["disabled" if d is not None and d == d else "locked" if l is not None and l == l else "active"
-                      for d, l in zip(users["disabled_at"], users["locked_until"])]
+    users["state"] = ["disabled" if off is not None and off == off else
+                      "locked" if locked is not None and locked == locked else "active"
+                      for off, locked in zip(users["disabled_at"], users["locked_until"])]
     st.dataframe(users[["email", "name", "role", "region", "state", "last_sign_in_at", "is_demo"]],
                  hide_index=True, width="stretch", column_config={
                      "is_demo": st.column_config.CheckboxColumn("demo"),

@@ -23,15 +23,18 @@ import bench_api  # noqa: E402
 import bench_dashboard  # noqa: E402
 import bench_demo  # noqa: E402
 import bench_form  # noqa: E402
+import bench_export  # noqa: E402
 import bench_import  # noqa: E402
 from costs import cost_growth  # noqa: E402
 
 QUICK = {"import": ["--sizes", "2000", "10000"], "demo": ["--sizes", "10000", "30000"],
          "api": ["--submissions", "1000", "--preload", "30000"],
-         "dashboard": ["--responses", "30000", "--no-browser"], "form": ["--repeats", "3", "--respondents", "50"]}
+         "dashboard": ["--responses", "30000", "--no-browser"], "form": ["--repeats", "3", "--respondents", "50"],
+         "export": ["--responses", "30000"]}
 FULL = {"import": ["--sizes", "10000", "100000"], "demo": ["--sizes", "100000", "1000000"],
         "api": ["--submissions", "5000", "--preload", "1000000"],
-        "dashboard": ["--responses", "1000000", "--no-browser"]}
+        "dashboard": ["--responses", "1000000", "--no-browser"], "form": [],
+        "export": ["--responses", "1250000", "--customers", "5000"]}  # about 1,000,000 in the exported survey
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -75,6 +78,14 @@ def main(argv: list[str] | None = None) -> None:
     load = form["load"]
     rows.append((f"form, {load['respondents']} respondents at once", f"submission p95 {load['submit_p95'] * 1000:.0f} ms",
                  "nothing lost or doubled", f"{load['stored']} stored of {load['respondents']}", ""))
+    print("\n== exports ==", flush=True)
+    exports = bench_export.main(sizes["export"])
+    for fmt in dict.fromkeys(result["format"] for result in exports):
+        mine = [result for result in exports if result["format"] == fmt]
+        large = mine[-1]
+        rows.append((f"export {fmt}, {large['rows']:,} responses", f"{large['seconds']:.1f} s, {large['peak_mib']:.0f} MiB",
+                     "peak < 500 MB at 1,000,000", f"{large['seconds'] / large['reference']:.0f}x csv.writer",
+                     f"{cost_growth(mine, 'rows'):.2f}"))
 
     print(f"\nsummary ({'quick' if args.quick else 'full'} sizes, {os.cpu_count()} CPUs, "
           f"{time.perf_counter() - began:.0f} s in all)")

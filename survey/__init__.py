@@ -9,9 +9,11 @@ enforces it):
 - `survey.collection`: validation and submission for every channel, imports, invitations, the API;
 - `survey.followup`: cases for dissatisfied customers, from flagging to the digest;
 - `survey.retention`: customer events (purchases, renewals, defections) and the retention figures' data.
+- `survey.integrations`: webhooks (outbox, signing, delivery worker), just above storage: collection
+  and followup write their events into it in their own transactions.
 
 At the top: `cli` (`python -m survey`), `demo`, `bootstrap` (first start), `exports`
-(spreadsheet-safe writing), `settings` (from the environment) and `messages` (every user-facing
+(spreadsheet-safe writing), `response_export` (responses for SPSS, Stata, Excel and R), `settings` (from the environment) and `messages` (every user-facing
 error text).
 
 Modules that lived at the top before the subpackages existed (`survey.definition`, `survey.db`,

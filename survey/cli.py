@@ -239,11 +239,16 @@ def cmd_invitations_send(args) -> None:
             report = send_invitations(session, args.slug, settings, progress=True)
     except MailError as error:
         raise CommandError(f"{error} (invitations sent before this are recorded; run again to continue)") from None
+    print(_mailing_summary(report, "invitations"))
+
+
+def _mailing_summary(report, what: str) -> str:
+    """Each refused address on stderr; the one line of what was sent, refused and skipped."""
     for refusal in report.refused:
         print(f"refused: {refusal.email}: {refusal.reason}", file=sys.stderr)
     skipped = report.skipped_no_consent + report.skipped_no_email
-    print(f"{report.sent} invitations sent, {len(report.refused)} refused"
-          + (f", {skipped} skipped (consent withdrawn or no email address)" if skipped else ""))
+    return (f"{report.sent} {what} sent, {len(report.refused)} refused"
+            + (f", {skipped} skipped (consent withdrawn or no email address)" if skipped else ""))
 
 
 def cmd_apikey_create(args) -> None:
@@ -493,6 +498,170 @@ def cmd_followup_check_settings(args) -> None:
     print(f"{path}: valid; rules on: {', '.join(sorted(settings.enabled)) or 'none'}; "
           f"{len(settings.root_causes)} root causes; {len(settings.region_owners)} region owners")
 
+# --- exports, webhooks and reminders (issue 17) --------------------------------------------------
+
+
+def cmd_export(args) -> None:
+    """Export a survey's responses for SPSS, Stata, Excel or R: one row per response, one column per answer.
+
+    Formats: csv, xlsx (with a "columns" sheet describing each column), sav (SPSS) and dta (Stata),
+    both with variable and value labels. No contact details; recorded in the audit log. Without
+    --out the file is SLUG-responses-DATE.FORMAT in the current folder.
+
+    Example:
+        python -m survey export relationship-nps --format sav
+        python -m survey export relationship-nps --format xlsx --since 2026-01-01 --until 2026-03-31 --out q1.xlsx
+    """
+    from survey.people.access import Actor
+    from survey.response_export import ExportProblem, file_name, write_export
+    from survey.storage.filters import Filters
+
+    since = _date_argument("--since", args.since).date() if args.since else None
+    until = _date_argument("--until", args.until).date() if args.until else None
+    if since and until and since > until:
+        raise CommandError(f"--since {since} is after --until {until}")
+    filters = Filters(args.slug, versions=(args.version,) if args.version else (), start=since, end=until)
+    out = args.out or file_name(filters, args.format)
+    try:
+        summary = write_export(_engine(), Actor.command_line(), filters, args.format, out, progress=True)
+    except ExportProblem as error:
+        raise CommandError(str(error)) from None
+    print(f"wrote {summary.rows} responses ({summary.columns} columns) to {summary.path}")
+
+
+def cmd_webhook_add(args) -> None:
+    """Add a webhook: events are POSTed to URL as signed JSON; its signing secret is printed once.
+
+    Events: response.created, case.opened, case.resolved. Each delivery carries the headers
+    X-Survey-Event-Id, X-Survey-Timestamp and X-Survey-Signature (sha256=HMAC-SHA256 of the raw
+    body under the secret); see the README's "Webhooks" for checking them.
+
+    Example:
+        python -m survey webhook add https://crm.example.com/hooks/survey --events response.created case.opened
+    """
+    from survey.integrations.webhooks import add_webhook
+
+    with db.session_scope(_engine()) as session:
+        added = add_webhook(session, args.url, [e for item in args.events for e in item.split(",")],
+                            args.description or "")
+    print(f"webhook {added.id} added for {', '.join(added.events)} at {added.url}")
+    print(f"signing secret (shown once, keep it with the receiver): {added.secret}")
+
+
+def cmd_webhook_list(args) -> None:
+    """List the webhooks with their deliveries: waiting, delivered and failed.
+
+    Example:
+        python -m survey webhook list
+    """
+    from survey.integrations.webhooks import list_webhooks
+
+    for hook in list_webhooks(_engine()):
+        state = "disabled" if hook["disabled_at"] else "enabled"
+        print(f"{hook['id']}\t{state}\t{hook['url']}\t{','.join(hook['events'])}\t"
+              f"{hook['pending']} waiting, {hook['delivered']} delivered, {hook['failed']} failed")
+
+
+def cmd_webhook_disable(args) -> None:
+    """Stop sending new events to a webhook (what is already waiting is still sent).
+
+    Example:
+        python -m survey webhook disable 3
+    """
+    from survey.integrations.webhooks import disable_webhook
+
+    with db.session_scope(_engine()) as session:
+        disable_webhook(session, args.id)
+    print(f"webhook {args.id} disabled")
+
+
+def cmd_webhook_deliver(args) -> None:
+    """Send every webhook delivery that is due now, with retries and backoff; for a scheduled job.
+
+    The app server sends them too (every SURVEY_WEBHOOK_INTERVAL_SECONDS); both can run at once.
+    Settings: SURVEY_WEBHOOK_MAX_ATTEMPTS, SURVEY_WEBHOOK_BACKOFF_SECONDS,
+    SURVEY_WEBHOOK_TIMEOUT_SECONDS, SURVEY_WEBHOOK_LEASE_SECONDS.
+
+    Example:
+        python -m survey webhook deliver
+    """
+    from survey.integrations.delivery import DeliverySettings, deliver_due
+
+    report = deliver_due(_engine(), DeliverySettings.from_env())
+    print(f"{report.delivered} delivered, {report.failed_tries} tries failed (to be retried)"
+          + (f", {report.gave_up} given up after the last try" if report.gave_up else ""))
+
+
+def cmd_webhook_retry(args) -> None:
+    """Queue failed webhook deliveries again, from the first try.
+
+    Example:
+        python -m survey webhook retry 41 42
+    """
+    from survey.integrations.webhooks import retry
+
+    with db.session_scope(_engine()) as session:
+        queued = retry(session, args.ids)
+    print(f"{queued} deliveries queued again")
+
+
+def cmd_invitations_remind(args) -> None:
+    """Email a reminder to invitees who have not answered, at most --max times (default 2) each.
+
+    Only invitations whose last email is at least --after-days days old get one; never those who
+    answered, withdrew their consent, were erased or have no email address. Each reminder is
+    recorded; the Overview shows the response rate after the invitation and after each reminder.
+    Uses the same SMTP settings as 'invitations send'.
+
+    Example:
+        python -m survey invitations remind relationship-nps --after-days 7 --max 2
+    """
+    from survey.collection.mail import MailError
+    from survey.collection.reminders import send_reminders
+    from survey.settings import Settings
+
+    settings = Settings.from_env()
+    try:
+        with db.session_scope(_engine()) as session:
+            report = send_reminders(session, args.slug, settings, after_days=args.after_days,
+                                    max_reminders=args.max, progress=True)
+    except MailError as error:
+        raise CommandError(f"{error} (reminders sent before this are recorded; run again to continue)") from None
+    print(_mailing_summary(report, "reminders")
+          + (f", {report.at_most_reminded} already reminded {args.max} times" if report.at_most_reminded else ""))
+
+
+def _add_issue_17_commands(groups, command, invitations) -> None:
+    """The parsers of the export, webhook and reminder commands."""
+    from survey.response_export import FORMATS
+
+    exporting = command(groups, "export", cmd_export)
+    exporting.add_argument("slug")
+    exporting.add_argument("--format", choices=FORMATS, default="csv", help="csv, xlsx, sav (SPSS) or dta (Stata)")
+    exporting.add_argument("--out", metavar="FILE", help="where to write (default: SLUG-responses-DATE.FORMAT)")
+    exporting.add_argument("--since", metavar="DATE", help="only responses submitted on or after DATE (YYYY-MM-DD)")
+    exporting.add_argument("--until", metavar="DATE", help="only responses submitted on or before DATE (YYYY-MM-DD)")
+    exporting.add_argument("--version", type=_positive, metavar="N", help="only answers to version N")
+
+    reminding = command(invitations, "remind", cmd_invitations_remind)
+    reminding.add_argument("slug")
+    reminding.add_argument("--after-days", type=_positive, required=True, metavar="N",
+                           help="remind when the last email is at least N days old")
+    reminding.add_argument("--max", type=_positive, default=2, metavar="M", help="reminders per invitee at most (default 2)")
+
+    from survey.integrations.outbox import EVENTS
+
+    webhook = groups.add_parser("webhook", help="event notifications to other systems").add_subparsers(
+        dest="command", required=True)
+    adding = command(webhook, "add", cmd_webhook_add)
+    adding.add_argument("url")
+    adding.add_argument("--events", nargs="+", required=True, metavar="EVENT", help=f"one or more of: {', '.join(EVENTS)}")
+    adding.add_argument("--description", help="what receives them, e.g. 'CRM'")
+    command(webhook, "list", cmd_webhook_list)
+    command(webhook, "disable", cmd_webhook_disable).add_argument("id", type=_positive)
+    command(webhook, "deliver", cmd_webhook_deliver)
+    command(webhook, "retry", cmd_webhook_retry).add_argument("ids", type=_positive, nargs="+", metavar="ID")
+
 
 def _date_argument(name: str, value: str):
     from datetime import datetime, timezone
@@ -518,7 +687,9 @@ def _existing_file(value: str) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every command; each command's help carries an example."""
-    parser = OneLineParser(prog="python -m survey", description="Survey and satisfaction toolkit.")
+    # the `survey` command of `pip install .` (pyproject.toml) names itself; otherwise `python -m survey`
+    prog = "survey" if Path(sys.argv[0]).name == "survey" else "python -m survey"
+    parser = OneLineParser(prog=prog, description="Survey and satisfaction toolkit.")
     groups = parser.add_subparsers(dest="group", required=True, parser_class=OneLineParser)
 
     def command(sub, name: str, function: Callable) -> argparse.ArgumentParser:
@@ -574,6 +745,7 @@ def build_parser() -> argparse.ArgumentParser:
     exporting.add_argument("slug")
     exporting.add_argument("out", metavar="OUT.csv")
     command(invitations, "send", cmd_invitations_send).add_argument("slug")
+    _add_issue_17_commands(groups, command, invitations)
 
     apikey = groups.add_parser("apikey", help="keys for the JSON API").add_subparsers(dest="command", required=True)
     command(apikey, "create", cmd_apikey_create).add_argument("name", help="who uses the key, e.g. 'kiosk in Lyon'")

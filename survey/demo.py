@@ -48,6 +48,10 @@ from survey.definitions.definition import Survey, load_yaml
 from survey.definitions.publishing import publish
 
 SAMPLE_SURVEYS = Path(__file__).resolve().parents[1] / "sample_data" / "surveys"
+if not SAMPLE_SURVEYS.is_dir():  # installed by pip (pyproject.toml): they ship as survey_sample_surveys
+    import importlib
+
+    SAMPLE_SURVEYS = Path(next(iter(importlib.import_module("survey_sample_surveys").__path__)))
 
 # The data always ends here: a constant, not today's date, so that the data is reproducible.
 DEMO_END = date(2026, 10, 31)

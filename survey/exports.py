@@ -90,11 +90,13 @@ def xlsx_cell(value: Any) -> Any:
 
 
 def write_xlsx(path: str | Path, columns: Sequence[str], rows: Iterable[Sequence[Any]], *,
-               sheet: str = "export", private: bool = False) -> int:
+               sheet: str = "export", private: bool = False,
+               more_sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]] = ()) -> int:
     """Write `columns` and `rows` to a formula-safe XLSX workbook at `path`; return the number of data rows.
 
     Headers and text go through `safe_cell` (see `xlsx_cell`); the file is written to a temporary
-    name and renamed, and is readable by its owner only with `private=True`.
+    name and renamed, and is readable by its owner only with `private=True`. `more_sheets` adds
+    sheets after the first, each (name, columns, rows), written with the same guard.
     """
     from openpyxl import Workbook
 
@@ -108,6 +110,11 @@ def write_xlsx(path: str | Path, columns: Sequence[str], rows: Iterable[Sequence
             raise ValueError(f"row {count + 2} has {len(row)} cells, expected {len(columns)}")
         worksheet.append([xlsx_cell(cell) for cell in row])
         count += 1
+    for name, headers, cells in more_sheets:
+        extra = book.create_sheet(name[:31])
+        extra.append([xlsx_cell(str(header)) for header in headers])
+        for row in cells:
+            extra.append([xlsx_cell(cell) for cell in row])
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if private else 0o666)
     try:

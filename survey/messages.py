@@ -492,3 +492,22 @@ API_CUSTOMER_MISMATCH = "customer_ref {ref!r} is not the customer this invitatio
 API_IDEMPOTENCY_CONFLICT = "idempotency key {key!r} was already used for a different response"
 API_DATABASE_BUSY = "the database is busy or unavailable; retry in a moment with the same idempotency key"
 API_INTERNAL_ERROR = "an unexpected error; retry with the same idempotency key (nothing is stored twice)"
+
+# Response exports (survey/response_export.py)
+EXPORT_BAD_FORMAT = "format: {format!r} is not an export format (expected one of: {formats})"
+EXPORT_NO_SURVEY = "survey: no survey {slug!r}"
+EXPORT_NO_VERSION = "survey: it has no published version to export"
+EXPORT_NO_SUCH_VERSION = "version: survey {slug!r} has no version {version} (its versions: {versions})"
+EXPORT_NO_FOLDER = "out: no such folder {folder}"
+EXPORT_BAD_DATES = "since: {since} is after until: {until}"
+
+# Webhooks (survey/integrations/)
+WEBHOOK_BAD_URL = "url: {url!r} must be an http:// or https:// address with a host"
+WEBHOOK_NO_EVENTS = "events: name at least one event ({events})"
+WEBHOOK_UNKNOWN_EVENT = "events: {event!r} is not an event (expected one of: {events})"
+WEBHOOK_UNKNOWN = "webhook: no webhook with id {id}"
+WEBHOOK_UNKNOWN_DELIVERY = "delivery: no delivery with id {id}"
+
+# Reminders (survey/collection/reminders.py)
+REMINDER_BAD_AFTER_DAYS = "--after-days: must be at least 1, got {value}"
+REMINDER_BAD_MAX = "--max: must be at least 1, got {value}"

@@ -47,14 +47,19 @@ ALLOWED_IMPORTS = {
                        "survey.followup.queries"},
     "survey.collection": {"survey.messages", "survey.settings", "survey.exports", "survey.definitions",
                           "survey.storage.models", "survey.storage.db", "survey.people", "survey.collection",
-                          "survey.followup.cases", "survey.retention.events"},
+                          "survey.followup.cases", "survey.retention.events", "survey.integrations.outbox"},
     "survey.followup": {"survey.messages", "survey.settings", "survey.exports", "survey.definitions",
                         "survey.storage.models", "survey.storage.db", "survey.people", "survey.followup",
-                        "survey.collection.collect", "survey.collection.invitations", "survey.collection.mail"},
+                        "survey.collection.collect", "survey.collection.invitations", "survey.collection.mail",
+                        "survey.integrations.outbox"},
     "survey.retention": {"survey.messages", "survey.settings", "survey.storage", "survey.people",
                          "survey.retention", "survey.collection.csvfiles"},
+    # webhooks sit just above storage, so that collection and followup write outbox rows in their transactions
+    "survey.integrations": {"survey.messages", "survey.storage.models", "survey.storage.db", "survey.integrations"},
+    "survey.response_export": {"survey.messages", "survey.exports", "survey.definitions.definition", "survey.people",
+                               "survey.storage.models", "survey.storage.db", "survey.storage.filters"},
 }
-SUBPACKAGES = ("definitions", "storage", "people", "collection", "followup", "retention")
+SUBPACKAGES = ("definitions", "storage", "people", "collection", "followup", "retention", "integrations")
 
 
 def module_name(path) -> str:

@@ -55,6 +55,8 @@ NOT_GUARDS = {
     ("survey.followup.digest", "_file_stem"): "replaces characters to make a file name",
     ("survey.followup.rules", "_word_pattern"): "searches comments for negative words",
     ("survey.exports", "AFTER_DELIMITER"): "finds formula starts to neutralise in exported cells",
+    ("survey.response_export", "NAME_PATTERN"): "replaces characters to make a variable name",
+    ("survey.response_export", "_codes"): "a guard of whole-number choice values, applied with re.fullmatch",
     ("app_pages.report", "_ACTIVE_SVG"): "searches an SVG for active content",
     ("app_pages.text", "MARKDOWN_SPECIAL"): "escapes characters in outside text",
     ("app_pages.text", "LIST_MARKER"): "escapes list markers in outside text",
@@ -84,7 +86,7 @@ def regular_expressions() -> dict[tuple[str, str], int]:
                 if isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute) \
                         and isinstance(child.func.value, ast.Name) and child.func.value.id == "re" \
                         and child.func.attr in RE_FUNCTIONS and not _escapes_only(child):
-                    found.setdefault((module, name or "<module>"), child.lineno)
+                    found.setdefault((module, name or "<module>"), child.lineno)  # noqa: B023 - called at once
                 visit(child, name)
 
         visit(tree, None)

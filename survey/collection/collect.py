@@ -34,6 +34,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from survey.integrations import outbox
 from survey.storage import models
 from survey.definitions.definition import INPUT_KINDS, NOTE_KIND, Question, Survey
 from survey.storage.models import utc_now
@@ -350,6 +351,10 @@ def submit(session: Session, version: models.SurveyVersion, survey: Survey, answ
             {"response_id": response_id, "question_key": key, "numeric_value": number, "text_value": text,
              "survey_id": version.survey_id, "submitted_at": now, "customer_id": customer_id}
             for key, number, text in rows])
+    # the webhook event commits (or rolls back) with the response it announces
+    outbox.responses_created(session, [dict(
+        response_id=response_id, survey=survey.slug, version=version.number, channel=channel,
+        language=language or survey.languages[0], submitted_at=now, customer_id=customer_id, answer_rows=rows)])
     from survey.followup.cases import flag_safely  # in a savepoint: a flagging error never fails the submission
     flag_safely(session, response_ids=[response_id])
     return Submission(response_id, created=True)

@@ -199,11 +199,8 @@ def send_invitations(session: Session, survey_slug: str, settings: settings_modu
     if settings.smtp is None:
         raise ValueError(messages.SMTP_NO_HOST)
     now = as_utc(now or utc_now())
-    survey = get_survey(session, survey_slug)
-    definition = latest_version(session, survey_slug)
-    titles: Mapping[str, str] = (definition.definition.get("title") or {}) if definition else {}
-    intros: Mapping[str, str] = (definition.definition.get("intro") or {}) if definition else {}
-    first_language = ((definition.definition.get("languages") or ["en"]) if definition else ["en"])[0]
+    wording = survey_wording(session, survey_slug)
+    survey = wording.survey
     pending = session.execute(
         select(models.Invitation.id, models.Invitation.token, models.Invitation.language,
                models.Invitation.expires_at, models.Customer.name, models.Customer.email,
@@ -227,13 +224,8 @@ def send_invitations(session: Session, survey_slug: str, settings: settings_modu
                 bar.update(1)
                 if not _claim(session, row.id, now):
                     continue  # another run (started at the same time) has taken it
-                language = row.language or first_language
                 try:
-                    message = invitation_email(
-                        sender=settings.smtp.sender, name=row.name, email=row.email.strip(),
-                        title=titles.get(language) or survey.title, intro=intros.get(language) or "",
-                        link=personal_link(row.token, settings.public_url), expires_at=row.expires_at,
-                        language=language, now=now)
+                    message = wording.email(row, settings, now)
                 except ValueError as error:  # an address that cannot be written in a header
                     refused.append(Refusal(row.id, row.email, f"invalid address: {error}"))
                     _release(session, row.id)
@@ -251,6 +243,38 @@ def send_invitations(session: Session, survey_slug: str, settings: settings_modu
     finally:
         bar.close()
     return SendReport(sent=sent, refused=tuple(refused), skipped_no_consent=no_consent, skipped_no_email=no_email)
+
+
+@dataclass(frozen=True)
+class SurveyWording:
+    """What an invitation or reminder email says of its survey: titles and intros by language."""
+
+    survey: models.Survey
+    titles: Mapping[str, str]
+    intros: Mapping[str, str]
+    first_language: str
+
+    def language(self, row: Any) -> str:
+        """The language of a pending invitation row's email."""
+        return row.language or self.first_language
+
+    def email(self, row: Any, settings: settings_module.Settings, now: datetime) -> EmailMessage:
+        """The email of a pending invitation row (token, language, expires_at, name, email);
+        ValueError when its address cannot be written in a header."""
+        language = self.language(row)
+        return invitation_email(
+            sender=settings.smtp.sender, name=row.name, email=row.email.strip(),
+            title=self.titles.get(language) or self.survey.title, intro=self.intros.get(language) or "",
+            link=personal_link(row.token, settings.public_url), expires_at=row.expires_at, language=language, now=now)
+
+
+def survey_wording(session: Session, survey_slug: str) -> SurveyWording:
+    """The survey (LookupError when there is none) and its newest version's titles and intros."""
+    survey = get_survey(session, survey_slug)
+    definition = latest_version(session, survey_slug)
+    data: Mapping[str, Any] = definition.definition if definition else {}
+    return SurveyWording(survey, data.get("title") or {}, data.get("intro") or {},
+                         (data.get("languages") or ["en"])[0])
 
 
 def invitation_email(*, sender: str, name: str, email: str, title: str, intro: str, link: str,

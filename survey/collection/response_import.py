@@ -31,6 +31,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
+from survey.integrations import outbox
 from survey.storage import db, models
 from survey.collection.collect import answer_values, check_answers, content_hash, storable_text
 from survey.collection.csvfiles import ImportProblem, RowFault, RowParser, read_rows
@@ -191,7 +192,8 @@ def _answered_at(row: _Row) -> datetime:
     return row.submitted_at
 
 
-def _write(session: Session, rows: list[_Row], definitions: dict[int, Survey], progress: bool) -> None:
+def _write(session: Session, rows: list[_Row], definitions: dict[int, Survey], progress: bool,
+           announce: bool = True) -> None:
     """Insert responses and their answers in bulk, and mark answered invitations.
 
     Rows go in in time order (a stable sort: ties keep the file's order). The answers' indexes
@@ -209,12 +211,17 @@ def _write(session: Session, rows: list[_Row], definitions: dict[int, Survey], p
                       survey_version_id=r.version.id, customer_id=r.customer_id, invitation_id=r.invitation_id,
                       channel=r.channel, language=r.language, submitted_at=r.submitted_at) for r in chunk],
             ).all()
+            values = [answer_values(definitions[r.version.id], r.answers) for r in chunk]
             answers = [dict(response_id=response_id, question_key=key, numeric_value=number, text_value=text,
                             survey_id=r.version.survey_id, submitted_at=r.submitted_at, customer_id=r.customer_id)
-                       for response_id, r in zip(ids, chunk)
-                       for key, number, text in answer_values(definitions[r.version.id], r.answers)]
+                       for response_id, r, rows in zip(ids, chunk, values) for key, number, text in rows]
             if answers:
                 session.execute(insert(models.Answer.__table__), answers)  # Core: no ORM bookkeeping per row
+            if announce:  # one statement per chunk (none without a webhook), in the import's transaction
+                outbox.responses_created(session, [dict(
+                    response_id=response_id, survey=definitions[r.version.id].slug, version=r.version.number,
+                    channel=r.channel, language=r.language, submitted_at=r.submitted_at, customer_id=r.customer_id,
+                    answer_rows=rows) for response_id, r, rows in zip(ids, chunk, values)])
             answered = [dict(id=r.claimed_invitation, responded_at=_answered_at(r)) for r in chunk
                         if r.claimed_invitation is not None]
             if answered:

@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, selectinload
 from tqdm import tqdm
 
+from survey.integrations import outbox
 from survey.storage import models
 from survey.definitions.definition import Survey
 from survey.followup import rules
@@ -324,12 +325,13 @@ def _owner(context: _Context, customer: models.Customer) -> int | None:
 
 def flag_responses(session: Session, response_ids: Iterable[int], settings: FollowUpSettings | None = None, *,
                    now: datetime | None = None, opened_at_submission: bool = False,
-                   progress: bool = False) -> FlagSummary:
+                   progress: bool = False, announce: bool = True) -> FlagSummary:
     """Evaluate the rules on stored responses and open or join cases; idempotent per response.
 
     Cases open at `now` (default: the current time), or at each response's submission time with
-    `opened_at_submission` (for replaying history, as the demo does). Writes into `session`; the
-    caller commits.
+    `opened_at_submission` (for replaying history, as the demo does). Each opened case is announced
+    to the webhooks that take `case.opened` (one outbox statement per chunk) unless `announce` is
+    False (the demo's replayed history). Writes into `session`; the caller commits.
     """
     settings = settings or load_settings()
     ids = sorted(set(response_ids))
@@ -338,12 +340,13 @@ def flag_responses(session: Session, response_ids: Iterable[int], settings: Foll
     with tqdm(total=len(ids), desc="flagging", unit="response", disable=not progress) as bar:
         for start in range(0, len(ids), CHUNK * 5):
             chunk = ids[start:start + CHUNK * 5]
-            summary += _flag_chunk(context, chunk, now, opened_at_submission)
+            summary += _flag_chunk(context, chunk, now, opened_at_submission, announce)
             bar.update(len(chunk))
     return summary
 
 
-def _flag_chunk(context: _Context, ids: list[int], now: datetime | None, opened_at_submission: bool) -> FlagSummary:
+def _flag_chunk(context: _Context, ids: list[int], now: datetime | None, opened_at_submission: bool,
+                announce: bool = True) -> FlagSummary:
     session, settings = context.session, context.settings
     candidates = _candidates(session, ids)
     if not candidates:
@@ -410,6 +413,11 @@ def _flag_chunk(context: _Context, ids: list[int], now: datetime | None, opened_
         flag_rows += [{"case_id": case, "response_id": candidate.id, "rule": f.rule, "question_key": f.question_key,
                        "score": f.score, "detail": f.detail[:300], "flagged_at": moment} for f in flags]
     _write_cases(session, list(open_cases.values()))
+    if announce:  # in the flagging's transaction (and savepoint): a case rolled back is never announced
+        outbox.cases_opened(session, [dict(
+            case_id=case.id, survey_id=case.survey_id, customer_id=case.customer_id,
+            response_id=case.new_values["response_id"], priority=case.priority, due_at=case.due_at,
+            opened_at=case.new_values["created_at"]) for case in open_cases.values() if case.new_values is not None])
     for row in (*events, *flag_rows):
         row["case_id"] = row["case_id"].id  # the rows named the case record until it had an id
     if events:

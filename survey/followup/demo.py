@@ -43,7 +43,8 @@ def add_demo_cases(engine: Engine, end, seed: int) -> int:
             following = min(week + timedelta(days=7), last)
             ids = session.scalars(select(models.Response.id).where(
                 models.Response.submitted_at >= week, models.Response.submitted_at < following)).all()
-            flag_responses(session, ids, settings, opened_at_submission=True)
+            # replayed history: announced to no webhook (see survey.integrations.outbox)
+            flag_responses(session, ids, settings, opened_at_submission=True, announce=False)
             cases = session.scalars(select(models.FollowUpCase).where(
                 models.FollowUpCase.status == "open", models.FollowUpCase.id.not_in(worked or {0}),
                 models.FollowUpCase.created_at < following - timedelta(days=2)).order_by(models.FollowUpCase.id)).all()
@@ -74,4 +75,4 @@ def _work(session, case: models.FollowUpCase, actor: Actor, rng, last: datetime,
     cause = CAUSES[int(rng.choice(len(CAUSES), p=weights))]
     compensation = float(rng.choice([50, 100, 250])) if rng.random() < 0.2 else None
     apply_status(session, actor, case, "resolved", f"Root cause: {cause}. Agreed next steps with the customer.",
-                  root_cause=cause, compensation=compensation, now=resolved, settings=settings)
+                  root_cause=cause, compensation=compensation, now=resolved, settings=settings, announce=False)

@@ -121,7 +121,7 @@ def evaluate(survey: Survey, numeric: Mapping[str, float], texts: Mapping[str, s
     `previous` the customer's previous rated answers to the same survey by answer key."""
     flags = low_scores(survey, numeric, settings)
     if "score_drop" in settings.enabled:
-        for key, question in _rated_keys(survey):
+        for key, _question in _rated_keys(survey):
             now, before = numeric.get(key), previous.get(key)
             if now is not None and before is not None and before - now >= settings.min_drop:
                 flags.append(Flag("score_drop", key, float(now), f"{before:g} -> {now:g}"))

@@ -17,6 +17,7 @@ from math import isfinite
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from survey.integrations import outbox
 from survey.storage import models
 from survey.people.access import REASSIGN_CASES, WORK_CASES, AccessDenied, Actor, require
 from survey.collection.collect import storable_text
@@ -76,9 +77,12 @@ def change_status(session: Session, actor: Actor, case_id: int, to: str, note: s
 
 def apply_status(session: Session, actor: Actor, case: models.FollowUpCase, to: str, note: str = "", *,
                  root_cause: str | None = None, compensation: float | None = None,
-                 now: datetime | None = None, settings: FollowUpSettings | None = None) -> None:
+                 now: datetime | None = None, settings: FollowUpSettings | None = None,
+                 announce: bool = True) -> None:
     """`change_status` for a case the caller already holds within `actor`'s scope (the demo works
-    thousands in one session); the change is written at the session's next flush."""
+    thousands in one session); the change is written at the session's next flush. A resolution is
+    announced to the webhooks that take `case.resolved`, in the same transaction, unless `announce`
+    is False (the demo's replayed history)."""
     require(actor, WORK_CASES)
     if to not in STATUSES:
         raise CaseChangeError("status", f"{to!r} is not a status (expected one of: {', '.join(STATUSES)})")
@@ -114,6 +118,8 @@ def apply_status(session: Session, actor: Actor, case: models.FollowUpCase, to: 
         case.root_cause, case.resolution_note, case.compensation = root_cause, text, compensation
     session.add(models.CaseEvent(case_id=case.id, actor_id=actor.user_id, at=now, from_status=before, to_status=to,
                                  note=text or None))
+    if to == "resolved" and announce:
+        outbox.case_resolved(session, case)
 
 
 def add_note(session: Session, actor: Actor, case_id: int, note: str, now: datetime | None = None) -> None:

@@ -18,6 +18,7 @@ check still cannot show a field manager another field manager's customers.
 | manage_users        | yes   | no      | no                     |
 | erase_customers     | yes   | no      | no                     |
 | read_audit_log      | yes   | no      | no                     |
+| manage_webhooks     | yes   | no      | no                     |
 
 Example:
     >>> fm = Actor(user_id=7, email="fm@example.com", role="field_manager")
@@ -49,12 +50,13 @@ EDIT_SURVEYS = "edit_surveys"
 MANAGE_USERS = "manage_users"
 ERASE_CUSTOMERS = "erase_customers"
 READ_AUDIT_LOG = "read_audit_log"
+MANAGE_WEBHOOKS = "manage_webhooks"
 
 _FIELD_MANAGER_ACTIONS = frozenset({READ_AGGREGATES, READ_RESPONSES, EXPORT_PERSONAL, READ_FOLLOW_UP_LIST,
                                     WORK_CASES})
 _MANAGER_ACTIONS = _FIELD_MANAGER_ACTIONS | {REASSIGN_CASES, FOLLOW_UP_OVERVIEW}
 _ADMIN_ACTIONS = _MANAGER_ACTIONS | {IMPORT_RESPONSES, EDIT_SURVEYS, MANAGE_USERS, ERASE_CUSTOMERS,
-                                     READ_AUDIT_LOG}
+                                     READ_AUDIT_LOG, MANAGE_WEBHOOKS}
 PERMISSIONS: dict[str, frozenset[str]] = {
     ADMIN: frozenset(_ADMIN_ACTIONS), MANAGER: frozenset(_MANAGER_ACTIONS), FIELD_MANAGER: _FIELD_MANAGER_ACTIONS}
 ACTIONS = tuple(sorted(_ADMIN_ACTIONS))

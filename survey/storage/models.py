@@ -359,6 +359,63 @@ class CustomerEvent(Base):
     created_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
+class Webhook(Base):
+    """A receiver of event notifications (`survey.integrations`): a URL, the events it takes, its secret.
+
+    The secret signs every delivery (HMAC-SHA256); it is shown once when the webhook is added and
+    kept here in clear, as the server needs it to sign.
+    """
+
+    __tablename__ = "webhooks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    events: Mapped[list[str]] = mapped_column(JSON, default=list)  # e.g. ["response.created"]
+    secret: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    disabled_at: Mapped[datetime | None] = mapped_column()  # a disabled webhook gets no new events
+
+
+class WebhookDelivery(Base):
+    """The outbox: one event for one webhook, written in the transaction of the change it announces.
+
+    The delivery worker sends it until the receiver answers 2xx (status `delivered`) or the tries
+    run out (`failed`); `locked_until` is the lease of the worker sending it now.
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (UniqueConstraint("webhook_id", "event_id", name="uq_webhook_deliveries_webhook_event"),
+                      Index("ix_webhook_deliveries_status_due", "status", "next_attempt_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id"), index=True)
+    event_id: Mapped[str] = mapped_column(String(40))  # the same for every webhook told of the event
+    event_type: Mapped[str] = mapped_column(String(40))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | delivered | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utc_now)
+    locked_until: Mapped[datetime | None] = mapped_column()
+    last_attempt_at: Mapped[datetime | None] = mapped_column()
+    last_status: Mapped[int | None] = mapped_column(Integer)  # the receiver's HTTP status
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    delivered_at: Mapped[datetime | None] = mapped_column()
+
+
+class InvitationReminder(Base):
+    """A reminder sent for an unanswered invitation: round 1 is the first reminder."""
+
+    __tablename__ = "invitation_reminders"
+    __table_args__ = (UniqueConstraint("invitation_id", "round", name="uq_invitation_reminders_invitation_round"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitations.id"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    sent_at: Mapped[datetime] = mapped_column(default=utc_now)
+
+
 class ImmutableRowError(RuntimeError):
     """Raised when code tries to change a row that must never change."""
 

@@ -43,7 +43,7 @@ def test_trend_gives_nps_change_and_p_value_by_hand():
 def test_trend_estimates_equal_the_one_sample_functions():
     histograms = monthly({"2026-01": (12, 30, 41), "2026-02": (25, 22, 30), "2026-03": (5, 9, 50)})
     table = trend(histograms)
-    for (period, row), month in zip(table.iterrows(), ["2026-01", "2026-02", "2026-03"]):
+    for (_period, row), month in zip(table.iterrows(), ["2026-01", "2026-02", "2026-03"]):
         month_rows = histograms[histograms["period"] == month]
         expected = nps(expand(month_rows))
         assert (row["value"], row["low"], row["high"], row["se"], row["n"]) == pytest.approx(

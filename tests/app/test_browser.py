@@ -50,6 +50,7 @@ PAGES = {
     "Import answers": "Import answers",
     "Users": "Users",
     "Audit log": "Audit log",
+    "Webhooks": "Webhooks",
     "/?s=kiosk-feedback": "Quick kiosk feedback",
 }
 ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'

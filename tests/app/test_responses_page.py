@@ -132,3 +132,23 @@ def test_download_holds_every_filtered_response_formula_safe(app, database):
     assert [str(row[0]) for row in in_small_chunks] == [row["id"] for row in rows]
     north = common.responses_csv(admin, Filters(SURVEY, segments=(("region", ("North",)),))).decode("utf-8-sig")
     assert len(list(csv.DictReader(io.StringIO(north)))) == count(database, " and c.region = 'North'")
+
+
+def test_analysis_download_offers_spss_stata_excel_and_csv_and_holds_the_filtered_responses(app, database, tmp_path):
+    import pyreadstat
+
+    from app_pages import common
+    from survey import response_export
+
+    picker = next(box for box in app.selectbox if box.label == "Format for SPSS, Stata, Excel or R")
+    assert list(picker.options) == ["SPSS (.sav)", "Stata (.dta)", "Excel (.xlsx)", "CSV with a column per option (.csv)"]
+    assert app.get("download_button")[1].label == f"Download {count(database):,} responses as SPSS (.sav)"
+    picker.set_value("dta").run()
+    assert app.get("download_button")[1].label == f"Download {count(database):,} responses as Stata (.dta)"
+    admin = actor_for(str(database.url))
+    north = Filters(SURVEY, segments=(("region", ("North",)),))
+    path = tmp_path / "north.sav"
+    path.write_bytes(response_export.export_bytes(common.engine(), admin, north, "sav"))
+    frame, meta = pyreadstat.read_sav(str(path))
+    assert len(frame) == count(database, " and c.region = 'North'") and set(frame["region"]) == {"North"}
+    assert meta.column_names_to_labels["recommend"] == "How likely are you to recommend us to a friend or colleague?"

@@ -14,7 +14,6 @@ from collections import defaultdict
 from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings, strategies as st
-from sqlalchemy import select
 
 from survey.collection.collect import submit
 from survey.definitions.definition import loads_yaml

@@ -31,16 +31,18 @@ EXPECTED = {
     "manage users": {"admin": True, "manager": False, "field_manager": False},
     "erase": {"admin": True, "manager": False, "field_manager": False},
     "read audit log": {"admin": True, "manager": False, "field_manager": False},
+    "manage webhooks": {"admin": True, "manager": False, "field_manager": False},
 }
 ACTION_OF = {"read aggregates": access.READ_AGGREGATES, "read responses": access.READ_RESPONSES,
              "read own follow-up list": access.READ_FOLLOW_UP_LIST, "read another's follow-up case": access.WORK_CASES,
              "follow-up overview": access.FOLLOW_UP_OVERVIEW,
              "export": access.EXPORT_PERSONAL, "edit surveys": access.EDIT_SURVEYS,
              "import answers": access.IMPORT_RESPONSES, "manage users": access.MANAGE_USERS,
-             "erase": access.ERASE_CUSTOMERS, "read audit log": access.READ_AUDIT_LOG}
+             "erase": access.ERASE_CUSTOMERS, "read audit log": access.READ_AUDIT_LOG,
+             "manage webhooks": access.MANAGE_WEBHOOKS}
 PAGE_OF = {"read aggregates": "overview", "read responses": "responses", "read own follow-up list": "my_followups",
            "follow-up overview": "follow_up", "import answers": "import_answers", "edit surveys": "designer",
-           "manage users": "users", "read audit log": "audit_log"}
+           "manage users": "users", "read audit log": "audit_log", "manage webhooks": "webhooks"}
 
 
 @pytest.fixture(scope="module")

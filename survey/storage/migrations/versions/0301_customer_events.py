@@ -5,7 +5,7 @@ an API call repeated stores each event once. Indexed by customer, kind and day (
 history) and by kind and day (the defections of a period).
 
 Revision ID: 0301
-Revises: 0009
+Revises: 0202
 Create Date: 2026-12-01
 """
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision = '0301'
-down_revision = '0009'
+down_revision = '0202'
 branch_labels = None
 depends_on = None
 
