@@ -97,7 +97,7 @@ class App:
                 return
             except OSError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the server did not start, see {folder}")
+                    raise RuntimeError(f"the server did not start, see {folder}") from None
                 time.sleep(0.2)
 
     def memory_mib(self) -> float:

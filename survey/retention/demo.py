@@ -121,7 +121,6 @@ def plan_events(customers: pd.DataFrame, cases: pd.DataFrame, first_day: date, l
     leave = np.floor(leave)
     defected = leave <= end
 
-    rows: list[tuple] = []
     value = customers["value"].fillna(0).to_numpy(dtype=float)
     # Purchases: each month a customer buys with a probability that follows their mood and value
     months = pd.period_range(first_day, last_day, freq="M")

@@ -113,7 +113,7 @@ def check_events(session: Session, rows: Iterable[tuple[int, Mapping[str, Any]]]
     first_seen: dict[str, int] = {}
     checked: list[CheckedEvent] = []
     for number, row in rows:
-        def field(column: str, check, **options):
+        def field(column: str, check, number=number, row=row, **options):
             """The column's value checked by `check` (a RowParser method); None when missing or at fault."""
             raw = _cell(parse, number, column, row.get(column), number=check == parse.number)
             return None if raw is None else check(number, column, raw, **options)
