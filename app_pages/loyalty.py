@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis import nps_from_counts, value_weighted_nps_from_sums
-from app_pages import common, report
+from app_pages import charts, common, labels, report
 from survey.people import access
 from survey.storage.filters import VALUE_BANDS, VALUE_TOP_BAND
 
@@ -44,12 +44,15 @@ def quadrant_table(grid: pd.DataFrame) -> pd.DataFrame:
 def grid_chart(grid: pd.DataFrame) -> alt.LayerChart:
     """Customers per value band (rows) and NPS category (columns), coloured by count."""
     data = grid.dropna(subset=["value_band"])
-    base = alt.Chart(data).encode(x=alt.X("category:N", sort=CATEGORIES, title="Latest answer"),
+    data = data.assign(category=data["category"].map(str.capitalize))
+    base = alt.Chart(data).encode(x=alt.X("category:N", sort=[c.capitalize() for c in CATEGORIES], title="Latest answer"),
                                   y=alt.Y("value_band:N", sort=BAND_ORDER[::-1], title="Annual value"))
     cells = base.mark_rect().encode(color=alt.Color("customers:Q", title="Customers"),
-                                    tooltip=["value_band:N", "category:N", "customers:Q",
-                                             alt.Tooltip("value:Q", format=",.0f", title="annual value")])
-    return (cells + base.mark_text().encode(text="customers:Q")).properties(height=220)
+                                    tooltip=[alt.Tooltip("value_band:N", title="Annual value"),
+                                             alt.Tooltip("category:N", title="Latest answer"),
+                                             alt.Tooltip("customers:Q", title="Customers", format=","),
+                                             alt.Tooltip("value:Q", format=",.0f", title="Their annual value")])
+    return (cells + base.mark_text().encode(text=alt.Text("customers:Q", format=","))).properties(height=charts.HEIGHT)
 
 
 def customer_list(frame: pd.DataFrame, today: date) -> pd.DataFrame:
@@ -62,6 +65,18 @@ def customer_list(frame: pd.DataFrame, today: date) -> pd.DataFrame:
         "tenure (years)": pd.Series(tenure, index=frame.index).round(1), "last score": frame["score"],
         "date": pd.to_datetime(frame["submitted_at"]).dt.date,
     })
+
+
+LIST_HEADERS = {"annual value": "Annual value", "tenure (years)": "Tenure (years)", "last score": "Last score",
+                "date": "Date"}
+
+
+def _comment_names(definition, keys) -> str:
+    """The comment questions as people read them: "“What should we fix?” or “Anything else?”"."""
+    names = [f"“{labels.question_label(definition, key)}”" for key in keys]
+    if not names:
+        return "any comment question"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
 def render() -> None:
@@ -118,7 +133,10 @@ def render() -> None:
     with left:
         report.download_chart(chart, f"{filters.survey}-value-grid", key="loyalty_chart")
     quadrants = quadrant_table(grid)
-    right.dataframe(quadrants, hide_index=True, width="stretch")
+    labels.show_table(quadrants, right, formats={"quadrant": lambda name: str(name).capitalize()},
+                      digits={"annual value": 0, "revenue share %": 1},
+                      headers={"quadrant": "Quadrant", "annual value": "Annual value",
+                               "revenue share %": "Revenue share %"})
     with right:
         report.download_table(quadrants, f"{filters.survey}-value-quadrants.csv", key="loyalty_quadrants_csv")
     right.caption(f"High value: annual value of {HIGH_VALUE_FROM:,} or more. Satisfied: latest answer 7-10; "
@@ -132,10 +150,10 @@ def render() -> None:
                                           silent=True, limit=LIST_LIMIT)
     silent_list = customer_list(silent, today)
     st.caption(f"Latest answer 0-{LOW_SCORE_MAX}, annual value {min_value:,.0f} or more, and no text in "
-               f"{', '.join(comment_keys) or 'any comment question'} in the filtered responses: "
+               f"{_comment_names(definition, comment_keys)} in the filtered responses: "
                f"{len(silent_list):,} customers{' (first ' + str(LIST_LIMIT) + ')' if len(silent_list) == LIST_LIMIT else ''}, "
                "highest value first.")
-    st.dataframe(silent_list, hide_index=True, width="stretch")
+    labels.show_table(silent_list, digits={"annual value": 0, "tenure (years)": 1, "last score": 0}, headers=LIST_HEADERS)
     st.download_button("Download silent detractors (CSV)",
                        lambda: common.audited_table_csv(actor, silent_list, f"silent detractors of {filters.survey}"),
                        file_name=f"{filters.survey}-silent-detractors.csv", mime="text/csv", key="download_silent",
@@ -149,7 +167,7 @@ def render() -> None:
     st.caption(f"Customers since {tenure_before.isoformat()} or earlier whose latest answer is 0-{LOW_SCORE_MAX}: "
                f"{len(captive_list):,}{' (first ' + str(LIST_LIMIT) + ')' if len(captive_list) == LIST_LIMIT else ''}, "
                "highest value first.")
-    st.dataframe(captive_list, hide_index=True, width="stretch")
+    labels.show_table(captive_list, digits={"annual value": 0, "tenure (years)": 1, "last score": 0}, headers=LIST_HEADERS)
     st.download_button("Download captive customers (CSV)",
                        lambda: common.audited_table_csv(actor, captive_list, f"captive customers of {filters.survey}"),
                        file_name=f"{filters.survey}-captive-customers.csv", mime="text/csv", key="download_captive",

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages import common
+from app_pages import common, labels
 from app_pages.text import plain
 from survey.people import access, accounts
 from survey.people.access import ROLE_LABELS, ROLES
@@ -19,10 +19,7 @@ def render() -> None:
     users = pd.DataFrame(accounts.list_users(engine, actor))
     users["state"] = ["disabled" if d is not None and d == d else "locked" if l is not None and l == l else "active"
                       for d, l in zip(users["disabled_at"], users["locked_until"])]
-    st.dataframe(users[["email", "name", "role", "region", "state", "last_sign_in_at", "is_demo"]],
-                 hide_index=True, width="stretch", column_config={
-                     "is_demo": st.column_config.CheckboxColumn("demo"),
-                     "last_sign_in_at": st.column_config.DatetimeColumn("last sign-in", format="YYYY-MM-DD HH:mm")})
+    labels.show_table(users[["email", "name", "role", "region", "state", "last_sign_in_at", "is_demo"]])
 
     add, change = st.columns(2)
     with add.form("add_user", clear_on_submit=True):

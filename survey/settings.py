@@ -34,6 +34,8 @@ DEFAULT_SECURITY = "starttls"
 DEFAULT_QUIET_DAYS = 90
 DEFAULT_VALID_DAYS = 30
 DEFAULT_MIN_N_FLOOR = 10
+DEFAULT_SESSION_IDLE_MINUTES = 8 * 60  # a working day without a click ends the sign-in
+DEFAULT_SESSION_MAX_HOURS = 7 * 24  # and a week after signing in, whatever the activity
 SMALLEST_MIN_N_FLOOR = 5  # the anonymous-survey rule (privacy.ANONYMOUS_MIN_GROUP): never lower
 
 
@@ -84,6 +86,16 @@ def min_n_floor(environ: Mapping[str, str] | None = None) -> int:
     """The disclosure floor (`SURVEY_MIN_N_FLOOR`): no figure rests on fewer answers, and no figure a
     field manager sees on fewer customers outside their scope, whatever a page's "Minimum n" says."""
     return _whole_number(environ, "SURVEY_MIN_N_FLOOR", DEFAULT_MIN_N_FLOOR, minimum=SMALLEST_MIN_N_FLOOR)
+
+
+def session_idle_minutes(environ: Mapping[str, str] | None = None) -> int:
+    """Minutes without any page run after which a dashboard sign-in ends (`SURVEY_SESSION_IDLE_MINUTES`)."""
+    return _whole_number(environ, "SURVEY_SESSION_IDLE_MINUTES", DEFAULT_SESSION_IDLE_MINUTES, minimum=1)
+
+
+def session_max_hours(environ: Mapping[str, str] | None = None) -> int:
+    """Hours after signing in when a dashboard sign-in ends however active (`SURVEY_SESSION_MAX_HOURS`)."""
+    return _whole_number(environ, "SURVEY_SESSION_MAX_HOURS", DEFAULT_SESSION_MAX_HOURS, minimum=1)
 
 
 def smtp_settings(environ: Mapping[str, str] | None = None) -> SmtpSettings | None:

@@ -74,6 +74,11 @@ def server(tmp_path_factory):
     """`streamlit run app.py` on a free local port over a small demo database; yields its base URL."""
     _require_browser()
     folder = tmp_path_factory.mktemp("browser")
+    yield from running_app(folder, demo_database(folder))
+
+
+def demo_database(folder: Path) -> str:
+    """A small demo database (and the open kiosk survey) in `folder`; returns its URL."""
     url = f"sqlite:///{folder / 'demo.db'}"
     engine = db.make_engine(url)
     db.upgrade(engine)
@@ -81,12 +86,18 @@ def server(tmp_path_factory):
     with db.session_scope(engine) as session:
         publish(session, loads_yaml(OPEN_SURVEY))
     engine.dispose()
+    return url
+
+
+def running_app(folder: Path, url: str, environ: dict | None = None):
+    """Run the app over `url` until the generator is closed; yields its base URL."""
     port = free_port()
     log = open(folder / "streamlit.log", "w")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
          "--server.port", str(port), "--server.headless", "true"],
-        cwd=ROOT, env={**os.environ, "SURVEY_DATABASE_URL": url}, stdout=log, stderr=subprocess.STDOUT)
+        cwd=ROOT, env={**os.environ, "SURVEY_DATABASE_URL": url, **(environ or {})}, stdout=log,
+        stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

@@ -31,7 +31,7 @@ def database(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('responses') / 'demo.db'}"
     engine = db.make_engine(url)
     db.upgrade(engine)
-    demo.generate(engine, customers=300, responses=6000, seed=7, progress=False)
+    demo.generate(engine, end=demo.DEMO_END, customers=300, responses=6000, seed=7, progress=False)
     with db.session_scope(engine) as session:  # the newest response carries a formula in its comment
         version = session.scalar(select(models.SurveyVersion).join(models.Survey).where(models.Survey.slug == SURVEY))
         customer = session.scalar(select(models.Customer).order_by(models.Customer.id).limit(1))

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from analysis import by_segment
+from app_pages import labels
 from app_pages.common import table_csv
 from survey.storage import db
 from tests.conftest import run_page
@@ -68,7 +69,7 @@ def test_north_is_flagged_for_its_last_four_months(page, demo_url):
     assert "below the rest" in warnings[0]
     recent = by_segment(region_histogram(demo_url, "and r.submitted_at >= '2026-07-01'"), "region", min_n=30)
     assert recent.loc["North", "p_adjusted"] < 0.05 and recent.loc["North", "difference"] < 0
-    assert f"adjusted p = {recent.loc['North', 'p_adjusted']:.4f}" in warnings[0]
+    assert labels.p_text(recent.loc['North', 'p_adjusted'], "adjusted p") in warnings[0]
     assert f"{abs(recent.loc['North', 'difference']):.1f} points below" in warnings[0]
     change = page.dataframe[1].value.set_index("Region")
     assert change.loc["North", "change"] < -10

@@ -28,7 +28,7 @@ TRENDS = ROOT / "app_pages" / "trends.py"
 def demo_url(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('trends') / 'demo.db'}"
     engine = db.make_engine(url)
-    demo.generate(engine, customers=1000, responses=20000, seed=7)
+    demo.generate(engine, end=demo.DEMO_END, customers=1000, responses=20000, seed=7)
     engine.dispose()
     return url
 
