@@ -80,12 +80,25 @@ def _hand_to_browser(token: str) -> None:
     """Have the browser take the new session's cookie: the page posts a one-time code (not the
     token) to `/auth/session`, whose answer sets the HttpOnly cookie; reloads and new tabs then
     arrive signed in. Without JavaScript the tab stays signed in until it is closed."""
-    import json
+    _post_from_the_browser("/auth/session", sessions.hand_off(token))
 
-    code = sessions.hand_off(token)
-    st.html("<script>fetch('/auth/session', {method: 'POST', credentials: 'same-origin', headers: "
-            "{'Content-Type': 'application/x-www-form-urlencoded'}, body: 'code=' + encodeURIComponent("
-            f"{json.dumps(code)})}});</script>", unsafe_allow_javascript=True, width=1)
+
+# The only script the dashboard puts in a page: a POST to one of the session routes, from constants
+# and (for /auth/session) the server-made one-time code. Never any text a person typed or stored.
+SESSION_ROUTES = ("/auth/session", "/auth/sign-out")
+
+
+def _post_from_the_browser(route: str, code: str | None = None) -> None:
+    """Have the browser POST to the session route `route` (with the one-time `code`), so that the
+    route's answer sets or clears the HttpOnly cookie the script cannot touch."""
+    import json
+    import re
+
+    if route not in SESSION_ROUTES or (code is not None and not re.fullmatch(r"[A-Za-z0-9_-]{20,100}", code)):
+        raise ValueError(f"route: not a session route or code: {route!r}")
+    body = f", headers: {{'Content-Type': 'application/x-www-form-urlencoded'}}, body: 'code={code}'" if code else ""
+    st.html(f"<script>fetch({json.dumps(route)}, {{method: 'POST', credentials: 'same-origin'{body}}});</script>",
+            unsafe_allow_javascript=True, width=1)
 
 
 def sign_in_navigation():
@@ -117,8 +130,7 @@ def sign_in_page() -> None:
     """The page shown to someone not signed in: a local sign-in form, or the SSO button."""
     st.title("Sign in")
     if st.session_state.pop(SIGNED_OUT, False):  # clear the revoked cookie (it signs nobody in anyway)
-        st.html("<script>fetch('/auth/sign-out', {method: 'POST', credentials: 'same-origin'});</script>",
-                unsafe_allow_javascript=True, width=1)
+        _post_from_the_browser("/auth/sign-out")
     if sso_configured():
         email = sso_email()
         if email:  # signed in with the provider, but no user here

@@ -221,26 +221,40 @@ def readable(frame: pd.DataFrame, digits: int | dict = 1, freq: str | None = Non
 
 
 def displayable(frame: pd.DataFrame, digits: int | dict = 1, freq: str | None = None, headers: dict | None = None,
-                percent: tuple[str, ...] = (), formats: dict | None = None) -> tuple[object, dict]:
-    """`frame` for st.dataframe: a Styler whose display values are `cell`'s words and numbers (no
-    None, nan or NaT: a dash), and a column_config giving each column its header in words.
+                percent: tuple[str, ...] = (), formats: dict | None = None) -> tuple[pd.DataFrame, dict]:
+    """`frame` for st.dataframe, its column names kept, and a column_config giving each column its
+    header in words.
 
-    The data underneath is unchanged (sorting, downloads and tests read the real values); only what
-    is drawn changes. `formats` maps a column to its own value -> text function (e.g. question labels).
+    A numeric column without a missing value stays numbers (sortable, drawn with thousands
+    separators and `digits` decimals). Every other column becomes the text of `cell` (or of its own
+    function in `formats`, e.g. question labels): Streamlit draws a missing value as "None" and a
+    boolean as a checkbox whatever a Styler says, so dates, p-values, booleans, coded words and
+    columns with a gap are shown as the words a person reads, a dash for a missing value.
     """
-    config, formatters = {}, {}
+    import streamlit as st
+
+    shown, config = frame.copy(), {}
     for column in frame.columns:
         name = str(column)
-        config[column] = (headers or {}).get(name) or header(name)
+        label = (headers or {}).get(name) or header(name)
         places = digits.get(name, 1) if isinstance(digits, dict) else digits
+        values = frame[column]
+        numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+        if (numeric and values.notna().all() and name not in percent and not P_VALUE_COLUMNS.search(name)
+                and not (formats and name in formats)):
+            integral = pd.api.types.is_integer_dtype(values)
+            number_format = "%d" if name in IDENTIFIERS else "%,d" if integral else f"%,.{places}f"
+            config[column] = st.column_config.NumberColumn(label, format=number_format)
+            continue
         if formats and name in formats:
             own = formats[name]
-            formatters[column] = lambda v, own=own: MISSING if missing(v) else own(v)
+            shown[column] = [MISSING if missing(v) else own(v) for v in values]
         elif name in percent:
-            formatters[column] = lambda v, places=places: number(100 * v, places, unit="%") if not missing(v) else MISSING
+            shown[column] = [MISSING if missing(v) else number(100 * v, places, unit="%") for v in values]
         else:
-            formatters[column] = lambda v, name=name, places=places: cell(v, name, places, freq)
-    return frame.style.format(formatters), config
+            shown[column] = [cell(v, name, places, freq) for v in values]
+        config[column] = st.column_config.TextColumn(label)
+    return shown, config
 
 
 def show_table(frame: pd.DataFrame, container=None, digits: int | dict = 1, freq: str | None = None,

@@ -114,13 +114,13 @@ def render() -> None:
                + (f" · {overdue:,} overdue" if overdue else ""))
     if overdue:
         st.warning(f"{overdue} overdue case{'s' if overdue != 1 else ''}: call these first.")
-    styled, config = labels.displayable(cases[SHOWN].reset_index(drop=True), digits={"annual_value": 0, "tenure_years": 1, "flagged_score": 0},
+    shown, config = labels.displayable(cases[SHOWN].reset_index(drop=True), digits={"annual_value": 0, "tenure_years": 1, "flagged_score": 0},
                             headers={"case": "Case", "priority": "Priority", "overdue": "Overdue",
                                      "customer_ref": "Customer ref", "phone": "Phone", "tier": "Tier",
                                      "tenure_years": "Tenure (years)", "flagged_score": "Flagged score",
                                      "captive_not_loyal": "Captive, not loyal", "owner": "Owner"})
     overdue_rows = cases["overdue"].astype(bool).to_numpy()
-    styled = styled.apply(lambda row: ["background-color: #fde2e1" if overdue_rows[row.name] else ""
+    styled = shown.style.apply(lambda row: ["background-color: #fde2e1" if overdue_rows[row.name] else ""
                                        for _ in row], axis=1)
     st.dataframe(styled, hide_index=True, width="stretch", column_config=config)
     choices = {row.case: f"#{row.case} · P{row.priority} · {row.customer} ({row.customer_ref})"

@@ -92,10 +92,10 @@ def highlight(shown: pd.DataFrame) -> tuple[object, dict]:
             styles.append("background-color: #d8f0d8" if row["difference from rest"] > 0 else "background-color: #f8d7d7")
         else:
             styles.append("")
-    styled, config = labels.displayable(shown.reset_index(drop=True), digits=2,
+    table, config = labels.displayable(shown.reset_index(drop=True), digits=2,
                                         headers={"significant": "Significant", "status": "Shown as"},
                                         formats={"significant": lambda v: "Yes" if v == "yes" else ""})
-    return styled.apply(lambda row: [styles[row.name]] * len(row), axis=1), config
+    return table.style.apply(lambda row: [styles[row.name]] * len(row), axis=1), config
 
 
 def months_of(histogram: pd.DataFrame) -> list[str]:

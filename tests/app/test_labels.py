@@ -52,13 +52,18 @@ def test_readable_turns_a_raw_table_into_what_a_person_reads():
     assert shown.iloc[1].tolist() == ["Dec 2024", "—", "3", "< 0.001", "Yes", "Admin", "", "North"]
 
 
-def test_displayable_keeps_the_data_and_changes_only_what_is_drawn():
-    raw = pd.DataFrame({"last_sign_in_at": [pd.NaT], "is_demo": [True], "score": [9.0]})
-    styled, config = labels.displayable(raw, digits=0)
-    assert styled.data.equals(raw)  # sorting, tests and downloads read the real values
-    assert config == {"last_sign_in_at": "Last sign-in", "is_demo": "Demo user", "score": "Score"}
-    html = styled.to_html()
-    assert "—" in html and "Yes" in html and ">9<" in html and "NaT" not in html and "True" not in html
+def test_displayable_keeps_whole_numeric_columns_and_spells_out_the_rest():
+    raw = pd.DataFrame({"last_sign_in_at": [pd.NaT, pd.Timestamp("2026-11-30 09:15")], "is_demo": [True, False],
+                        "n": [1234, 5], "score": [9.0, np.nan], "role": ["field_manager", "admin"]})
+    shown, config = labels.displayable(raw, digits=0)
+    assert list(shown.columns) == list(raw.columns)  # tests and sorting read the same columns
+    assert shown["n"].tolist() == [1234, 5]  # numbers stay numbers, drawn with separators
+    assert shown["last_sign_in_at"].tolist() == ["—", "2026-11-30 09:15"]
+    assert shown["is_demo"].tolist() == ["Yes", "No"] and shown["score"].tolist() == ["9", "—"]
+    assert shown["role"].tolist() == ["Field manager", "Admin"]
+    assert {column: entry["label"] for column, entry in config.items()} == {
+        "last_sign_in_at": "Last sign-in", "is_demo": "Demo user", "n": "n", "score": "Score", "role": "Role"}
+    assert config["n"]["type_config"]["format"] == "%,d"
 
 
 def test_question_labels_are_short_words_not_keys():

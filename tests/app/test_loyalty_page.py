@@ -121,7 +121,7 @@ def test_quadrants_add_up_to_every_customer_with_a_value(page, demo_url):
     quadrants = page.dataframe[0].value.set_index("quadrant")
     assert quadrants["customers"].sum() == len(latest)
     high_unhappy = latest[(latest["value"] >= 50_000) & (latest["score"] <= 6)]
-    assert quadrants.loc["at risk", "customers"] == len(high_unhappy)
+    assert quadrants.loc["At risk", "customers"] == len(high_unhappy)
     assert quadrants["revenue share %"].sum() == pytest.approx(100, abs=0.2)
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import select, text
 from survey import demo
 from survey.storage import db, models, queries
 from survey.storage.filters import Filters
+from app_pages import labels
 from tests.conftest import ROOT, actor_for, signed_in_page
 
 SURVEY = "relationship-nps"
@@ -78,7 +79,7 @@ def test_one_row_per_response_with_a_column_per_answer_key_and_no_contact_detail
 def test_answers_in_a_row_are_the_stored_answers_of_that_response(app, database):
     table = app.dataframe[0].value
     newest = table.iloc[0]
-    assert newest["comment"] == FORMULA and newest["recommend"] == 4 and newest["channel"] == "kiosk"
+    assert newest["comment"] == FORMULA and newest["recommend"] in (4, "4") and newest["channel"] == "kiosk"
     row = table.iloc[7]
     with database.connect() as connection:
         stored = dict(connection.execute(text(
@@ -87,8 +88,10 @@ def test_answers_in_a_row_are_the_stored_answers_of_that_response(app, database)
         reference = connection.execute(text(
             "select c.external_ref from responses r join customers c on c.id = r.customer_id where r.id = :id"),
             {"id": int(row["id"])}).scalar_one()
-    assert {key: row[key] for key in stored} == stored
-    assert all(pd.isna(row[key]) for key in set(ANSWER_KEYS) - set(stored))
+    # as shown: whole scores without decimals, a dash for a question not answered
+    assert ({key: labels.cell(row[key], key, 0) for key in stored}
+            == {key: labels.cell(value, key, 0) for key, value in stored.items()})
+    assert all(row[key] == labels.MISSING for key in set(ANSWER_KEYS) - set(stored))
     assert row["customer_ref"] == reference
 
 
