@@ -58,6 +58,9 @@ STATUSES = {"open": "Open", "contacted": "Contacted", "resolved": "Resolved", "u
             "declined": "Declined", "active": "Active", "disabled": "Disabled", "locked": "Locked", "": ""}
 # p-value columns: `p`, `p_value`, `change_p_value`, `recent_p_adjusted`, or headers such as "p (BH-adjusted)".
 P_VALUE_COLUMNS = re.compile(r"(^|_)p(_value|_adjusted)?($|_)|(^|\s)p \(")
+# Question kinds inside a flag's detail ("index_item 3 (at most 4)").
+KINDS = {"nps": "NPS", "csat": "CSAT", "ces": "Effort", "index_item": "Satisfaction rating"}
+_KIND_NAMES = re.compile(r"\b(" + "|".join(KINDS) + r")\b")
 _RULE_NAMES = re.compile(r"\b(" + "|".join(RULES) + r")\b")  # rule names inside recorded notes
 IDENTIFIERS = {"id", "response_id", "case", "response", "Case", "Response"}  # numbers that name a row
 
@@ -195,7 +198,8 @@ def cell(value, column: str = "", digits: int = 1, freq: str | None = None) -> s
     if column in ("status", "state", "from", "to"):
         return status(text)
     if column in ("note", "detail"):
-        return _RULE_NAMES.sub(lambda found: rule(found.group(0)), text)
+        text = _RULE_NAMES.sub(lambda found: rule(found.group(0)), text)
+        return _KIND_NAMES.sub(lambda found: KINDS[found.group(0)], text)
     return text
 
 

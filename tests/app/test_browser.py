@@ -77,12 +77,12 @@ def server(tmp_path_factory):
     yield from running_app(folder, demo_database(folder))
 
 
-def demo_database(folder: Path) -> str:
-    """A small demo database (and the open kiosk survey) in `folder`; returns its URL."""
+def demo_database(folder: Path, customers: int = 300, responses: int = 6000) -> str:
+    """A demo database (small by default, and the open kiosk survey) in `folder`; returns its URL."""
     url = f"sqlite:///{folder / 'demo.db'}"
     engine = db.make_engine(url)
     db.upgrade(engine)
-    demo.generate(engine, customers=300, responses=6000, seed=7, progress=False)
+    demo.generate(engine, customers=customers, responses=responses, seed=7, progress=False)
     with db.session_scope(engine) as session:
         publish(session, loads_yaml(OPEN_SURVEY))
     engine.dispose()

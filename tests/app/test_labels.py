@@ -32,6 +32,13 @@ def test_numbers_dates_and_periods():
     assert labels.period(date(2024, 11, 4), "week") == "Week of 2024-11-04"
 
 
+def test_recorded_notes_and_flag_details_name_rules_and_kinds_in_words():
+    assert labels.cell("opened for response 5569: ces_bottom, score_drop", "note") == \
+        "opened for response 5569: High effort (CES), Score dropped"
+    assert labels.cell("index_item 3 (at most 4)", "detail") == "Satisfaction rating 3 (at most 4)"
+    assert labels.cell("nps 4 (at most 6)", "detail") == "NPS 4 (at most 6)"
+
+
 def test_every_rule_and_role_has_words():
     for name in RULES:
         assert name in labels.RULES and "_" not in labels.rule(name)

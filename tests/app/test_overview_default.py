@@ -11,7 +11,7 @@ from app_pages import recent_quarter
 from survey import demo
 from survey.bootstrap import FIRST_START_CUSTOMERS, FIRST_START_RESPONSES, FIRST_START_SEED
 from survey.storage import db
-from tests.app.test_overview_page import page
+from tests.app.test_overview_page import demo_url, page  # noqa: F401 - demo_url is a fixture
 
 
 @pytest.mark.parametrize("last_day, expected", [
@@ -49,3 +49,15 @@ def test_dates_chosen_in_the_sidebar_replace_the_default_period(first_start_url,
     # 181 days (2025-01-01 to 2025-06-30), and the 181 days before them
     assert "2025-01-01 to 2025-06-30, compared with 2024-07-04 to 2024-12-31" in app.caption[0].value
     assert "last three complete months" not in app.caption[0].value
+
+
+def test_a_period_too_small_for_any_month_says_so_instead_of_drawing_an_empty_chart(demo_url, monkeypatch):
+    import json
+
+    app = page(demo_url, monkeypatch, dates=(date(2026, 10, 31), date(2026, 10, 31)))  # a handful of answers
+    assert any(i.value.startswith("No month with enough answers") for i in app.info)
+    specs = [json.loads(chart.proto.spec) for chart in app.get("vega_lite_chart")]
+    assert len(specs) == 1  # only the responses chart: its count axis has whole-number ticks
+    y = specs[0]["encoding"]["y"]
+    assert y["axis"]["format"] == ",d" and y["axis"]["tickMinStep"] == 1
+    assert specs[0]["height"] >= 200

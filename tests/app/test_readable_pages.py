@@ -16,7 +16,8 @@ import pytest
 from app_pages.navigation import visible_pages
 from survey import demo
 from survey.people import access
-from tests.app.test_browser import browser, server, sign_in  # noqa: F401 - fixtures, used by name
+from survey.bootstrap import FIRST_START_CUSTOMERS, FIRST_START_RESPONSES
+from tests.app.test_browser import _require_browser, browser, demo_database, running_app, sign_in  # noqa: F401
 from tests.conftest import ROOT
 
 SIGN_INS = {access.ADMIN: "admin@demo.example", access.MANAGER: "manager.1@demo.example",
@@ -31,13 +32,23 @@ COLUMN_NAMES = ("change_p_value", "out_of_control", "bottom_share", "control_low
                 "p_adjusted", "last_sign_in_at", "is_demo", "annual_value", "tenure_years", "flagged_score",
                 "captive_not_loyal", "due_at", "root_cause", "external_ref", "response_id", "value_band", "why_low")
 RAW_VALUES = ("None", "nan", "NaN", "NaT", "00:00:00", "false", "true")
+KINDS = ("index_item",)  # a question kind as the definitions spell it
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The app over the demo as a first start writes it (its sizes, ending yesterday): the README's
+    screenshots then show what a newcomer sees."""
+    _require_browser()
+    folder = tmp_path_factory.mktemp("readable")
+    yield from running_app(folder, demo_database(folder, FIRST_START_CUSTOMERS, FIRST_START_RESPONSES))
 
 
 def forbidden_words() -> list[str]:
     from survey.followup.settings import RULES as RULE_NAMES
 
     codes = [role for role in access.ROLES if "_" in role]  # "admin" and "manager" are words too
-    return sorted({*RULE_NAMES, *codes, *COLUMN_NAMES, *RAW_VALUES})
+    return sorted({*RULE_NAMES, *codes, *COLUMN_NAMES, *RAW_VALUES, *KINDS})
 
 
 FORBIDDEN = re.compile(r"(?<![\w.-])(" + "|".join(re.escape(word) for word in forbidden_words()) + r")(?![\w-])")
@@ -51,13 +62,20 @@ GRID_TEXT = """() => [...document.querySelectorAll('[data-testid="stDataFrame"] 
     .map(t => [...t.querySelectorAll('th, td')].map(c => c.textContent).join(' | ')).join('\\n')"""
 
 
+SETTLED = """() => !document.querySelector('[data-testid=stSkeleton], [data-testid=stStatusWidget]')
+    && !!document.querySelector('[data-testid=stMain] h1')"""
+
+
 def settle(page) -> None:
-    """Wait until the script has finished (the "Running..." status gone for a moment), every element
-    has replaced its loading skeleton (charts and tables load their code lazily) and charts drew."""
+    """Wait until the script has finished and every element has replaced its loading skeleton (charts
+    and tables load their code lazily), and it stays so for a second (a run may start late), then
+    until every chart has drawn."""
     page.wait_for_timeout(500)
-    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=90_000)
-    page.wait_for_function("!document.querySelector('[data-testid=stSkeleton]')", timeout=60_000)
-    page.wait_for_timeout(800)
+    for _ in range(3):
+        page.wait_for_function(SETTLED, timeout=90_000)
+        page.wait_for_timeout(1000)
+        if page.evaluate(SETTLED):
+            break
     charts = page.locator(CHARTS)
     for index in range(charts.count()):
         charts.nth(index).locator("canvas, svg").first.wait_for(timeout=30_000)
