@@ -61,8 +61,12 @@ def importance_chart(table: pd.DataFrame) -> alt.LayerChart:
                  alt.Tooltip("performance:Q", format=".2f", title="Performance"),
                  alt.Tooltip("coefficient:Q", format=".3f", title="Coefficient"),
                  alt.Tooltip("quadrant:N", title="Quadrant")])
-    rules = (alt.Chart(pd.DataFrame({"x": [mean_performance]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
-             + alt.Chart(pd.DataFrame({"y": [mean_share]})).mark_rule(strokeDash=[4, 4]).encode(y="y:Q"))
+    # The mean lines use the same scales: a layer with its own (zero-based) scale would pull the
+    # shared axis back to 0 and squeeze the drivers together again.
+    rules = (alt.Chart(pd.DataFrame({"x": [mean_performance]})).mark_rule(strokeDash=[4, 4])
+             .encode(x=alt.X("x:Q", scale=alt.Scale(domain=x_domain, nice=False)))
+             + alt.Chart(pd.DataFrame({"y": [mean_share]})).mark_rule(strokeDash=[4, 4])
+             .encode(y=alt.Y("y:Q", scale=alt.Scale(domain=y_domain, nice=False))))
     return alt.layer(rules, points).properties(height=420)
 
 
