@@ -39,6 +39,13 @@ def test_recorded_notes_and_flag_details_name_rules_and_kinds_in_words():
     assert labels.cell("nps 4 (at most 6)", "detail") == "NPS 4 (at most 6)"
 
 
+def test_headers_turn_names_into_words_and_leave_words_alone():
+    assert labels.header("last_sign_in_at") == "Last sign-in" and labels.header("root_cause") == "Root cause"
+    assert labels.header("p (BH-adjusted)") == "p (BH-adjusted)" and labels.header("n (recent)") == "n (recent)"
+    assert labels.header("2026-09 to 2026-12") == "2026-09 to 2026-12"
+    assert labels.header("difference from rest") == "Difference from rest"
+
+
 def test_every_rule_and_role_has_words():
     for name in RULES:
         assert name in labels.RULES and "_" not in labels.rule(name)
