@@ -1,7 +1,7 @@
 """Every signed-in page reads as words, not as a database dump: in Chromium, for each role, every page of
 its navigation (enumerated from `app_pages.navigation`, so pages added later are covered) at 1400 px
 and at 390 px wide shows no internal identifier, draws every chart at least 200 px high, and shows no
-exception. The admin's desktop screenshots are the README's tour (written to docs/).
+exception. Its desktop screenshots are the README's tour (written to docs/, see TOUR).
 
 Needs Debian's Chromium and the playwright package, like tests/app/test_browser.py (whose server
 and browser fixtures this module reuses: one more server, started once for the module).
@@ -52,10 +52,13 @@ def forbidden_words() -> list[str]:
 
 
 FORBIDDEN = re.compile(r"(?<![\w.-])(" + "|".join(re.escape(word) for word in forbidden_words()) + r")(?![\w-])")
-# README tour: page title -> screenshot (the admin's view at desktop width).
-TOUR = {"Overview": "overview.png", "Trends": "trends.png", "Segments": "segments.png", "Drivers": "drivers.png",
-        "Loyalty and value": "loyalty.png", "Comments": "comments.png", "My follow-ups": "my_followups.png",
-        "Follow-up": "follow_up.png", "Designer": "designer.png", "Users": "users.png"}
+# README tour: (role, page title) -> screenshot at desktop width; the admin's view, except My
+# follow-ups, which shows a field manager's own cases (an admin owns none).
+TOUR = {(access.ADMIN, "Overview"): "overview.png", (access.ADMIN, "Trends"): "trends.png",
+        (access.ADMIN, "Segments"): "segments.png", (access.ADMIN, "Drivers"): "drivers.png",
+        (access.ADMIN, "Loyalty and value"): "loyalty.png", (access.ADMIN, "Comments"): "comments.png",
+        (access.FIELD_MANAGER, "My follow-ups"): "my_followups.png", (access.ADMIN, "Follow-up"): "follow_up.png",
+        (access.ADMIN, "Designer"): "designer.png", (access.ADMIN, "Users"): "users.png"}
 CHARTS = '[data-testid="stVegaLiteChart"]'
 ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 GRID_TEXT = """() => [...document.querySelectorAll('[data-testid="stDataFrame"] table')]
@@ -140,8 +143,8 @@ def test_every_page_of_every_role_reads_as_words_with_charts_that_fit(server, br
                 problems += problems_on(page, f"{role} · {title} · {width} px")
                 name = f"{role}-{title.lower().replace(' ', '_')}-{width}.png"
                 paths = [tmp_path / name]
-                if role == access.ADMIN and width == WIDTHS[0] and title in TOUR:
-                    paths.append(ROOT / "docs" / TOUR[title])
+                if width == WIDTHS[0] and (role, title) in TOUR:
+                    paths.append(ROOT / "docs" / TOUR[role, title])
                 photograph(page, width, paths)
     finally:
         page.close()
