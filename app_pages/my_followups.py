@@ -118,7 +118,8 @@ def render() -> None:
                             headers={"case": "Case", "priority": "Priority", "overdue": "Overdue",
                                      "customer_ref": "Customer ref", "phone": "Phone", "tier": "Tier",
                                      "tenure_years": "Tenure (years)", "flagged_score": "Flagged score",
-                                     "captive_not_loyal": "Captive, not loyal", "owner": "Owner"})
+                                     "captive_not_loyal": "Captive, not loyal", "owner": "Owner",
+                                     "status": "Status"})
     overdue_rows = cases["overdue"].astype(bool).to_numpy()
     styled = shown.style.apply(lambda row: ["background-color: #fde2e1" if overdue_rows[row.name] else ""
                                        for _ in row], axis=1)
@@ -142,7 +143,7 @@ def render() -> None:
         "status": case["status"], "priority": case["priority"], "due": case["due_at"],
         "captive, not loyal": bool((case.get("reasons") or {}).get("captive_not_loyal")),
     }])
-    labels.show_table(context, digits={"annual value": 0}, headers={"customer": "Customer ref"})
+    labels.show_table(context, digits={"annual value": 0}, headers={"customer": "Customer ref", "status": "Status"})
     definition = _definitions(case)
     st.markdown("**Why it was flagged**")
     question = {"question": lambda key: labels.question_label(definition, key)}
