@@ -7,11 +7,13 @@ signs in first and sees the pages their role allows (each page checks again when
 
 import streamlit as st
 
-from survey.people import access
+from survey import settings
 from survey.collection.api import routes
 from survey.collection.form.pages import middleware
+from survey.people import access, session_routes
 
-app = st.App(__file__, routes=routes(), middleware=middleware())
+app = st.App(__file__, routes=[*routes(), *session_routes.routes(max_age=settings.session_max_hours() * 3600)],
+             middleware=middleware())
 
 
 def pages_for(actor: access.Actor) -> dict[str, list]:
@@ -36,8 +38,10 @@ if st.runtime.exists():
         # Respondents (personal or open link) see the survey form only, never a dashboard page.
         navigation = st.navigation([st.Page("app_pages/respond.py", title="Survey")], position="hidden")
     elif (actor := identity.signed_in_actor()) is None:
-        navigation = st.navigation([st.Page(identity.sign_in_page, title="Sign in")], position="hidden")
+        navigation = identity.sign_in_navigation()  # at any page's address, which it opens after sign-in
     else:
         identity.sidebar_account(actor)
-        navigation = st.navigation(pages_for(actor), expanded=True)
+        sections = pages_for(actor)
+        navigation = st.navigation(sections, expanded=True)
+        identity.open_wanted_page(sections)  # a deep link followed before signing in
     navigation.run()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import common
+from app_pages import common, labels
 from survey.people import access, audit
 
 LIMIT = 1000
@@ -20,9 +20,7 @@ def render() -> None:
     if events.empty:
         st.info("Nothing recorded yet.")
         return
-    st.dataframe(events, hide_index=True, width="stretch", column_config={
-        "at": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm:ss"),
-        "rows": st.column_config.NumberColumn("Rows", format="%d")})
+    labels.show_table(events)
 
 
 render()

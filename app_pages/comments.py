@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import common
+from app_pages import common, labels
 from survey.people import access
 from survey.storage.queries import score_bands
 
@@ -35,10 +35,12 @@ def render() -> None:
         return
     bands = score_bands(columns.score_metric, columns.score_scale)
     left, right = st.columns([1, 2])
-    labels = {ALL_SCORES: None} | {band_label(name, bounds): bounds for name, bounds in bands.items()}
-    picked = left.selectbox(f"Score ({columns.score_key})" if columns.score_key else "Score", list(labels),
+    bands_shown = {ALL_SCORES: None} | {band_label(name, bounds): bounds for name, bounds in bands.items()}
+    definition = common.latest_definition(filters.survey)
+    score_name = labels.question_label(definition, columns.score_key) if columns.score_key else "Score"
+    picked = left.selectbox(f"Score ({score_name})" if columns.score_key else "Score", list(bands_shown),
                             key="comments_band", disabled=not bands)
-    band = labels[picked]
+    band = bands_shown[picked]
     search = right.text_input("Search words (every word must appear)", key="comments_search")
     words = tuple(dict.fromkeys(word.lower() for word in search.split()))
 
@@ -52,14 +54,9 @@ def render() -> None:
         st.info("No comment matches these filters.")
         return
     frame = common.comments(actor, filters, band, words, PAGE_SIZE, page)
-    st.dataframe(frame, hide_index=True, width="stretch", column_config={
-        "response_id": st.column_config.NumberColumn("Response", format="%d"),
-        "submitted_at": st.column_config.DatetimeColumn("Date", format="YYYY-MM-DD HH:mm"),
-        "question": "Question",
-        "comment": st.column_config.TextColumn("Comment", width="large"),
-        "score": st.column_config.NumberColumn(columns.score_key or "Score", format="%d"),
-        "region": "Region", "tier": "Tier", "channel": "Channel",
-    })
+    labels.show_table(frame, digits={"score": 0}, formats={"question": lambda key: labels.question_label(definition, key)}, headers={"response_id": "Response", "submitted_at": "Date",
+                                                           "comment": "Comment", "score": score_name},
+                      column_config={"comment": st.column_config.TextColumn("Comment", width="large")})
     st.download_button("Download all matching comments (CSV)", data=lambda: common.comments_csv(actor, filters, band, words),
                        file_name=f"{filters.survey}-comments.csv", mime="text/csv", on_click="ignore")
 

@@ -114,6 +114,12 @@ def _filter_choices(url: str, survey_slug: str) -> dict:
         return queries.filter_choices(connection, survey_slug, SIDEBAR_SEGMENTS)
 
 
+def survey_span(survey_slug: str):
+    """(first day, last day) of the survey's responses, or None without responses."""
+    choices = _filter_choices(db.database_url(), survey_slug)
+    return (choices["first_day"], choices["last_day"]) if choices["first_day"] and choices["last_day"] else None
+
+
 def _keep_filter_state() -> None:
     # Streamlit forgets a page's widget values when another page is shown; re-assigning them
     # keeps the sidebar filters as the user left them when moving between pages.

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis import key_drivers_from_moments
-from app_pages import common, figures, report
+from app_pages import charts, common, figures, labels, report
 from app_pages.text import plain
 from survey.people import access
 from survey.people.privacy import ANONYMOUS_MIN_GROUP
@@ -37,39 +37,37 @@ def driver_questions(definition) -> tuple[object | None, dict[str, str]]:
     return overall, labels
 
 
+def performance_domain(table: pd.DataFrame) -> list[float]:
+    """The performance axis: zoomed to the drivers' mean ratings with a margin (they are seldom far apart)."""
+    low_x, high_x = float(table["performance"].min()), float(table["performance"].max())
+    pad_x = max(0.25, (high_x - low_x) * 0.15)
+    return [low_x - pad_x, high_x + pad_x]
+
+
 def importance_chart(table: pd.DataFrame) -> alt.LayerChart:
     """Importance (share of R^2) against performance (mean rating), split at their means, quadrants named."""
     frame = table.reset_index()
     mean_performance, mean_share = float(frame["performance"].mean()), float(frame["share"].mean())
-    low_x, high_x = float(frame["performance"].min()), float(frame["performance"].max())
-    pad_x = max(0.25, (high_x - low_x) * 0.15)
-    x_domain = [low_x - pad_x, high_x + pad_x]
+    x_domain = performance_domain(frame)
     y_domain = [0.0, max(100.0, float(frame["share"].max()) * 1.1)]
-    corners = pd.DataFrame({
-        "label": QUADRANT_ORDER,
-        "x": [x_domain[0], x_domain[1], x_domain[0], x_domain[1]],
-        "y": [y_domain[1], y_domain[1], 0.0, 0.0],
-        "align": ["left", "right", "left", "right"],
-        "baseline": ["top", "top", "bottom", "bottom"],
-    })
     x = alt.X("performance:Q", title="Performance (mean rating)", scale=alt.Scale(domain=x_domain, nice=False))
     y = alt.Y("share:Q", title="Importance (% of explained variance)", scale=alt.Scale(domain=y_domain, nice=False))
-    points = alt.Chart(frame).mark_circle(size=140).encode(
-        x=x, y=y, color=alt.Color("quadrant:N", scale=alt.Scale(domain=QUADRANT_ORDER), title="Quadrant"),
-        tooltip=["label:N", alt.Tooltip("share:Q", format=".1f", title="importance %"),
-                 alt.Tooltip("performance:Q", format=".2f"), alt.Tooltip("coefficient:Q", format=".3f"),
-                 "quadrant:N"])
-    names = alt.Chart(frame).mark_text(dx=8, align="left").encode(x=x, y=y, text="label:N")
-    rules = (alt.Chart(pd.DataFrame({"x": [mean_performance]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
-             + alt.Chart(pd.DataFrame({"y": [mean_share]})).mark_rule(strokeDash=[4, 4]).encode(y="y:Q"))
-    quadrant_labels = []
-    for align in ("left", "right"):
-        for baseline in ("top", "bottom"):
-            subset = corners[(corners["align"] == align) & (corners["baseline"] == baseline)]
-            quadrant_labels.append(alt.Chart(subset).mark_text(
-                align=align, baseline=baseline, dx=6 if align == "left" else -6, dy=6 if baseline == "top" else -6,
-                fontStyle="italic", color="gray").encode(x="x:Q", y="y:Q", text="label:N"))
-    return alt.layer(rules, *quadrant_labels, points, names).properties(height=420)
+    # Drivers often sit within a fraction of a point of each other: names printed beside the points
+    # would overlap, so each driver has its colour (named in the legend) and each quadrant its shape.
+    points = alt.Chart(frame).mark_point(size=160, filled=True, opacity=0.9).encode(
+        x=x, y=y, color=alt.Color("label:N", title="Driver", legend=charts.LEGEND),
+        shape=alt.Shape("quadrant:N", scale=alt.Scale(domain=QUADRANT_ORDER), title="Quadrant", legend=charts.LEGEND),
+        tooltip=[alt.Tooltip("label:N", title="Driver"), alt.Tooltip("share:Q", format=".1f", title="Importance %"),
+                 alt.Tooltip("performance:Q", format=".2f", title="Performance"),
+                 alt.Tooltip("coefficient:Q", format=".3f", title="Coefficient"),
+                 alt.Tooltip("quadrant:N", title="Quadrant")])
+    # The mean lines use the same scales: a layer with its own (zero-based) scale would pull the
+    # shared axis back to 0 and squeeze the drivers together again.
+    rules = (alt.Chart(pd.DataFrame({"x": [mean_performance]})).mark_rule(strokeDash=[4, 4])
+             .encode(x=alt.X("x:Q", scale=alt.Scale(domain=x_domain, nice=False)))
+             + alt.Chart(pd.DataFrame({"y": [mean_share]})).mark_rule(strokeDash=[4, 4])
+             .encode(y=alt.Y("y:Q", scale=alt.Scale(domain=y_domain, nice=False))))
+    return alt.layer(rules, points).properties(height=420)
 
 
 def published_analysis(n: int, actor, filters, keys: tuple[str, ...]) -> figures.Published:
@@ -89,16 +87,16 @@ def render() -> None:
     if filters is None:
         return
     definition = common.latest_definition(filters.survey)
-    overall, labels = driver_questions(definition)
-    if overall is None or not labels:
+    overall, names = driver_questions(definition)
+    if overall is None or not names:
         missing = " and ".join(part for part, absent in (("no overall question (`role: overall`)", overall is None),
-                                                         ("no driver attributes (`role: driver`)", not labels))
+                                                         ("no driver attributes (`role: driver`)", not names))
                                if absent)
         st.info(f"This survey declares {missing}, so there is no key-driver analysis to show. "
                 "Declare them in the survey definition to see which attributes move the overall score.")
         return
-    drivers = tuple(labels)
-    st.caption(f"Outcome: {plain(overall.text.get(definition.languages[0], overall.key))} (`{overall.key}`) · "
+    drivers = tuple(names)
+    st.caption(f"Outcome: {plain(overall.text.get(definition.languages[0], overall.key))} · "
                f"{len(drivers)} driver attributes · responses answering all of them in the filters")
     moments = common.key_driver_moments(filters, overall.key, drivers)
     try:
@@ -126,13 +124,14 @@ def render() -> None:
     columns[1].metric("R² (all drivers together)", f"{r_squared:.2f}")
     columns[2].metric("Left out (some answers missing)", f"{table.attrs['dropped_rows']:,}")
 
-    table = table.assign(label=[labels[key] for key in table.index])
+    table = table.assign(label=[names[key] for key in table.index])
     st.subheader("Importance and performance")
     chart = importance_chart(table)
     st.altair_chart(chart, width="stretch")
     report.download_chart(chart, f"{filters.survey}-drivers", key="drivers_chart")
-    st.caption("Importance: Johnson's relative weight as a share of R². Performance: mean rating. "
-               "Dashed lines: means across the drivers.")
+    st.caption("Importance: Johnson's relative weight as a share of R². Performance: mean rating (the axis "
+               f"starts at {performance_domain(table)[0]:.2f}, not 0, to separate the drivers). "
+               "Dashed lines: means across the drivers; the shape names the quadrant.")
 
     st.subheader("Ranking")
     ranked = table.sort_values("weight", ascending=False).reset_index()
@@ -149,7 +148,13 @@ def render() -> None:
         "n": n,
         "R²": round(r_squared, 4),
     })
-    st.dataframe(shown, hide_index=True, width="stretch")
+    # the answer key stays in the data and the download (for analysts), not on the page
+    labels.show_table(shown, column_order=[column for column in shown.columns if column != "answer key"], digits={"importance %": 1, "relative weight": 4,
+                                                                 "coefficient": 3, "correlation": 3, "performance": 2,
+                                                                 "R²": 4},
+                      headers={"rank": "Rank", "driver": "Driver", "importance %": "Importance %",
+                               "relative weight": "Relative weight", "coefficient": "Coefficient",
+                               "correlation": "Correlation", "performance": "Performance", "quadrant": "Quadrant"})
     st.download_button("Download the ranking (CSV)", common.table_csv(shown), file_name=f"{filters.survey}-drivers.csv",
                        mime="text/csv")
 

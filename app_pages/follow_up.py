@@ -11,7 +11,7 @@ from __future__ import annotations
 import altair as alt
 import streamlit as st
 
-from app_pages import common
+from app_pages import charts, common, labels
 from app_pages.text import plain
 from survey.people import access
 from survey.storage import db
@@ -61,28 +61,35 @@ def render() -> None:
     owners = figures.by_owner
     if not owners.empty:
         long = owners.melt(id_vars="owner", value_vars=["open", "overdue"], var_name="cases", value_name="count")
+        long["cases"] = long["cases"].map({"open": "Open", "overdue": "Overdue"})
         chart = (alt.Chart(long).mark_bar()
-                 .encode(x=alt.X("count:Q", title="cases"), y=alt.Y("owner:N", sort="-x", title=None),
-                         color=alt.Color("cases:N", scale=alt.Scale(domain=["open", "overdue"],
-                                                                    range=["#4c78a8", "#d62728"])),
-                         yOffset="cases:N", tooltip=["owner", "cases", "count"])
-                 .properties(height=max(120, 28 * len(owners))))
+                 .encode(x=alt.X("count:Q", axis=charts.count_axis("Cases")), y=alt.Y("owner:N", sort="-x", title=None),
+                         color=alt.Color("cases:N", title="Cases", scale=alt.Scale(domain=["Open", "Overdue"],
+                                                                                   range=["#4c78a8", "#d62728"])),
+                         yOffset="cases:N", tooltip=[alt.Tooltip("owner:N", title="Owner"),
+                                                     alt.Tooltip("cases:N", title="Cases"),
+                                                     alt.Tooltip("count:Q", title="Count", format=",")])
+                 .properties(height=max(charts.HEIGHT, charts.ROW_HEIGHT * len(owners))))
         st.altair_chart(chart, width="stretch")
-    st.dataframe(owners, hide_index=True, width="stretch")
+    labels.show_table(owners)
     st.subheader("Per region")
-    st.dataframe(figures.by_region, hide_index=True, width="stretch")
+    labels.show_table(figures.by_region)
 
     st.subheader("Root causes over time")
     causes = figures.root_causes
     if causes.empty:
         st.info("No resolved case with a root cause yet.")
         return
+    causes = causes.assign(root_cause=causes["root_cause"].map(labels.header))
     chart = (alt.Chart(causes).mark_bar()
-             .encode(x=alt.X("month:O", title="month resolved"), y=alt.Y("count:Q", title="cases"),
-                     color=alt.Color("root_cause:N", title="root cause"), tooltip=["month", "root_cause", "count"]))
+             .encode(x=alt.X("month:O", title="Month resolved"), y=alt.Y("count:Q", axis=charts.count_axis("Cases")),
+                     color=alt.Color("root_cause:N", title="Root cause"),
+                     tooltip=[alt.Tooltip("month:O", title="Month"), alt.Tooltip("root_cause:N", title="Root cause"),
+                              alt.Tooltip("count:Q", title="Cases", format=",")])
+             .properties(height=charts.HEIGHT))
     st.altair_chart(chart, width="stretch")
-    st.dataframe(causes.pivot_table(index="month", columns="root_cause", values="count", fill_value=0)
-                 .reset_index(), hide_index=True, width="stretch")
+    labels.show_table(causes.pivot_table(index="month", columns="root_cause", values="count", fill_value=0)
+                      .reset_index(), headers={"month": "Month"})
 
 
 render()

@@ -9,13 +9,14 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
-from app_pages import common
+from app_pages import common, labels
 from survey.people import access
 from survey.storage import db
 from survey.collection.csvfiles import DELIMITERS, ImportProblem
 from survey.collection.response_import import import_responses
 
 FROM_FILE = "(the file's 'survey' column)"
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "csv" / "responses.csv"  # answers to the demo surveys
 
 
 def run_import(name: str, content: bytes, survey_slug: str | None, skip_invalid: bool):
@@ -40,6 +41,10 @@ def render() -> None:
              "separated by commas, semicolons or tabs. "
              "Every row is checked with the same rules as the web form. Importing a file twice stores "
              "nothing twice.")
+    if SAMPLE.exists():
+        st.download_button("Download a sample file (CSV)", SAMPLE.read_bytes(), file_name="sample-responses.csv",
+                           mime="text/csv", help="Answers to the demo surveys in the expected layout: a starting point.",
+                           on_click="ignore")
     slugs = [s.slug for s in common.surveys()]
     chosen = st.selectbox("Survey", [FROM_FILE, *slugs])
     skip_invalid = st.checkbox("Store the good rows even if some rows are bad",
@@ -56,7 +61,7 @@ def render() -> None:
     except ImportProblem as problem:
         st.error(f"Nothing was imported: {len(problem.problems)} problem(s) in the file.")
         if problem.faults:
-            st.dataframe(fault_table(problem.faults), hide_index=True, width="stretch")
+            labels.show_table(fault_table(problem.faults))
         else:
             for line in problem.problems:
                 st.text(line)
@@ -66,7 +71,7 @@ def render() -> None:
                + f" (read as {DELIMITERS[summary.delimiter]}-separated).")
     if summary.faults:
         st.warning("Skipped rows:")
-        st.dataframe(fault_table(summary.faults), hide_index=True, width="stretch")
+        labels.show_table(fault_table(summary.faults))
     st.cache_data.clear()  # counts on other pages change
 
 

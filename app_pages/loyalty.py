@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis import nps_from_counts, value_weighted_nps_from_sums
-from app_pages import common, figures, report
+from app_pages import charts, common, figures, labels, report
 from survey.people import access
 from survey.storage.filters import VALUE_BANDS, VALUE_TOP_BAND
 
@@ -72,14 +72,17 @@ def quadrant_table(quadrants: figures.Published, total_value: float) -> pd.DataF
 
 def grid_chart(grid: pd.DataFrame) -> alt.LayerChart:
     """Customers per value band (rows) and NPS category (columns), coloured by count; hidden cells say so."""
-    data = grid.dropna(subset=["value_band"]).assign(
-        label=lambda frame: [f"{count:,.0f}" if pd.notna(count) else "hidden" for count in frame["customers"]])
-    base = alt.Chart(data).encode(x=alt.X("category:N", sort=CATEGORIES, title="Latest answer"),
+    data = grid.dropna(subset=["value_band"])
+    data = data.assign(category=data["category"].map(str.capitalize),
+                       label=[f"{count:,.0f}" if pd.notna(count) else "hidden" for count in data["customers"]])
+    base = alt.Chart(data).encode(x=alt.X("category:N", sort=[c.capitalize() for c in CATEGORIES], title="Latest answer"),
                                   y=alt.Y("value_band:N", sort=BAND_ORDER[::-1], title="Annual value"))
     cells = base.mark_rect().encode(color=alt.Color("customers:Q", title="Customers"),
-                                    tooltip=["value_band:N", "category:N", alt.Tooltip("label:N", title="customers"),
-                                             alt.Tooltip("value:Q", format=",.0f", title="annual value")])
-    return (cells + base.mark_text().encode(text="label:N")).properties(height=220)
+                                    tooltip=[alt.Tooltip("value_band:N", title="Annual value"),
+                                             alt.Tooltip("category:N", title="Latest answer"),
+                                             alt.Tooltip("label:N", title="Customers"),
+                                             alt.Tooltip("value:Q", format=",.0f", title="Their annual value")])
+    return (cells + base.mark_text().encode(text="label:N")).properties(height=charts.HEIGHT)
 
 
 def customer_list(frame: pd.DataFrame, today: date) -> pd.DataFrame:
@@ -92,6 +95,18 @@ def customer_list(frame: pd.DataFrame, today: date) -> pd.DataFrame:
         "tenure (years)": pd.Series(tenure, index=frame.index).round(1), "last score": frame["score"],
         "date": pd.to_datetime(frame["submitted_at"]).dt.date,
     })
+
+
+LIST_HEADERS = {"annual value": "Annual value", "tenure (years)": "Tenure (years)", "last score": "Last score",
+                "date": "Date"}
+
+
+def _comment_names(definition, keys) -> str:
+    """The comment questions as people read them: "“What should we fix?” or “Anything else?”"."""
+    names = [f"“{labels.question_label(definition, key)}”" for key in keys]
+    if not names:
+        return "any comment question"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
 def render() -> None:
@@ -121,7 +136,7 @@ def render() -> None:
         st.info(f"Figures hidden: these filters hold {why}. Widen the filters to see the value figures.")
     else:
         value_figures(grid, floor, filters)
-    customer_lists(actor, filters, question, comment_keys)
+    customer_lists(actor, filters, definition, question, comment_keys)
 
 
 def value_figures(grid: pd.DataFrame, floor: int, filters) -> None:
@@ -164,7 +179,10 @@ def value_figures(grid: pd.DataFrame, floor: int, filters) -> None:
             st.caption(shown_grid.note() + " Counts of customers, never under "
                        f"{floor} (the disclosure floor).")
     table = quadrant_table(quadrants, float(grid['value'].sum()))
-    right.dataframe(table, hide_index=True, width="stretch")
+    labels.show_table(table, right, formats={"quadrant": lambda name: str(name).capitalize()},
+                      digits={"customers": 0, "annual value": 0, "revenue share %": 1},
+                      headers={"quadrant": "Quadrant", "customers": "Customers", "annual value": "Annual value",
+                               "revenue share %": "Revenue share %", "status": "Status"})
     with right:
         report.download_table(table, f"{filters.survey}-value-quadrants.csv", key="loyalty_quadrants_csv")
         if quadrants.note():
@@ -174,7 +192,7 @@ def value_figures(grid: pd.DataFrame, floor: int, filters) -> None:
 
 
 
-def customer_lists(actor, filters, question, comment_keys: tuple[str, ...]) -> None:
+def customer_lists(actor, filters, definition, question, comment_keys: tuple[str, ...]) -> None:
     """The silent detractors and the captive customers the viewer may see, by name (no contact details)."""
     today = date.today()
     st.subheader("Silent detractors: high value, low score, no comment")
@@ -184,10 +202,10 @@ def customer_lists(actor, filters, question, comment_keys: tuple[str, ...]) -> N
                                           silent=True, limit=LIST_LIMIT)
     silent_list = customer_list(silent, today)
     st.caption(f"Latest answer 0-{LOW_SCORE_MAX}, annual value {min_value:,.0f} or more, and no text in "
-               f"{', '.join(comment_keys) or 'any comment question'} in the filtered responses: "
+               f"{_comment_names(definition, comment_keys)} in the filtered responses: "
                f"{len(silent_list):,} customers{' (first ' + str(LIST_LIMIT) + ')' if len(silent_list) == LIST_LIMIT else ''}, "
                "highest value first.")
-    st.dataframe(silent_list, hide_index=True, width="stretch")
+    labels.show_table(silent_list, digits={"annual value": 0, "tenure (years)": 1, "last score": 0}, headers=LIST_HEADERS)
     st.download_button("Download silent detractors (CSV)",
                        lambda: common.audited_table_csv(actor, silent_list, f"silent detractors of {filters.survey}"),
                        file_name=f"{filters.survey}-silent-detractors.csv", mime="text/csv", key="download_silent",
@@ -201,7 +219,7 @@ def customer_lists(actor, filters, question, comment_keys: tuple[str, ...]) -> N
     st.caption(f"Customers since {tenure_before.isoformat()} or earlier whose latest answer is 0-{LOW_SCORE_MAX}: "
                f"{len(captive_list):,}{' (first ' + str(LIST_LIMIT) + ')' if len(captive_list) == LIST_LIMIT else ''}, "
                "highest value first.")
-    st.dataframe(captive_list, hide_index=True, width="stretch")
+    labels.show_table(captive_list, digits={"annual value": 0, "tenure (years)": 1, "last score": 0}, headers=LIST_HEADERS)
     st.download_button("Download captive customers (CSV)",
                        lambda: common.audited_table_csv(actor, captive_list, f"captive customers of {filters.survey}"),
                        file_name=f"{filters.survey}-captive-customers.csv", mime="text/csv", key="download_captive",

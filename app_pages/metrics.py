@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from app_pages.labels import shorten
+
 
 @dataclass(frozen=True)
 class MetricChoice:
@@ -15,6 +17,12 @@ class MetricChoice:
     key: str
     metric: str  # nps | csat | ces | mean (by_segment's metrics)
     scale: tuple[int, int]
+    short: str = ""  # the axis title and legend name: "NPS", a matrix attribute, or the text shortened
+
+    @property
+    def axis_title(self) -> str:
+        """A short title for the metric's axis (the full label goes in the tooltip)."""
+        return self.short or shorten(self.label, 32)
 
     @property
     def unit(self) -> str:
@@ -47,11 +55,14 @@ def metric_choices(definition) -> list[MetricChoice]:
         text = question.text.get(language) or question.key
         if question.metric in ("nps", "csat", "ces"):
             name = {"nps": "NPS", "csat": "CSAT (top two boxes, %)", "ces": f"Effort, mean {scale[0]}-{scale[1]}"}
-            found.append(MetricChoice(f"{name[question.metric]}: {text}", question.key, question.metric, scale))
+            short = {"nps": "NPS", "csat": "CSAT (%)", "ces": "Effort (mean)"}[question.metric]
+            found.append(MetricChoice(f"{name[question.metric]}: {text}", question.key, question.metric, scale, short))
         elif question.kind == "matrix":
             for attribute, key in zip(question.attributes, question.answer_keys):
                 label = attribute.label.get(language) or attribute.value
-                found.append(MetricChoice(f"Mean {scale[0]}-{scale[1]}: {text} {label}", key, "mean", scale))
+                found.append(MetricChoice(f"Mean {scale[0]}-{scale[1]}: {text} {label}", key, "mean", scale,
+                                          f"{label} (mean)"))
         else:
-            found.append(MetricChoice(f"Mean {scale[0]}-{scale[1]}: {text}", question.key, "mean", scale))
+            found.append(MetricChoice(f"Mean {scale[0]}-{scale[1]}: {text}", question.key, "mean", scale,
+                                      shorten(text, 24) + " (mean)"))
     return found

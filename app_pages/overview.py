@@ -22,8 +22,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis import compare_means, mean_from_moments, trend
-from app_pages import response_rounds
-from app_pages import common, figures, report
+from app_pages import charts, common, figures, labels, recent_quarter, report, response_rounds
 from survey.people import access
 from survey.people.privacy import ANONYMOUS_MIN_GROUP
 from app_pages.text import plain
@@ -122,9 +121,9 @@ def tile_for(figure: Figure, min_n: int, anonymous: bool = False) -> report.Tile
         return report.Tile(figure.label, show(figure.value), detail, figure.n, change=change,
                            note=f"significant change versus the previous period: {change} "
                                 f"(95% interval {figure.change_low:+.1f} to {figure.change_high:+.1f}, "
-                                f"p = {figure.p_value:.3f}, previous n = {figure.previous_n:,})")
+                                f"{labels.p_text(figure.p_value)}, previous n = {figure.previous_n:,})")
     return report.Tile(figure.label, show(figure.value), detail, figure.n,
-                       note=f"no significant change versus the previous period ({change}, p = {figure.p_value:.2f}, "
+                       note=f"no significant change versus the previous period ({change}, {labels.p_text(figure.p_value)}, "
                             f"previous n = {figure.previous_n:,})")
 
 
@@ -229,19 +228,25 @@ def published_months(frame: pd.DataFrame, min_n: int, outside: pd.Series | None)
 def metric_chart(frame: pd.DataFrame, name: str) -> alt.Chart:
     """The metric per month as a line with its 95% interval as a band; n in the tooltip."""
     base = alt.Chart(frame).encode(x=alt.X("period:T", title="Month"))
-    band = base.mark_area(opacity=0.25).encode(y=alt.Y("low:Q", title=f"{name} (95% interval)"), y2="high:Q")
+    band = base.mark_area(opacity=0.25).encode(
+        y=alt.Y("low:Q", title=f"{name} (95% interval)", scale=charts.zoomed([*frame["low"], *frame["high"]])),
+        y2="high:Q")
     line = base.mark_line(point=True).encode(
-        y="value:Q", tooltip=[alt.Tooltip("period:T", format="%b %Y"), alt.Tooltip("value:Q", format=".1f", title=name),
-                              alt.Tooltip("low:Q", format=".1f"), alt.Tooltip("high:Q", format=".1f"), "n:Q"])
-    return band + line
+        y="value:Q", tooltip=[alt.Tooltip("period:T", format="%b %Y", title="Month"),
+                              alt.Tooltip("value:Q", format=".1f", title=name),
+                              alt.Tooltip("low:Q", format=".1f", title="95% low"),
+                              alt.Tooltip("high:Q", format=".1f", title="95% high"), alt.Tooltip("n:Q", format=",")])
+    return charts.sized(band + line)
 
 
 def volume_chart(frame: pd.DataFrame) -> alt.Chart:
     """Responses per month, stacked by channel."""
     frame = frame.assign(period=pd.to_datetime(frame["period"] + "-01"))
-    return alt.Chart(frame).mark_bar().encode(
-        x=alt.X("period:T", title="Month"), y=alt.Y("responses:Q", title="Responses"),
-        color=alt.Color("channel:N", title="Channel"), tooltip=["period:T", "channel:N", "responses:Q"])
+    return charts.sized(alt.Chart(frame).mark_bar().encode(
+        x=alt.X("period:T", title="Month"), y=alt.Y("responses:Q", axis=charts.count_axis("Responses")),
+        color=alt.Color("channel:N", title="Channel"),
+        tooltip=[alt.Tooltip("period:T", format="%b %Y", title="Month"), alt.Tooltip("channel:N", title="Channel"),
+                 alt.Tooltip("responses:Q", format=",", title="Responses")]))
 
 
 def tiles_table(figures: list[Figure], tiles: list[report.Tile], anonymous: bool = False) -> pd.DataFrame:
@@ -267,10 +272,15 @@ def render() -> None:
     summary = next(s for s in common.surveys() if s.slug == filters.survey)
     definition = common.latest_definition(filters.survey)
     min_n = figures.page_min_n()
-    previous = previous_period(filters)
+    whole = filters  # the sidebar's choice: the monthly charts show it
+    default = recent_quarter.default_comparison(filters)
+    filters, previous = default if default else (filters, previous_period(filters))
     st.title(plain(summary.title))
     period_text = (f"{filters.start} to {filters.end}, compared with {previous.start} to {previous.end}"
                    if previous else "all responses")
+    if default:
+        period_text += (" (the last three complete months against the three before; choose dates in the "
+                        "sidebar for another period)")
     st.caption(f"Touchpoint: {plain(summary.touchpoint) or 'not set'} · period {period_text} · "
                f"figures under n = {min_n} are suppressed (never under the floor of {figures.floor()})")
 
@@ -303,6 +313,17 @@ def render() -> None:
                           label="Download figures (CSV)")
 
     pending = []  # report sections; their charts are drawn only when the report is asked for
+    headline = next(((metric, q) for metric in ("nps", "csat", "ces") for q in definition.metric_questions(metric)[:1]),
+                    None)
+    if previous is not None and headline is not None and not common.anonymous(filters.survey):
+        metric, question = headline
+        name = {"nps": "NPS", "csat": "CSAT (%)", "ces": "Effort score"}[metric]
+        number = {"nps": "{:+.1f}", "csat": "{:.1f}%", "ces": "{:.2f}"}[metric]
+        regions = recent_quarter.render(st, filters, previous, question.key, metric,
+                                        (question.scale.min, question.scale.max), name, min_n, actor, number.format)
+        if not regions.empty:
+            pending.append((f"{name} by region", None, regions, ""))
+    current, filters = filters, whole
     monthly = monthly_metric(filters, definition)
     if monthly is not None:
         name, frame = monthly
@@ -316,7 +337,10 @@ def render() -> None:
         note = ((published.note("month") + " Hidden months are not drawn. ") if published.hidden else "Nothing hidden. ") \
             + "Changes are single comparisons with the month before (not adjusted)."
         chart = metric_chart(shown, name)
-        st.altair_chart(chart, width="stretch")
+        if shown.empty:
+            charts.empty(st, f"month with enough answers (n = {min_n} or more)")
+        else:
+            st.altair_chart(chart, width="stretch")
         if note:
             st.caption(note)
         report.download_chart(chart, f"{filters.survey}-by-month", key="overview_metric_chart")
@@ -333,6 +357,7 @@ def render() -> None:
         pending.append(("Responses by month and channel", chart, volume, ""))
 
     described = report.describe_filters(filters, summary.title, (
+        ("Tiles", f"{current.start} to {current.end}" if current.start else "all responses"),
         ("Compared with", f"{previous.start} to {previous.end}" if previous else "no previous period"),
         ("Response rate", f"{100 * rate['rate']:.1f}% ({int(rate['responded']):,} of {int(rate['invited']):,})"
          if rate["invited"] else "no invitations"),

@@ -117,21 +117,14 @@ def drawn(heading: str, chart: alt.TopLevelMixin | None, table: pd.DataFrame | N
     return Section(heading, chart_svg(chart) if chart is not None else None, table, note)
 
 
-def _cell(value) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return ""
-    if isinstance(value, float):
-        return f"{value:,.2f}"
-    if isinstance(value, pd.Timestamp):
-        return value.date().isoformat() if value == value.normalize() else value.isoformat()
-    return str(value)
-
-
 def table_html(frame: pd.DataFrame) -> str:
     """An HTML table of a small frame, every header and cell escaped."""
+    from app_pages.labels import readable  # headers in words, numbers and p-values as on the page
+
+    frame = readable(frame)
     head = "".join(f"<th>{html.escape(str(name))}</th>" for name in frame.columns)
-    rows = "".join("<tr>" + "".join(f"<td>{html.escape(_cell(value))}</td>" for value in row) + "</tr>"
-                   for row in frame.astype(object).itertuples(index=False))
+    rows = "".join("<tr>" + "".join(f"<td>{html.escape(str(value))}</td>" for value in row) + "</tr>"
+                   for row in frame.itertuples(index=False))
     return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import common
+from app_pages import common, labels
 from survey.people import access
 
 PAGE_SIZE = 100
@@ -30,10 +30,9 @@ def render() -> None:
         st.info("No response matches these filters.")
         return
     frame = common.responses_page(actor, filters, PAGE_SIZE, page)
-    st.dataframe(frame, hide_index=True, width="stretch", column_config={
-        "id": st.column_config.NumberColumn("id", format="%d"),
-        "submitted_at": st.column_config.DatetimeColumn("submitted_at", format="YYYY-MM-DD HH:mm:ss"),
-    })
+    definition = common.latest_definition(filters.survey)
+    keys = common.survey_columns(filters).answer_keys
+    labels.show_table(frame, digits=0, headers={key: labels.question_label(definition, key) for key in keys})
     st.download_button(f"Download all {total:,} responses (CSV)", data=lambda: common.responses_csv(actor, filters),
                        file_name=f"{filters.survey}-responses.csv", mime="text/csv", on_click="ignore")
     analysis_download(actor, filters, total)

@@ -22,7 +22,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis import adjust_p_values, by_segment, trend
-from app_pages import common, figures, report
+from app_pages import charts, common, figures, labels, report
 from survey.people import access
 from app_pages.metrics import MetricChoice, metric_choices
 from app_pages.text import plain
@@ -81,17 +81,21 @@ def display_table(table: pd.DataFrame, dimension: str, choice: MetricChoice) -> 
     return shown.reset_index(drop=True)
 
 
-def highlight(shown: pd.DataFrame):
-    """Styler: significant differences in colour (green above the rest, red below), suppressed in grey."""
-    def row_style(row: pd.Series) -> list[str]:
-        if row["status"] == "suppressed":
-            style = "color: gray"
+def highlight(shown: pd.DataFrame) -> tuple[object, dict]:
+    """Styler of the table as shown (with its column_config): significant differences in colour
+    (green above the rest, red below), suppressed in grey."""
+    styles = []
+    for _, row in shown.iterrows():
+        if str(row["status"]).startswith("suppressed"):
+            styles.append("color: gray")
         elif row["significant"] == "yes":
-            style = "background-color: #d8f0d8" if row["difference from rest"] > 0 else "background-color: #f8d7d7"
+            styles.append("background-color: #d8f0d8" if row["difference from rest"] > 0 else "background-color: #f8d7d7")
         else:
-            style = ""
-        return [style] * len(row)
-    return shown.style.apply(row_style, axis=1).format(precision=2, na_rep="")
+            styles.append("")
+    table, config = labels.displayable(shown.reset_index(drop=True), digits=2,
+                                        headers={"significant": "Significant", "status": "Shown as"},
+                                        formats={"significant": lambda v: "Yes" if v == "yes" else ""})
+    return table.style.apply(lambda row: [styles[row.name]] * len(row), axis=1), config
 
 
 def months_of(histogram: pd.DataFrame) -> list[str]:
@@ -182,15 +186,18 @@ def monthly_heatmap_data(histogram: pd.DataFrame, dimension: str, choice: Metric
 def heatmap(data: pd.DataFrame, choice: MetricChoice, dimension: str) -> alt.LayerChart:
     """Segments (rows) by month (columns), coloured by the metric; * marks a significant difference."""
     title = DIMENSIONS[dimension].label
-    base = alt.Chart(data).encode(x=alt.X("month:O", title="Month"), y=alt.Y("segment:N", title=title))
-    tooltip = ["segment:N", "month:O", alt.Tooltip("value:Q", format=".2f"), alt.Tooltip("low:Q", format=".2f"),
-               alt.Tooltip("high:Q", format=".2f"), "n:Q", alt.Tooltip("difference:Q", format=".2f"),
-               alt.Tooltip("p_adjusted:Q", format=".4f")]
+    base = alt.Chart(data).encode(x=alt.X("month:O", title="Month"), y=alt.Y("segment:N", title=title, axis=alt.Axis(labelOverlap=False)))
+    tooltip = [alt.Tooltip("segment:N", title=title), alt.Tooltip("month:O", title="Month"),
+               alt.Tooltip("value:Q", format=".2f", title=choice.axis_title), alt.Tooltip("low:Q", format=".2f", title="95% low"),
+               alt.Tooltip("high:Q", format=".2f", title="95% high"), alt.Tooltip("n:Q", format=","),
+               alt.Tooltip("difference:Q", format=".2f", title="Difference from the rest"),
+               alt.Tooltip("p_adjusted:Q", format=".3f", title="p (adjusted)")]
     cells = base.mark_rect().encode(
-        color=alt.Color("value:Q", title=choice.label.split(":")[0], scale=alt.Scale(scheme="redyellowgreen")),
+        color=alt.Color("value:Q", title=choice.axis_title, scale=alt.Scale(scheme="redyellowgreen")),
         tooltip=tooltip)
     text = base.mark_text(fontSize=12).encode(text="label:N")
-    return (cells + text).properties(height=max(160, 36 * data["segment"].nunique()))
+    # A row per segment at least ROW_HEIGHT high, and every label drawn (Vega hides overlapping ones).
+    return (cells + text).properties(height=max(charts.HEIGHT, charts.ROW_HEIGHT * data["segment"].nunique()))
 
 
 def render() -> None:
@@ -222,7 +229,8 @@ def render() -> None:
     table = published.table
     shown = display_table(table, dimension, choice)
     st.subheader(f"{plain(choice.label)} by {DIMENSIONS[dimension].label.lower()}")
-    st.dataframe(highlight(shown), hide_index=True, width="stretch")
+    styled, config = highlight(shown)
+    st.dataframe(styled, hide_index=True, width="stretch", column_config=config)
     st.caption(f"95% intervals; difference from all other segments together. One family: Benjamini-Hochberg "
                f"adjusted across the segments of this table (highlighted when p < {SIGNIFICANCE}). "
                f"Suppressed: n < {min_n}; directional: n < {2 * min_n}. "
@@ -254,12 +262,14 @@ def render() -> None:
         for segment, row in flagged.iterrows():
             direction = "below" if row["difference"] < 0 else "above"
             own = "" if pd.isna(row["change"]) else (
-                f"; against its own months before: {choice.format(row['change'], signed=True)} "
+                f"against its own months before: {choice.format(row['change'], signed=True)} "
                 f"(95% interval {choice.format(row['change_low'], signed=True)} to "
-                f"{choice.format(row['change_high'], signed=True)}, adjusted p = {row['change_p_adjusted']:.4f})")
+                f"{choice.format(row['change_high'], signed=True)}, {labels.p_text(row['change_p_adjusted'], 'adjusted p')})")
+            # With a single segment left there is no rest to compare with: say only what can be said.
+            rest = "" if pd.isna(row["difference"]) or pd.isna(row["p_adjusted"]) else (
+                f"{choice.format_gap(row['difference'])} {direction} the rest ({labels.p_text(row['p_adjusted'], 'adjusted p')})")
             st.warning(f"{DIMENSIONS[dimension].label} {plain(segment)}, {span}: {choice.format(row['value'])} "
-                       f"(n = {int(row['n']):,}), {choice.format_gap(row['difference'])} {direction} the rest "
-                       f"(adjusted p = {row['p_adjusted']:.4f}){own}.")
+                       f"(n = {int(row['n']):,}), " + "; ".join(part for part in (rest, own) if part) + ".")
         if flagged.empty:
             st.success(f"No {DIMENSIONS[dimension].label.lower()} differs significantly from the rest or from "
                        f"its own earlier months over {span}.")
@@ -276,7 +286,7 @@ def render() -> None:
             "p (BH-adjusted)": recent["p_adjusted"].round(4).to_numpy(),
             "change p (BH-adjusted)": recent["change_p_adjusted"].round(4).to_numpy(),
         })
-        st.dataframe(recent_shown, hide_index=True, width="stretch")
+        labels.show_table(recent_shown, digits=2)
         st.caption("One family: the differences from the rest and the changes against the own months before, "
                    "Benjamini-Hochberg adjusted together across segments. " + (recent_note or "Nothing hidden."))
         report.download_table(recent_shown, f"{filters.survey}-{choice.key}-{dimension}-recent-change.csv",

@@ -23,7 +23,7 @@ import streamlit as st
 
 from analysis import adjust_p_values, trend
 from analysis.groups import period_starts
-from app_pages import common, figures, report
+from app_pages import charts, common, figures, labels, report
 from app_pages.text import plain
 from survey.people import access
 from app_pages.metrics import MetricChoice, metric_choices
@@ -103,25 +103,29 @@ def flag_falling_segments(histogram: pd.DataFrame, table: pd.DataFrame, split: s
 def trend_chart(frame: pd.DataFrame, choice: MetricChoice, split: str | None, target: float | None,
                 period: str) -> alt.LayerChart:
     """The metric per period as lines with 95% interval bands, n in tooltips, the target as a rule."""
-    colour = [alt.Color(f"{split}:N", title=DIMENSIONS[split].label)] if split else []
-    tooltip = [alt.Tooltip("period:T", title=period.capitalize()), *([f"{split}:N"] if split else []),
-               alt.Tooltip("value:Q", format=".1f", title="Value"), alt.Tooltip("low:Q", format=".1f"),
-               alt.Tooltip("high:Q", format=".1f"), alt.Tooltip("n:Q", format=",")]
+    colour = [alt.Color(f"{split}:N", title=DIMENSIONS[split].label, legend=charts.LEGEND)] if split else []
+    frame = frame.assign(metric=choice.label)  # the full question text, for the tooltip
+    tooltip = [alt.Tooltip("metric:N", title="Metric"), alt.Tooltip("period:T", title=period.capitalize()),
+               *([alt.Tooltip(f"{split}:N", title=DIMENSIONS[split].label)] if split else []),
+               alt.Tooltip("value:Q", format=".1f", title="Value"), alt.Tooltip("low:Q", format=".1f", title="95% low"),
+               alt.Tooltip("high:Q", format=".1f", title="95% high"), alt.Tooltip("n:Q", format=",")]
     base = alt.Chart(frame).encode(x=alt.X("period:T", title=period.capitalize()))
+    values = [*frame["low"], *frame["high"], *([target] if target is not None else [])]
     band = base.mark_area(opacity=0.15 if split else 0.25).encode(
-        *colour, y=alt.Y("low:Q", title=f"{choice.label} (95% interval)", scale=alt.Scale(zero=False)), y2="high:Q")
+        *colour, y=alt.Y("low:Q", title=choice.axis_title, scale=charts.zoomed(values)), y2="high:Q")
     line = base.mark_line(point=True).encode(*colour, y="value:Q", tooltip=tooltip)
     layers = [band, line]
     if target is not None:
         layers.append(alt.Chart(pd.DataFrame({"target": [target]})).mark_rule(strokeDash=[6, 4], color="black")
                       .encode(y="target:Q", tooltip=[alt.Tooltip("target:Q", title="Target")]))
-    return alt.layer(*layers)
+    return charts.sized(alt.layer(*layers), charts.HEIGHT + (80 if split else 0))
 
 
 def control_chart(frame: pd.DataFrame, split: str | None, period: str) -> alt.TopLevelMixin:
     """p-chart of the unhappy share: centre line, limits, and out-of-control periods in red."""
     frame = frame.assign(**{column: 100 * frame[column] for column in
                             ("bottom_share", "control_center", "control_lower", "control_upper")})
+    frame = frame.assign(state=np.where(frame["out_of_control"].astype(bool), "Out of control", "Within limits"))
     base = alt.Chart().encode(x=alt.X("period:T", title=period.capitalize()))
     limits = base.mark_area(opacity=0.15, color="grey").encode(
         y=alt.Y("control_lower:Q", title="Unhappy share (%)"), y2="control_upper:Q")
@@ -129,17 +133,19 @@ def control_chart(frame: pd.DataFrame, split: str | None, period: str) -> alt.To
     share = base.mark_line(color="#4c78a8").encode(y="bottom_share:Q")
     points = base.mark_point(filled=True, size=50).encode(
         y="bottom_share:Q",
-        color=alt.Color("out_of_control:N", title="Out of control",
-                        scale=alt.Scale(domain=[False, True], range=["#4c78a8", OUT_OF_CONTROL_COLOUR])),
-        tooltip=[alt.Tooltip("period:T"), *([f"{split}:N"] if split else []),
+        color=alt.Color("state:N", title="Point",
+                        scale=alt.Scale(domain=["Within limits", "Out of control"],
+                                        range=["#4c78a8", OUT_OF_CONTROL_COLOUR])),
+        tooltip=[alt.Tooltip("period:T", title=period.capitalize()),
+                 *([alt.Tooltip(f"{split}:N", title=DIMENSIONS[split].label)] if split else []),
                  alt.Tooltip("bottom_share:Q", format=".1f", title="Unhappy %"),
                  alt.Tooltip("control_lower:Q", format=".1f", title="Lower limit"),
                  alt.Tooltip("control_upper:Q", format=".1f", title="Upper limit"), alt.Tooltip("n:Q", format=","),
-                 "out_of_control:N"])
+                 alt.Tooltip("state:N", title="Point")])
     layered = alt.layer(limits, center, share, points, data=frame)
     if split:
-        return layered.properties(width=600, height=110).facet(row=alt.Row(f"{split}:N", title=DIMENSIONS[split].label))
-    return layered
+        return layered.properties(width=600, height=140).facet(row=alt.Row(f"{split}:N", title=DIMENSIONS[split].label))
+    return charts.sized(layered)
 
 
 def trend_table(filters: Filters, choice: MetricChoice, period: str, split: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -244,7 +250,8 @@ def render() -> None:
     chart = control_chart(controlled, split, period)
     st.altair_chart(chart, width="stretch" if not split else "content")
     out = controlled[controlled["out_of_control"]]
-    out_text = (", ".join(f"{row['period']:%Y-%m-%d}" + (f" ({row[split]})" if split else "") for _, row in out.iterrows())
+    out_text = (", ".join(labels.period(row["period"], period) + (f" ({row[split]})" if split else "")
+                          for _, row in out.iterrows())
                 or "none")
     control_note = (f"Share of {bottom}; centre line and 3-sigma limits per "
                     f"{'segment' if split else 'series'}. Out of control (red): {out_text}.")
@@ -267,7 +274,7 @@ def render() -> None:
         if flagged.empty:
             st.success(f"No {DIMENSIONS[split].label.lower()} is flagged. " + explanation)
         else:
-            st.dataframe(flagged, hide_index=True, width="stretch")
+            labels.show_table(flagged, freq=period, percent=("bottom_share",))
             st.caption(explanation)
             report.download_table(flagged, f"{filters.survey}-flagged.csv", key="trends_flagged_csv")
         pending.append(("Flagged segments", None, flagged, explanation))
@@ -275,15 +282,15 @@ def render() -> None:
     st.subheader("Table")
     columns = [*([split] if split else []), "period", "value", "low", "high", "n", "status", "change",
                "change_p_value", "bottom_share", "control_lower", "control_upper", "out_of_control"]
-    st.dataframe(frame[columns], hide_index=True, width="stretch")
-    st.caption("change_p_value: each period against the one before, a single comparison (not adjusted). "
+    labels.show_table(frame[columns], freq=period, percent=("bottom_share", "control_lower", "control_upper"))
+    st.caption("p (change): each period against the one before, a single comparison (not adjusted). "
                + (published.note("point") or "Nothing hidden."))
     report.download_table(frame[columns], f"{filters.survey}-trend.csv", key="trends_table_csv")
     pending.append(("Table", None, frame[columns], ""))
 
     latest = shown.groupby(split, observed=True).tail(1) if split else shown.tail(1)
     number = "{:+.1f}" if choice.metric == "nps" else "{:.1f}"
-    tiles = [report.Tile(f"{choice.label}, {row['period']:%Y-%m-%d}" + (f", {row[split]}" if split else ""),
+    tiles = [report.Tile(f"{choice.label}, {labels.period(row['period'], period)}" + (f", {row[split]}" if split else ""),
                          number.format(row["value"]) + choice.unit,
                          f"95% interval {number.format(row['low'])} to {number.format(row['high'])}", int(row["n"]))
              for _, row in latest.iterrows()]

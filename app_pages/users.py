@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_pages import common
+from app_pages import common, labels
 from app_pages.text import plain
 from survey.people import access, accounts
 from survey.people.access import ROLE_LABELS, ROLES
@@ -20,10 +20,7 @@ def render() -> None:
     users["state"] = ["disabled" if off is not None and off == off else
                       "locked" if locked is not None and locked == locked else "active"
                       for off, locked in zip(users["disabled_at"], users["locked_until"])]
-    st.dataframe(users[["email", "name", "role", "region", "state", "last_sign_in_at", "is_demo"]],
-                 hide_index=True, width="stretch", column_config={
-                     "is_demo": st.column_config.CheckboxColumn("demo"),
-                     "last_sign_in_at": st.column_config.DatetimeColumn("last sign-in", format="YYYY-MM-DD HH:mm")})
+    labels.show_table(users[["email", "name", "role", "region", "state", "last_sign_in_at", "is_demo"]])
 
     add, change = st.columns(2)
     with add.form("add_user", clear_on_submit=True):

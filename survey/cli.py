@@ -55,11 +55,21 @@ def cmd_db_upgrade(args) -> None:
     print(f"database at {engine.url.render_as_string(hide_password=True)} is up to date")
 
 
+def _day(text: str):
+    """A YYYY-MM-DD date argument (argparse names the option when it is not one)."""
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
 def cmd_demo(args) -> None:
     """Fill the database with deterministic, realistic demo data (surveys, customers, responses).
 
     Example:
-        python -m survey demo --customers 5000 --responses 1000000 --seed 7
+        python -m survey demo --customers 5000 --responses 1000000 --seed 7 --end 2026-10-31
     """
     for name in ("customers", "responses"):
         if getattr(args, name) < 1:
@@ -67,7 +77,7 @@ def cmd_demo(args) -> None:
     from survey import demo
 
     summary = demo.generate(_engine(), customers=args.customers, responses=args.responses,
-                            seed=args.seed, progress=True)
+                            seed=args.seed, progress=True, end=args.end)
     print(summary)
 
 
@@ -707,6 +717,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--customers", type=int, default=2000, help="number of customers (default 2000)")
     demo.add_argument("--responses", type=int, default=50_000, help="number of responses (default 50000)")
     demo.add_argument("--seed", type=int, default=7, help="random seed: same seed, same data (default 7)")
+    demo.add_argument("--end", type=_day, default=None,
+                      help="last day of the data, YYYY-MM-DD (default: yesterday); same seed and end, same data")
 
     survey_group = groups.add_parser("survey", help="survey definitions").add_subparsers(dest="command", required=True)
     command(survey_group, "publish", cmd_survey_publish).add_argument("file", type=_existing_file)

@@ -14,15 +14,15 @@ that a good dashboard must reveal (documented with their numbers in `sample_data
    detractors defect about three times as often as promoters within a year, that about seven in
    ten defections give a service reason, and that a case resolved in time keeps the customer.
 
-Everything is a function of the seed, the sizes and the fixed reference date `DEMO_END` (never
-today's date), so the same arguments write identical tables into two fresh databases, timestamps
-included. Responses are generated in chunks with numpy and written through the database driver's
+Everything is a function of the seed, the sizes and the end date (`end`, by default yesterday, so
+that a first start shows recent data; tests pass `DEMO_END` or another fixed date), so the same
+arguments write identical tables into two fresh databases, timestamps included. Responses are generated in chunks with numpy and written through the database driver's
 fastest route (SQLite: `executemany` in one transaction per chunk; PostgreSQL: `COPY`), with
 primary keys assigned here so answers can point at their responses without reading them back.
 
 Example:
     >>> from survey.storage.db import make_engine
-    >>> summary = generate(make_engine("sqlite://"), customers=50, responses=500, seed=1)
+    >>> summary = generate(make_engine("sqlite://"), customers=50, responses=500, seed=1, end=DEMO_END)
     >>> summary.responses, summary.customers
     (500, 50)
 """
@@ -53,7 +53,7 @@ if not SAMPLE_SURVEYS.is_dir():  # installed by pip (pyproject.toml): they ship 
 
     SAMPLE_SURVEYS = Path(next(iter(importlib.import_module("survey_sample_surveys").__path__)))
 
-# The data always ends here: a constant, not today's date, so that the data is reproducible.
+# A fixed end date for reproducible data (tests and benchmarks pass it); `generate` ends yesterday by default.
 DEMO_END = date(2026, 10, 31)
 MONTHS = 24
 CHUNK_SIZE = 50_000  # responses per generated chunk and per transaction (part of the data's identity)
@@ -769,17 +769,23 @@ def _fixed_timestamps(session: Session, moment: datetime) -> None:
                 obj.published_at = moment
 
 
+def default_end() -> date:
+    """Yesterday (UTC): the demo's last day when no end date is given, so that nothing looks stale."""
+    return datetime.now(timezone.utc).date() - timedelta(days=1)
+
+
 def generate(engine: Engine, customers: int = 2_000, responses: int = 50_000, seed: int = 7,
-             progress: bool = False, *, end: date = DEMO_END) -> DemoSummary:
+             progress: bool = False, *, end: date | None = None) -> DemoSummary:
     """Write deterministic demo data into the database behind `engine` and say what was planted.
 
     Publishes the sample surveys, creates demo users (admin, managers, field managers), `customers`
-    customers and `responses` responses over the 24 months ending on `end`. The schema is brought
+    customers and `responses` responses over the 24 months ending on `end` (default: yesterday, in
+    UTC; pass a fixed date for reproducible data). The schema is brought
     up to date first. Raises DemoDataExists (a ValueError) when the database already holds demo data.
 
     Example:
         >>> from survey.storage.db import make_engine
-        >>> print(generate(make_engine("sqlite://"), customers=20, responses=100, seed=3))  # doctest: +ELLIPSIS
+        >>> print(generate(make_engine("sqlite://"), customers=20, responses=100, seed=3, end=DEMO_END))  # doctest: +ELLIPSIS
         demo data (seed 3): 13 users, 20 customers, 100 responses (...), ... answers, 2024-11-01 to 2026-10-31
         planted effects:
         ...
@@ -790,7 +796,7 @@ def generate(engine: Engine, customers: int = 2_000, responses: int = 50_000, se
     if customers > 999_999:
         raise ValueError(f"customers must be at most 999999 (external refs C000001...), got {customers}")
     customers, responses, seed = int(customers), int(responses), int(seed)
-    first_day, last_day = _window(end)
+    first_day, last_day = _window(default_end() if end is None else end)
     definitions = sample_surveys()
     db.upgrade(engine)
 

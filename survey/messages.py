@@ -167,6 +167,8 @@ XLSFORM_METRIC_ACCEPTED = "{where}: {name!r} declared as {metric!r}, as proposed
 # Sign-in (survey/people/accounts.py): the same texts whether the email has an account or not
 SIGN_IN_FAILED = "The email or password is wrong."
 SIGN_IN_WAIT = "Too many failed sign-ins: wait {seconds} second(s), then try again."
+SESSION_BAD_CODE = "code: unknown, already used or expired; sign in again."
+SESSION_POST_ONLY = "method: use POST to take a session."
 
 # Settings (environment variables)
 SETTING_NOT_A_NUMBER = "{name}={value!r}: expected a whole number of at least {minimum}"

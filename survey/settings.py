@@ -35,6 +35,8 @@ DEFAULT_SECURITY = "starttls"
 DEFAULT_QUIET_DAYS = 90
 DEFAULT_VALID_DAYS = 30
 DEFAULT_MIN_N_FLOOR = 10
+DEFAULT_SESSION_IDLE_MINUTES = 8 * 60  # a working day without a click ends the sign-in
+DEFAULT_SESSION_MAX_HOURS = 7 * 24  # and a week after signing in, whatever the activity
 SMALLEST_MIN_N_FLOOR = 5  # the anonymous-survey rule (privacy.ANONYMOUS_MIN_GROUP): never lower
 
 
@@ -99,6 +101,16 @@ def defection_reasons(environ: Mapping[str, str] | None = None) -> tuple[str, ..
     if not reasons or any(len(reason) > 50 for reason in reasons):
         raise ValueError(messages.SETTING_BAD_REASONS.format(name="SURVEY_DEFECTION_REASONS", value=raw))
     return reasons
+
+
+def session_idle_minutes(environ: Mapping[str, str] | None = None) -> int:
+    """Minutes without any page run after which a dashboard sign-in ends (`SURVEY_SESSION_IDLE_MINUTES`)."""
+    return _whole_number(environ, "SURVEY_SESSION_IDLE_MINUTES", DEFAULT_SESSION_IDLE_MINUTES, minimum=1)
+
+
+def session_max_hours(environ: Mapping[str, str] | None = None) -> int:
+    """Hours after signing in when a dashboard sign-in ends however active (`SURVEY_SESSION_MAX_HOURS`)."""
+    return _whole_number(environ, "SURVEY_SESSION_MAX_HOURS", DEFAULT_SESSION_MAX_HOURS, minimum=1)
 
 
 def smtp_settings(environ: Mapping[str, str] | None = None) -> SmtpSettings | None:

@@ -109,7 +109,7 @@ def demo_database_url(tmp_path_factory) -> str:
 
     url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
     engine = db.make_engine(url)
-    demo.generate(engine, customers=600, responses=12_000, seed=7)
+    demo.generate(engine, end=demo.DEMO_END, customers=600, responses=12_000, seed=7)
     engine.dispose()
     return url
 

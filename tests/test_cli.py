@@ -54,6 +54,7 @@ def test_publishing_a_bad_definition_names_the_problem_and_writes_nothing(databa
     (("nonsense",), "error: argument group: invalid choice: 'nonsense'"),
     (("demo", "--responses", "lots"), "error: argument --responses: invalid int value: 'lots'"),
     (("demo", "--customers", "0"), "error: --customers must be at least 1"),
+    (("demo", "--end", "soon"), "error: argument --end: 'soon' is not a date (YYYY-MM-DD)"),
 ])
 def test_bad_arguments_give_one_line_and_a_nonzero_exit(database, args, message):
     result = run(*args, database=database)

@@ -52,7 +52,7 @@ def _frame(engine, sql: str) -> pd.DataFrame:
 def medium(tmp_path_factory):
     """One generated database shared by the read-only tests of this module."""
     engine = _sqlite_engine(tmp_path_factory.mktemp("demo") / "medium.db")
-    summary = demo.generate(engine, seed=7, **MEDIUM)
+    summary = demo.generate(engine, end=demo.DEMO_END, seed=7, **MEDIUM)
     yield engine, summary
     engine.dispose()
 
@@ -60,7 +60,7 @@ def medium(tmp_path_factory):
 def test_same_seed_writes_identical_tables_in_two_fresh_databases(tmp_path):
     for name in ("a.db", "b.db"):
         engine = _sqlite_engine(tmp_path / name)
-        demo.generate(engine, seed=7, **SMALL)
+        demo.generate(engine, end=demo.DEMO_END, seed=7, **SMALL)
         engine.dispose()
     first, second = _dump(tmp_path / "a.db"), _dump(tmp_path / "b.db")
     assert len(first["responses"]) == SMALL["responses"]
@@ -72,7 +72,7 @@ def test_same_seed_writes_identical_tables_in_two_fresh_databases(tmp_path):
 def test_another_seed_writes_different_data(tmp_path):
     for name, seed in (("a.db", 7), ("b.db", 8)):
         engine = _sqlite_engine(tmp_path / name)
-        demo.generate(engine, seed=seed, **SMALL)
+        demo.generate(engine, end=demo.DEMO_END, seed=seed, **SMALL)
         engine.dispose()
     first, second = _dump(tmp_path / "a.db"), _dump(tmp_path / "b.db")
     assert first["surveys"] == second["surveys"]  # same sample surveys, published the same way
@@ -82,7 +82,7 @@ def test_another_seed_writes_different_data(tmp_path):
 
 def test_first_run_on_an_empty_database_creates_the_schema(tmp_path):
     engine = _sqlite_engine(tmp_path / "never_migrated.db")
-    summary = demo.generate(engine, customers=20, responses=300, seed=1)
+    summary = demo.generate(engine, end=demo.DEMO_END, customers=20, responses=300, seed=1)
     with engine.connect() as connection:
         assert connection.execute(text("select count(*) from alembic_version")).scalar_one() == 1
     assert _counts(engine)["responses"] == summary.responses == 300
@@ -216,12 +216,12 @@ def test_every_generated_response_passes_the_survey_rules_and_hashes_like_collec
 
 def test_rerunning_the_same_seed_raises_a_clear_error_and_writes_nothing(tmp_path):
     engine = _sqlite_engine(tmp_path / "twice.db")
-    demo.generate(engine, seed=7, customers=50, responses=1_000)
+    demo.generate(engine, end=demo.DEMO_END, seed=7, customers=50, responses=1_000)
     before = _counts(engine)
     with pytest.raises(demo.DemoDataExists, match="demo data for seed 7 is already in this database"):
-        demo.generate(engine, seed=7, customers=50, responses=1_000)
+        demo.generate(engine, end=demo.DEMO_END, seed=7, customers=50, responses=1_000)
     with pytest.raises(ValueError, match="seed 7 is already in this database"):
-        demo.generate(engine, seed=8, customers=50, responses=1_000)
+        demo.generate(engine, end=demo.DEMO_END, seed=8, customers=50, responses=1_000)
     assert _counts(engine) == before
 
 
@@ -299,7 +299,7 @@ def test_sizes_and_seeds_that_make_no_sense_are_refused(tmp_path, arguments):
 
 
 def test_generates_on_every_backend_and_leaves_ids_usable_for_later_inserts(engine):
-    summary = demo.generate(engine, customers=40, responses=2_000, seed=5)
+    summary = demo.generate(engine, end=demo.DEMO_END, customers=40, responses=2_000, seed=5)
     counts = _counts(engine)
     assert counts["responses"] == 2_000 and counts["answers"] == summary.answers
     with db.session_scope(engine) as session:
@@ -316,7 +316,7 @@ def test_existing_customers_stay_and_a_clashing_customer_ref_is_refused(tmp_path
     db.upgrade(engine)
     with db.session_scope(engine) as session:
         session.add(models.Customer(external_ref="C900001", name="Harbour Logistics Ltd"))
-    demo.generate(engine, customers=30, responses=200, seed=2)
+    demo.generate(engine, end=demo.DEMO_END, customers=30, responses=200, seed=2)
     assert _counts(engine)["customers"] == 31
 
     clashing = _sqlite_engine(tmp_path / "clashing.db")
@@ -325,7 +325,7 @@ def test_existing_customers_stay_and_a_clashing_customer_ref_is_refused(tmp_path
         session.add(models.Customer(external_ref="C000005", name="Already Here Ltd"))
     before = _counts(clashing)
     with pytest.raises(demo.DemoDataExists, match="customer C000005 already exists"):
-        demo.generate(clashing, customers=30, responses=200, seed=2)
+        demo.generate(clashing, end=demo.DEMO_END, customers=30, responses=200, seed=2)
     assert _counts(clashing) == before
 
 
@@ -335,10 +335,28 @@ def test_demo_into_an_empty_database_leaves_every_index_the_models_declare(engin
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    demo.generate(engine, customers=30, responses=300, seed=5)
+    demo.generate(engine, end=demo.DEMO_END, customers=30, responses=300, seed=5)
     with engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), models.Base.metadata) == []
         index_names = {index["name"] for table in ("answers", "responses")
                        for index in sa_inspect(connection).get_indexes(table)}
     assert {"ix_answers_customer_history", "ix_answers_survey_question_submitted",
             "ix_responses_survey_submitted_customer"} <= index_names
+
+
+def test_without_an_end_date_the_demo_ends_yesterday_and_its_open_cases_are_not_all_overdue(tmp_path):
+    # The first start must not look stale: the last response is dated yesterday (UTC), and the
+    # follow-up cases, opened in the days before it, are not all past their due date.
+    from datetime import timedelta, timezone
+
+    engine = _sqlite_engine(tmp_path / "yesterday.db")
+    summary = demo.generate(engine, customers=100, responses=6_000, seed=4)
+    yesterday = datetime.now(timezone.utc).date() - timedelta(days=1)
+    assert summary.last_day == yesterday == demo.default_end()
+    with engine.connect() as connection:
+        last = connection.execute(select(func.max(models.Response.submitted_at))).scalar_one()
+        cases = connection.execute(select(models.FollowUpCase.due_at).where(
+            models.FollowUpCase.status.in_(models.OPEN_CASE_STATUSES))).scalars().all()
+    assert pd.Timestamp(last).date() == yesterday
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    assert cases and any(pd.Timestamp(due).tz_localize(None) >= now for due in cases), "every open case is overdue"

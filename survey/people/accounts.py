@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from survey import messages
@@ -211,6 +211,7 @@ def reset_password(engine: Engine, actor: Actor, email: str, password: str | Non
         user = _user(session, email)
         user.password_hash, user.failed_sign_ins, user.locked_until = hash_password(password), 0, None
         SIGN_IN_THROTTLE.forget([account_key(user.email)])
+        _end_sessions(session, user.id)  # a new password signs the user out everywhere
         audit.record(session, actor, "user.reset_password", f"user {user.id}")
     return password
 
@@ -233,12 +234,21 @@ def update_user(engine: Engine, actor: Actor, email: str, role: str | None = Non
         if disabled is not None and disabled != (user.disabled_at is not None):
             user.disabled_at = models.utc_now() if disabled else None
             changes.append("disabled" if disabled else "enabled")
+            if disabled:
+                _end_sessions(session, user.id)
         if unlock:
             user.failed_sign_ins, user.locked_until = 0, None
             SIGN_IN_THROTTLE.forget([account_key(user.email)])
             changes.append("unlocked")
         if changes:
             audit.record(session, actor, "user.change", f"user {user.id}: {', '.join(changes)}")
+
+
+def _end_sessions(session: Session, user_id: int) -> None:
+    """Revoke the user's sign-in sessions in the same transaction as the change that ends them."""
+    session.execute(update(models.UserSession).where(models.UserSession.user_id == user_id,
+                                                     models.UserSession.revoked_at.is_(None))
+                    .values(revoked_at=models.utc_now()))
 
 
 def list_users(engine: Engine, actor: Actor) -> list[dict]:

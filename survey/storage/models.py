@@ -416,6 +416,22 @@ class InvitationReminder(Base):
     sent_at: Mapped[datetime] = mapped_column(default=utc_now)
 
 
+class UserSession(Base):
+    """A signed-in browser: the cookie holds a random id, only its SHA-256 is stored here, so a leaked
+    table does not sign anyone in. Revoked at sign-out; ignored once idle or old, when the user is
+    disabled, or when their password changed (`password_stamp` no longer matches)."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utc_now)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utc_now)
+    password_stamp: Mapped[str] = mapped_column(String(64), default="")
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+
 class ImmutableRowError(RuntimeError):
     """Raised when code tries to change a row that must never change."""
 

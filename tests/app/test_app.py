@@ -6,7 +6,10 @@ import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
+from datetime import datetime, timedelta, timezone
+
 from analysis import nps_from_counts
+from app_pages import recent_quarter
 from survey import demo
 from survey.storage import db, models
 from tests.conftest import ROOT
@@ -41,11 +44,19 @@ def test_first_start_creates_the_database_and_demo_data(fresh_app):
 def test_the_app_opens_on_the_overview_of_the_most_answered_survey(fresh_app):
     app, engine = fresh_app
     assert app.sidebar.selectbox[0].value == "relationship-nps"
+    # the first start's demo ends yesterday, and the Overview opens on the last three complete months
+    assert demo.default_end() == (datetime.now(timezone.utc) - timedelta(days=1)).date()
+    start, end, _, _ = recent_quarter.last_three_months(demo.default_end())
     with engine.connect() as connection:
+        last = connection.execute(select(func.max(models.Response.submitted_at))).scalar_one()
         scores = [row[0] for row in connection.execute(
-            select(models.Answer.numeric_value).where(models.Answer.question_key == "recommend"))]
+            select(models.Answer.numeric_value).join(models.Response)
+            .where(models.Answer.question_key == "recommend", models.Response.submitted_at >= str(start),
+                   models.Response.submitted_at < str(end + timedelta(days=1))))]
+    assert last.date() == demo.default_end()
     expected = nps_from_counts(sum(s <= 6 for s in scores), sum(7 <= s <= 8 for s in scores),
                                sum(s >= 9 for s in scores))
     tile = next(m for m in app.metric if m.label == "NPS")
-    assert tile.value == f"{expected.value:+.1f}"  # the default dates cover every response
+    assert tile.value == f"{expected.value:+.1f}"
     assert f"n = {len(scores):,}" in " ".join(c.value for c in app.caption)
+    assert f"period {start} to {end}" in app.caption[0].value

@@ -77,15 +77,20 @@ def server(tmp_path_factory):
     """`streamlit run app.py` on a free local port over a small demo database; yields its base URL."""
     _require_browser()
     folder = tmp_path_factory.mktemp("browser")
+    with running_app(demo_database(folder), folder / "streamlit.log") as base:
+        yield base
+
+
+def demo_database(folder: Path, customers: int = 300, responses: int = 6000) -> str:
+    """A demo database (small by default, and the open kiosk survey) in `folder`; returns its URL."""
     url = f"sqlite:///{folder / 'demo.db'}"
     engine = db.make_engine(url)
     db.upgrade(engine)
-    demo.generate(engine, customers=300, responses=6000, seed=7, progress=False)
+    demo.generate(engine, customers=customers, responses=responses, seed=7, progress=False)
     with db.session_scope(engine) as session:
         publish(session, loads_yaml(OPEN_SURVEY))
     engine.dispose()
-    with running_app(url, folder / "streamlit.log") as base:
-        yield base
+    return url
 
 
 @contextlib.contextmanager

@@ -20,6 +20,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 import streamlit.testing.v1.app_test as app_test_module
 
+from app_pages import labels
 from app_pages.common import ACTOR, FILTER_SEGMENT
 from survey.definitions.definition import loads_yaml
 from survey.definitions.publishing import publish
@@ -256,7 +257,7 @@ def test_a_field_manager_sees_no_cell_of_few_customers_outside_their_scope(plant
     # Solo: 12 answers (over the minimum n of 10) from one customer outside the field manager's scope
     table = app.dataframe[0].value.set_index("Region")
     assert table.loc["Solo", "status"] == "suppressed (your scope)"
-    assert pd.isna(table.loc["Solo", "value"])
+    assert table.loc["Solo", "value"] == labels.MISSING  # shown as a dash, no number
     assert "outside your own customers" in " ".join(c.value for c in app.caption)
     # the manager may read every customer's rows anyway: Solo's 12 answers are shown (NPS 50)
     manager = run("segments", url, actors["manager"], monkeypatch, without_tiny)

@@ -33,7 +33,7 @@ def raw_rows(engine, region: str | None = None) -> pd.DataFrame:
 
 
 def test_driver_moments_equal_the_sums_of_the_raw_rows(engine):
-    demo.generate(engine, customers=60, responses=600, seed=3)
+    demo.generate(engine, end=demo.DEMO_END, customers=60, responses=600, seed=3)
     with db.session_scope(engine) as session:  # one response misses a driver: left out, counted as dropped
         response_id = session.scalars(select(models.Answer.response_id).where(
             models.Answer.question_key == "drivers.support")).first()
@@ -82,6 +82,28 @@ def test_support_tops_the_ranking_with_the_figures_of_key_drivers_on_raw_rows(pa
     metrics = {m.label: m.value for m in page.metric}
     assert metrics["Complete responses (n)"] == f"{expected.attrs['n']:,}"
     assert len(page.get("vega_lite_chart")) == 1 or len(page.get("arrow_vega_lite_chart")) == 1
+
+
+def test_the_performance_axis_is_zoomed_to_the_drivers_in_every_layer(page):
+    import json
+
+    spec = json.loads(page.get("arrow_vega_lite_chart")[0].proto.spec if page.get("arrow_vega_lite_chart")
+                      else page.get("vega_lite_chart")[0].proto.spec)
+
+    def x_domains(node):
+        found = []
+        for layer in node.get("layer", []):
+            found += x_domains(layer)
+        x = node.get("encoding", {}).get("x")
+        if x:
+            found.append(x.get("scale", {}).get("domain"))
+        return found
+
+    domains = x_domains(spec)
+    # every layer that draws on x shares one domain that does not start at 0 (means sit near 7 of 10)
+    assert len(domains) >= 2 and all(domain == domains[0] for domain in domains) and domains[0][0] > 5
+    caption = " ".join(c.value for c in page.caption)
+    assert f"starts at {domains[0][0]:.2f}, not 0" in caption
 
 
 def test_a_survey_without_declared_drivers_says_so(page):

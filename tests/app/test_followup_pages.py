@@ -38,7 +38,11 @@ def test_a_field_manager_sees_only_their_own_cases(small, monkeypatch):
     assert all("BERT" not in option for option in app.selectbox(key="my_followups_case").options)
     app = run_page("my_followups", url, monkeypatch, actor=world.fm_b)
     assert table_refs(app) == ["BERT"]
-    assert run_page("my_followups", url, monkeypatch, actor=world.manager).dataframe[0].value.shape[0] == 2
+    # a manager owning no case sees none of their own there, and every case when asking for everyone's
+    app = run_page("my_followups", url, monkeypatch, actor=world.manager)
+    assert not app.dataframe and "You have no open follow-up cases." in app.info[0].value
+    app.radio(key="my_followups_whose").set_value("Everyone's").run()
+    assert sorted(table_refs(app)) == ["ANNA", "BERT"]
 
 
 def test_one_click_contact_with_a_note_is_stored_as_an_event(small, monkeypatch):
@@ -61,8 +65,28 @@ def test_resolving_without_a_note_is_refused_on_the_page(small, monkeypatch):
     url, world = small
     app = run_page("my_followups", url, monkeypatch, actor=world.fm_b)
     case_id = app.selectbox(key="my_followups_case").value
+    app.selectbox(key=f"cause_{case_id}").set_value("delivery").run()
     app.button(key=f"resolve_{case_id}").click().run()
-    assert [e.value for e in app.error] == ["resolution note: is required"]
+    # the refusal is shown in the Resolve section, beside its button, which stays open
+    resolve = next(e for e in app.expander if e.label == "Resolve")
+    assert [e.value for e in resolve.error] == ["Resolution note: is required"]
+    assert [e.value for e in app.main.error] == [e.value for e in resolve.error]
+
+
+def test_an_untouched_root_cause_is_refused_not_recorded_as_the_first(small, monkeypatch):
+    url, world = small
+    app = run_page("my_followups", url, monkeypatch, actor=world.fm_b)
+    case_id = app.selectbox(key="my_followups_case").value
+    assert app.selectbox(key=f"cause_{case_id}").value is None  # nothing preselected
+    app.text_area(key=f"note_{case_id}").input("Sorted out on the phone")
+    app.button(key=f"resolve_{case_id}").click().run()
+    resolve = next(e for e in app.expander if e.label == "Resolve")
+    assert [e.value for e in resolve.error] and resolve.error[0].value.startswith("Root cause: is required")
+    engine = db.make_engine(url)
+    with engine.connect() as connection:
+        status = connection.execute(select(models.FollowUpCase.status).where(models.FollowUpCase.id == case_id)).scalar_one()
+    engine.dispose()
+    assert status != "resolved"
 
 
 def test_field_managers_cannot_open_the_follow_up_overview(small, monkeypatch):

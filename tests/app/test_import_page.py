@@ -77,3 +77,9 @@ def test_a_malformed_upload_names_its_row_and_stores_nothing(page):
     assert app.error[0].value == "Nothing was imported: 1 problem(s) in the file."
     assert app.text[0].value.startswith("kiosk.csv: row 2 (lines 2-3): not a valid CSV row")
     assert responses(engine) == 0
+
+
+def test_the_page_offers_the_shipped_sample_file(page):
+    app, _ = page
+    buttons = [b for b in app.get("download_button") if "sample" in b.proto.label]
+    assert len(buttons) == 1 and buttons[0].proto.label == "Download a sample file (CSV)"

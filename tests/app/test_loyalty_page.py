@@ -49,7 +49,7 @@ def latest_per_customer(engine, start: date | None = None) -> pd.DataFrame:
 
 
 def test_grid_counts_each_customer_once_with_their_latest_answer(engine):
-    demo.generate(engine, customers=60, responses=900, seed=3)
+    demo.generate(engine, end=demo.DEMO_END, customers=60, responses=900, seed=3)
     start = date(2026, 1, 1)
     latest = latest_per_customer(engine, start)
     grid = queries.value_nps_grid(engine, Filters("relationship-nps", start=start), "recommend")
@@ -61,7 +61,7 @@ def test_grid_counts_each_customer_once_with_their_latest_answer(engine):
 
 
 def test_silent_list_leaves_out_customers_who_wrote_anything(engine):
-    demo.generate(engine, customers=200, responses=2000, seed=3)
+    demo.generate(engine, end=demo.DEMO_END, customers=200, responses=2000, seed=3)
     latest = latest_per_customer(engine)
     found = queries.low_scoring_customers(engine, ADMIN, Filters("relationship-nps"), "recommend", 6, COMMENT_KEYS,
                                           silent=True)
@@ -121,7 +121,7 @@ def test_quadrants_add_up_to_every_customer_with_a_value(page, demo_url):
     quadrants = page.dataframe[0].value.set_index("quadrant")
     assert quadrants["customers"].sum() == len(latest)
     high_unhappy = latest[(latest["value"] >= 50_000) & (latest["score"] <= 6)]
-    assert quadrants.loc["at risk", "customers"] == len(high_unhappy)
+    assert quadrants.loc["At risk", "customers"] == len(high_unhappy)
     assert quadrants["revenue share %"].sum() == pytest.approx(100, abs=0.2)
 
 
@@ -133,7 +133,7 @@ def test_the_chart_downloads_as_svg_and_png(page):
 def test_customers_without_an_annual_value_show_a_clear_tile_not_an_error(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'novalue.db'}"
     engine = db.make_engine(url)
-    demo.generate(engine, customers=120, responses=2_000, seed=3)
+    demo.generate(engine, end=demo.DEMO_END, customers=120, responses=2_000, seed=3)
     with engine.begin() as connection:
         connection.execute(text("UPDATE customers SET annual_value = NULL"))
     monkeypatch.setenv("SURVEY_DATABASE_URL", url)

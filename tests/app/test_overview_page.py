@@ -72,7 +72,7 @@ def caption_of(app: AppTest, label: str) -> str:
 def demo_url(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('overview') / 'demo.db'}"
     engine = db.make_engine(url)
-    demo.generate(engine, customers=300, responses=6000, seed=7)
+    demo.generate(engine, end=demo.DEMO_END, customers=300, responses=6000, seed=7)
     engine.dispose()
     return url
 
@@ -88,7 +88,8 @@ def test_overview_shows_each_declared_metric_response_rate_and_cases(demo_url, m
     assert not app.exception, app.exception
     assert [m.label for m in app.metric] == ["CSAT (top two boxes)", "Effort score (mean, 1-7)", "Response rate (whole survey)",
                                              "Open follow-up cases (whole survey)"]
-    assert [s.value for s in app.subheader] == ["CSAT (%) by month", "Responses by month and channel"]
+    assert [s.value for s in app.subheader] == ["CSAT (%) by region: this period against the one before",
+                                                "CSAT (%) by month", "Responses by month and channel"]
 
 
 def test_nps_tile_equals_nps_from_counts_of_a_raw_sql_query(demo_url, monkeypatch):

@@ -11,8 +11,10 @@ import pytest
 from sqlalchemy import text
 
 from analysis import by_segment
+from app_pages import labels
 from app_pages.common import table_csv
 from survey.storage import db
+from tests.app.shown import numbers
 from tests.conftest import run_page
 
 REGION_NPS_COUNTS = """
@@ -47,8 +49,8 @@ def test_segment_table_shows_by_segment_on_the_counts_in_the_database(page, demo
     np.testing.assert_allclose(shown["low (95%)"], expected["low"].round(2))
     np.testing.assert_allclose(shown["high (95%)"], expected["high"].round(2))
     assert shown["n"].tolist() == expected["n"].tolist()
-    np.testing.assert_allclose(shown["p (BH-adjusted)"], expected["p_adjusted"].round(4))
-    assert shown["significant"].tolist() == ["yes" if p < 0.05 else "" for p in expected["p_adjusted"]]
+    assert shown["p (BH-adjusted)"].tolist() == [labels.p_value(p) for p in expected["p_adjusted"].round(4)]
+    assert shown["significant"].tolist() == ["Yes" if p < 0.05 else "" for p in expected["p_adjusted"]]
 
 
 def test_segments_under_the_minimum_are_suppressed_and_under_twice_it_directional(page):
@@ -58,8 +60,8 @@ def test_segments_under_the_minimum_are_suppressed_and_under_twice_it_directiona
     expected = ["suppressed" if n < 2000 else "directional" if n < 4000 else "" for n in counts]
     assert shown["status"].tolist() == expected
     assert "suppressed" in expected and "directional" in expected
-    assert shown.loc[shown["status"] == "suppressed", "value"].isna().all()
-    assert shown.loc[shown["status"] == "directional", "value"].notna().all()
+    assert numbers(shown.loc[shown["status"] == "suppressed", "value"]).isna().all()
+    assert numbers(shown.loc[shown["status"] == "directional", "value"]).notna().all()
 
 
 def test_north_is_flagged_for_its_last_four_months(page, demo_url):
@@ -68,9 +70,10 @@ def test_north_is_flagged_for_its_last_four_months(page, demo_url):
     assert "below the rest" in warnings[0]
     recent = by_segment(region_histogram(demo_url, "and r.submitted_at >= '2026-07-01'"), "region", min_n=30)
     assert recent.loc["North", "p_adjusted"] < 0.05 and recent.loc["North", "difference"] < 0
-    assert f"adjusted p = {recent.loc['North', 'p_adjusted']:.4f}" in warnings[0]
+    assert labels.p_text(recent.loc['North', 'p_adjusted'], "adjusted p") in warnings[0]
     assert f"{abs(recent.loc['North', 'difference']):.1f} points below" in warnings[0]
     change = page.dataframe[1].value.set_index("Region")
+    change = change.assign(**{column: numbers(change[column]) for column in ("change", "change p (BH-adjusted)")})
     assert change.loc["North", "change"] < -10
     assert change["change"].drop("North").abs().max() < 10
     # its fall against its own earlier months is significant too, after adjusting across regions

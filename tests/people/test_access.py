@@ -49,7 +49,7 @@ PAGE_OF = {"read aggregates": "overview", "read responses": "responses", "read o
 def demo_url(tmp_path_factory):
     """A small demo database this module may write to (erasure, new users)."""
     url = f"sqlite:///{tmp_path_factory.mktemp('access') / 'demo.db'}"
-    demo.generate(db.make_engine(url), customers=300, responses=6000, seed=7, progress=False)
+    demo.generate(db.make_engine(url), end=demo.DEMO_END, customers=300, responses=6000, seed=7, progress=False)
     return url
 
 

@@ -83,7 +83,7 @@ def test_answers_copy_their_response_from_every_writer_and_follow_its_changes(en
     from survey.collection.response_import import import_responses
     from tests.conftest import ROOT
 
-    demo.generate(engine, customers=30, responses=300, seed=3)  # publishes the sample surveys
+    demo.generate(engine, end=demo.DEMO_END, customers=30, responses=300, seed=3)  # publishes the sample surveys
     shipped = ROOT / "sample_data" / "csv"
     with db.session_scope(engine) as session:
         import_customers(session, shipped / "customers.csv")
@@ -164,7 +164,7 @@ FILTER_CASES = [
 def test_histograms_from_the_answers_copies_equal_a_straightforward_count(engine):
     from survey import demo
 
-    demo.generate(engine, customers=60, responses=1_500, seed=5)
+    demo.generate(engine, end=demo.DEMO_END, customers=60, responses=1_500, seed=5)
     rows = straightforward_rows(engine)
     for filters in FILTER_CASES:
         key = "recommend" if filters.survey == "relationship-nps" else "csat"
@@ -185,7 +185,7 @@ def test_index_moments_from_the_answers_copies_equal_a_straightforward_computati
 
     from survey import demo
 
-    demo.generate(engine, customers=60, responses=1_500, seed=5)
+    demo.generate(engine, end=demo.DEMO_END, customers=60, responses=1_500, seed=5)
     rows = straightforward_rows(engine)
     items = (("satisfaction", 1.0, 10.0), ("expectations", 1.0, 10.0), ("ideal", 1.0, 10.0))
     for filters in FILTER_CASES[:5]:

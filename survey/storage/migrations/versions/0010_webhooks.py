@@ -4,7 +4,7 @@
 outbox: one row per event and webhook, written in the same transaction as the change it
 announces, then sent by the delivery worker (`survey.integrations.delivery`).
 
-Revision ID: 0201
+Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-01
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0201'
+revision = '0010'
 down_revision = '0009'
 branch_labels = None
 depends_on = None

@@ -3,16 +3,16 @@
 One row per reminder (invitation, round, when), so that at most M are sent and the response
 rate can be read by send and reminder round.
 
-Revision ID: 0202
-Revises: 0201
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-01
 """
 import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0202'
-down_revision = '0201'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

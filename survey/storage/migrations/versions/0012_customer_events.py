@@ -4,16 +4,16 @@ One table, `customer_events`, unique on the sender's event id (`event_ref`) so t
 an API call repeated stores each event once. Indexed by customer, kind and day (a customer's
 history) and by kind and day (the defections of a period).
 
-Revision ID: 0301
-Revises: 0202
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-01
 """
 import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0301'
-down_revision = '0202'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
