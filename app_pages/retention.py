@@ -19,7 +19,7 @@ import streamlit as st
 from analysis import (defection_hazard, defection_rate_by, follow_up_effect, loyalty_levels, loyalty_movement,
                       retention_curve, revenue_at_risk)
 from analysis.retention import retained_at
-from app_pages import common, figures, report
+from app_pages import charts, common, figures, report
 from survey.people import access
 from survey.people.access import Actor
 from survey.retention import queries
@@ -152,6 +152,12 @@ def rate_chart(published: pd.DataFrame, column: str, title: str, names: dict | N
                          [alt.Tooltip("value:Q", title="rate (%)", format=".1f"), alt.Tooltip("n:Q", title="customers")])
 
 
+def rows_height(rows: int) -> int:
+    """A bar chart's height: a row of `charts.ROW_HEIGHT` per bar, and never under 240 px (a chart of
+    two or three bars stays readable beside the page's other charts)."""
+    return max(240, charts.ROW_HEIGHT * rows)
+
+
 def interval_bars(data: pd.DataFrame, value: str, low: str, high: str, title: str, axis_title: str, colour: str,
                   tooltip: list) -> alt.LayerChart:
     """Horizontal bars with a 95% interval line each; the axis reaches the highest interval end."""
@@ -163,7 +169,7 @@ def interval_bars(data: pd.DataFrame, value: str, low: str, high: str, title: st
         x=alt.X(f"{value}:Q", title=axis_title, scale=alt.Scale(domain=[0, top])),
         tooltip=[alt.Tooltip("group:N", title=title), *tooltip])
     rule = base.mark_rule(color="#222", strokeWidth=1.5).encode(x=f"{low}:Q", x2=f"{high}:Q")
-    return (bars + rule).properties(height=alt.Step(30))
+    return (bars + rule).properties(height=rows_height(data["group"].nunique()))
 
 
 def half_year(days: pd.Series) -> pd.Series:
@@ -226,7 +232,7 @@ def movement_chart(moves: pd.DataFrame) -> alt.Chart:
         order=alt.Order("order:Q"),
         tooltip=[alt.Tooltip("start:N", title="previous year"), alt.Tooltip("now:N", title="this year"),
                  alt.Tooltip("customers:Q"), alt.Tooltip("share:Q", title="share (%)", format=".1f")],
-    ).transform_calculate(order=f"indexof({order}, datum.now)").properties(height=alt.Step(30))
+    ).transform_calculate(order=f"indexof({order}, datum.now)").properties(height=rows_height(data["start"].nunique()))
 
 
 def score_band(score: pd.Series) -> pd.Series:
