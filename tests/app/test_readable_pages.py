@@ -58,7 +58,8 @@ FORBIDDEN = re.compile(r"(?<![\w.-])(" + "|".join(re.escape(word) for word in fo
 # follow-ups, which shows a field manager's own cases (an admin owns none).
 TOUR = {(access.ADMIN, "Overview"): "overview.png", (access.ADMIN, "Trends"): "trends.png",
         (access.ADMIN, "Segments"): "segments.png", (access.ADMIN, "Drivers"): "drivers.png",
-        (access.ADMIN, "Loyalty and value"): "loyalty.png", (access.ADMIN, "Comments"): "comments.png",
+        (access.ADMIN, "Loyalty and value"): "loyalty.png", (access.ADMIN, "Retention"): "retention.png",
+        (access.ADMIN, "Comments"): "comments.png",
         (access.FIELD_MANAGER, "My follow-ups"): "my_followups.png", (access.ADMIN, "Follow-up"): "follow_up.png",
         (access.ADMIN, "Designer"): "designer.png", (access.ADMIN, "Users"): "users.png"}
 CHARTS = '[data-testid="stVegaLiteChart"]'
