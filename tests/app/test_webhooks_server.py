@@ -5,9 +5,6 @@ desktop (1280) and phone (390 x 844) widths, with screenshots under pytest's tem
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 import urllib.request
 import uuid
@@ -22,8 +19,7 @@ from survey.collection.apikeys import create_key
 from survey.collection.invitations import create_invitations
 from survey.integrations.webhooks import add_webhook
 from survey.storage import db, models
-from tests.app.test_browser import CHROMIUM, CHROMIUM_ARGS, ERRORS, _require_browser, sign_in
-from tests.conftest import ROOT, free_port
+from tests.app.test_browser import CHROMIUM, CHROMIUM_ARGS, ERRORS, _require_browser, running_app, sign_in
 from tests.integrations.test_webhooks import Receiver
 
 # a phone's screen, and the same width as tall as the page, to look at all of it
@@ -66,31 +62,8 @@ def app_server(tmp_path_factory, receiver):
             attempts=10, last_status=503, last_error="the receiver answered HTTP 503", created_at=models.utc_now(),
             next_attempt_at=models.utc_now())])
     engine.dispose()
-    port = free_port()
-    log = open(folder / "streamlit.log", "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.headless", "true"], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-        env={**os.environ, "SURVEY_DATABASE_URL": url, "SURVEY_WEBHOOK_INTERVAL_SECONDS": "0.5"})
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/api/v1/health", timeout=2)
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"the app did not start:\n{(folder / 'streamlit.log').read_text()}")
-                time.sleep(0.3)
+    with running_app(url, folder / "streamlit.log", {"SURVEY_WEBHOOK_INTERVAL_SECONDS": "0.5"}) as base:
         yield base, key, hook.secret
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")
