@@ -430,6 +430,24 @@ def low_scoring_customers(actor: Actor, filters: Filters, question_key: str, max
                                   min_value, tenure_before, silent, limit)
 
 
+def customer_nps_page(title: str):
+    """Start a page about known customers' NPS answers (Loyalty and value, Retention): the title, then
+    (actor, filters, definition, NPS question), or None after saying why when the survey is anonymous
+    or has no NPS question."""
+    actor = page_actor(access.READ_AGGREGATES)
+    filters = global_filters()
+    st.title(title)
+    if filters is None:
+        return None
+    definition = latest_definition(filters.survey)
+    questions = definition.metric_questions("nps")
+    if not questions or definition.anonymous:
+        st.info(f"{title} needs an NPS question answered by known customers: this survey "
+                + ("is anonymous." if definition.anonymous else "declares no NPS question."))
+        return None
+    return actor, filters, definition, questions[0]
+
+
 def audited_table_csv(actor: Actor, frame: pd.DataFrame, subject: str) -> bytes:
     """A table of personal data (e.g. customers by name) as formula-safe CSV, recorded in the audit log."""
     return audited_export(actor, subject, list(frame.columns), frame.itertuples(index=False, name=None))

@@ -16,7 +16,6 @@ import streamlit as st
 
 from analysis import nps_from_counts, value_weighted_nps_from_sums
 from app_pages import charts, common, figures, labels, report
-from survey.people import access
 from survey.storage.filters import VALUE_BANDS, VALUE_TOP_BAND
 
 CATEGORIES = ["detractor", "passive", "promoter"]
@@ -110,18 +109,9 @@ def _comment_names(definition, keys) -> str:
 
 
 def render() -> None:
-    actor = common.page_actor(access.READ_AGGREGATES)
-    filters = common.global_filters()
-    st.title("Loyalty and value")
-    if filters is None:
+    if (started := common.customer_nps_page("Loyalty and value")) is None:
         return
-    definition = common.latest_definition(filters.survey)
-    questions = definition.metric_questions("nps")
-    if not questions or definition.anonymous:
-        st.info("Loyalty and value needs an NPS question answered by known customers: this survey "
-                + ("is anonymous." if definition.anonymous else "declares no NPS question."))
-        return
-    question = questions[0]
+    actor, filters, definition, question = started
     comment_keys = tuple(q.key for q in definition.questions if q.kind == "text")
     grid = common.value_nps_grid(filters, question.key, actor)
     if grid.empty:

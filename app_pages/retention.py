@@ -20,7 +20,6 @@ from analysis import (defection_hazard, defection_rate_by, follow_up_effect, loy
                       retention_curve, revenue_at_risk)
 from analysis.retention import retained_at
 from app_pages import charts, common, figures, report
-from survey.people import access
 from survey.people.access import Actor
 from survey.retention import queries
 from survey.storage import db
@@ -266,18 +265,9 @@ def case_outcomes(cases: pd.DataFrame, outcomes: pd.DataFrame, end: date) -> pd.
 # --- the page -----------------------------------------------------------------------------------
 
 def render() -> None:
-    actor = common.page_actor(access.READ_AGGREGATES)
-    filters = common.global_filters()
-    st.title("Retention")
-    if filters is None:
+    if (started := common.customer_nps_page("Retention")) is None:
         return
-    definition = common.latest_definition(filters.survey)
-    questions = definition.metric_questions("nps")
-    if not questions or definition.anonymous:
-        st.info("Retention needs an NPS question answered by known customers: this survey "
-                + ("is anonymous." if definition.anonymous else "declares no NPS question."))
-        return
-    question = questions[0]
+    actor, filters, definition, question = started
     min_n = figures.min_n_input(st.sidebar, "retention_min_n", "Groups of fewer customers are not shown.")
     url = db.database_url()
     outcomes, end = _outcomes(url, actor, filters, question.key)
