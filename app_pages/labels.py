@@ -73,7 +73,7 @@ def header(name: str) -> str:
     if name in DIMENSIONS:
         return DIMENSIONS[name].label
     if not re.fullmatch(r"[a-z0-9_.]+", name):  # already words: a capital, but n and p stay symbols
-        return name if re.match(r"[np] \(", name) else name[:1].upper() + name[1:]
+        return name if name.startswith(("n (", "p (")) else name[:1].upper() + name[1:]
     return name.replace("_", " ").replace(".", ": ").strip().capitalize()
 
 

@@ -35,6 +35,13 @@ GUARDS = {
 }
 # (module, name or enclosing function) -> why it guards nothing
 NOT_GUARDS = {
+    ("app_pages.identity", "_post_from_the_browser"): "a guard of the one-time sign-in code, applied with re.fullmatch",
+    ("app_pages.labels", "P_VALUE_COLUMNS"): "finds p-value columns among our own column names",
+    ("app_pages.labels", "_KIND_NAMES"): "finds question kinds inside our own recorded notes, to put them in words",
+    ("app_pages.labels", "_RULE_NAMES"): "finds rule names inside our own recorded notes, to put them in words",
+    ("app_pages.labels", "cell"): "splits our own list of rule names",
+    ("app_pages.labels", "header"): "tells our own column names from words already written for people",
+    ("app_pages.my_followups", "_apply"): "tells a field name in our own problem text",
     ("survey.definitions.xlsform", "_FROM_DICT_WHERE"): "splits our own message text",
     ("survey.definitions.xlsform", "_ROW_IN_MESSAGE"): "finds a row number in our own message text",
     ("survey.definitions.xlsform", "_language"): "takes the code out of a label such as 'English (en)'",
