@@ -43,7 +43,7 @@ from sqlalchemy import Connection, Engine, event, func, select
 from sqlalchemy.orm import Session
 
 from survey.people import accounts
-from survey.storage import db, models
+from survey.storage import bulk, db, models
 from survey.definitions.definition import Survey, load_yaml
 from survey.definitions.publishing import publish
 
@@ -664,41 +664,15 @@ ANSWER_COLUMNS = ("id", "response_id", "question_key", "numeric_value", "text_va
 
 
 def _insert(connection: Connection, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
-    """Insert rows through the fastest correct route of the driver."""
-    if not rows:
-        return
-    dialect = connection.dialect.name
-    names = ", ".join(columns)
-    if dialect == "sqlite":
-        placeholders = ", ".join("?" for _ in columns)
-        cursor = connection.connection.driver_connection.cursor()
-        try:
-            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", rows)
-        finally:
-            cursor.close()
-    elif dialect == "postgresql" and connection.dialect.driver == "psycopg":
-        cursor = connection.connection.driver_connection.cursor()
-        with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-            for start in range(0, len(rows), 10_000):
-                copy.write(_copy_text(rows[start:start + 10_000]))
-    else:  # any other database: SQLAlchemy Core, with Python values for every type
-        table_object = models.Base.metadata.tables[table]
+    """Insert rows through the fastest correct route of the driver (`bulk.insert_values`), else Core."""
+    if bulk.has_driver_route(connection):
+        bulk.insert_values(connection, table, columns, rows)
+    elif rows:  # any other database: SQLAlchemy Core, with Python values for every type
         records = [dict(zip(columns, row)) for row in rows]
         if "submitted_at" in columns:
             for record in records:
                 record["submitted_at"] = datetime.fromisoformat(record["submitted_at"]).replace(tzinfo=timezone.utc)
-        connection.execute(table_object.insert(), records)
-
-
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_text(rows: list[tuple]) -> str:
-    """Rows in PostgreSQL's COPY text format (faster than one `write_row` call per row)."""
-    escapes = _COPY_ESCAPES
-    return "".join(
-        "\t".join("\\N" if v is None else v.translate(escapes) if isinstance(v, str) else str(v) for v in row) + "\n"
-        for row in rows)
+        connection.execute(models.Base.metadata.tables[table].insert(), records)
 
 
 def _max_id(connection: Connection, table: Any) -> int:

@@ -27,12 +27,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from survey.integrations import outbox
-from survey.storage import db, models
+from survey.storage import bulk, db, models
 from survey.collection.collect import answer_values, check_answers, content_hash, storable_text
 from survey.collection.csvfiles import ImportProblem, RowFault, RowParser, read_rows
 from survey.definitions.definition import Survey
@@ -202,21 +202,24 @@ def _write(session: Session, rows: list[_Row], definitions: dict[int, Survey], p
     then stays flat as the database grows (bench/bench_import.py).
     """
     rows = sorted(rows, key=lambda row: row.submitted_at)
+    connection = session.connection()
+    responses, answer_table = models.Response.__table__, models.Answer.__table__
     with tqdm(total=len(rows), desc="storing", unit="response", disable=not progress) as bar:
         for start in range(0, len(rows), CHUNK):
             chunk = rows[start:start + CHUNK]
-            ids = session.scalars(
-                insert(models.Response).returning(models.Response.id, sort_by_parameter_order=True),
-                [dict(idempotency_key=r.key, content_hash=r.digest, survey_id=r.version.survey_id,
-                      survey_version_id=r.version.id, customer_id=r.customer_id, invitation_id=r.invitation_id,
-                      channel=r.channel, language=r.language, submitted_at=r.submitted_at) for r in chunk],
-            ).all()
+            # through the driver, then the ids by key: an ORM insert returning ids in row order
+            # runs one statement per row on SQLite
+            bulk.insert_rows(connection, responses, [dict(
+                idempotency_key=r.key, content_hash=r.digest, survey_id=r.version.survey_id,
+                survey_version_id=r.version.id, customer_id=r.customer_id, invitation_id=r.invitation_id,
+                channel=r.channel, language=r.language, submitted_at=r.submitted_at) for r in chunk])
+            by_key = bulk.ids_by_key(connection, responses, ["idempotency_key"], [r.key for r in chunk])
+            ids = [by_key[r.key] for r in chunk]
             values = [answer_values(definitions[r.version.id], r.answers) for r in chunk]
-            answers = [dict(response_id=response_id, question_key=key, numeric_value=number, text_value=text,
-                            survey_id=r.version.survey_id, submitted_at=r.submitted_at, customer_id=r.customer_id)
-                       for response_id, r, rows in zip(ids, chunk, values) for key, number, text in rows]
-            if answers:
-                session.execute(insert(models.Answer.__table__), answers)  # Core: no ORM bookkeeping per row
+            bulk.insert_rows(connection, answer_table, [
+                dict(response_id=response_id, question_key=key, numeric_value=number, text_value=text,
+                     survey_id=r.version.survey_id, submitted_at=r.submitted_at, customer_id=r.customer_id)
+                for response_id, r, rows in zip(ids, chunk, values) for key, number, text in rows])
             if announce:  # one statement per chunk (none without a webhook), in the import's transaction
                 outbox.responses_created(session, [dict(
                     response_id=response_id, survey=definitions[r.version.id].slug, version=r.version.number,
@@ -236,6 +239,12 @@ def import_responses(session: Session, path: str | Path, survey_slug: str | None
     With any faulty row, raises `ImportProblem` naming each row and column and writes nothing,
     unless `skip_invalid`: then the good rows are stored and the faults are in the summary.
     """
+    with bulk.fewer_collections():
+        return _import(session, path, survey_slug, skip_invalid, progress)
+
+
+def _import(session: Session, path: str | Path, survey_slug: str | None, skip_invalid: bool,
+            progress: bool) -> ResponseImportSummary:
     table = read_rows(path, required=("submitted_at",) if survey_slug else ("survey", "submitted_at"))
     parse = RowParser(table)
     lookups = _Lookups(session)

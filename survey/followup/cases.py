@@ -25,15 +25,15 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
-from sqlalchemy import and_, bindparam, insert, or_, select, tuple_
+from sqlalchemy import and_, bindparam, or_, select, tuple_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm import Session, aliased
 from tqdm import tqdm
 
 from survey.integrations import outbox
-from survey.storage import models
+from survey.storage import bulk, models
 from survey.definitions.definition import Survey
 from survey.followup import rules
 from survey.followup.settings import FollowUpSettings, load_settings
@@ -297,11 +297,16 @@ def _write_cases(session: Session, cases: list[_CaseRecord]) -> None:
     table = models.FollowUpCase.__table__
     new = [case for case in cases if case.id is None]
     if new:
-        ids = session.scalars(insert(models.FollowUpCase).returning(models.FollowUpCase.id, sort_by_parameter_order=True), [
+        # Read the ids back by (customer, survey): one open case each (a partial unique index).
+        # An insert returning ids in row order would run one statement per case on SQLite.
+        connection = session.connection()
+        bulk.insert_rows(connection, table, [
             dict(customer_id=c.customer_id, survey_id=c.survey_id, status=c.status,
-                 **{name: getattr(c, name) for name in CASE_CHANGES}, **c.new_values) for c in new]).all()
-        for case, case_id in zip(new, ids):
-            case.id = case_id
+                 **{name: getattr(c, name) for name in CASE_CHANGES}, **c.new_values) for c in new])
+        ids = bulk.ids_by_key(connection, table, ["customer_id", "survey_id"],
+                              [(c.customer_id, c.survey_id) for c in new], [table.c.status.in_(OPEN_CASE_STATUSES)])
+        for case in new:
+            case.id = ids[(case.customer_id, case.survey_id)]
     changed = [case for case in cases if case.changed and case.new_values is None]
     if changed:
         session.connection().execute(
@@ -315,10 +320,22 @@ def _write_cases(session: Session, cases: list[_CaseRecord]) -> None:
                 session.expire(obj)
 
 
-def _owner(context: _Context, customer: models.Customer) -> int | None:
-    manager = customer.field_manager
-    if manager is not None and manager.disabled_at is None:
-        return manager.id
+def _customers(session: Session, ids: set[int]) -> dict[int, Any]:
+    """What the rules and the owner need of each customer (plain rows: no ORM objects to build)."""
+    c, manager = models.Customer, aliased(models.User)
+    found, ids = {}, sorted(ids)
+    for start in range(0, len(ids), CHUNK):
+        for row in session.execute(
+                select(c.id, c.region, c.tier, c.annual_value, c.tenure_start, c.field_manager_id,
+                       manager.disabled_at.label("manager_disabled_at"))
+                .outerjoin(manager, manager.id == c.field_manager_id).where(c.id.in_(ids[start:start + CHUNK]))):
+            found[row.id] = row
+    return found
+
+
+def _owner(context: _Context, customer: Any) -> int | None:
+    if customer.field_manager_id is not None and customer.manager_disabled_at is None:
+        return customer.field_manager_id
     email = context.settings.owner_email(customer.region)
     return context.owner_by_email.get(email) if email else None
 
@@ -355,9 +372,7 @@ def _flag_chunk(context: _Context, ids: list[int], now: datetime | None, opened_
     numeric_answers, previous_answers = _rated_answers(session, [c.id for c in candidates])
     texts = _texts(session, [c.id for c in candidates])
     open_cases = _open_cases(session, candidates)
-    customers = {c.id: c for c in session.scalars(
-        select(models.Customer).options(selectinload(models.Customer.field_manager))
-        .where(models.Customer.id.in_({c.customer_id for c in candidates})))}
+    customers = _customers(session, {c.customer_id for c in candidates})
     evaluated = []
     for candidate in candidates:
         survey = context.definition(candidate.version_id)
@@ -420,9 +435,8 @@ def _flag_chunk(context: _Context, ids: list[int], now: datetime | None, opened_
             opened_at=case.new_values["created_at"]) for case in open_cases.values() if case.new_values is not None])
     for row in (*events, *flag_rows):
         row["case_id"] = row["case_id"].id  # the rows named the case record until it had an id
-    if events:
-        session.execute(insert(models.CaseEvent.__table__), events)  # Core: no ORM bookkeeping per row
-        session.execute(insert(models.CaseFlag.__table__), flag_rows)
+    bulk.insert_rows(session.connection(), models.CaseEvent.__table__, events)
+    bulk.insert_rows(session.connection(), models.CaseFlag.__table__, flag_rows)
     return FlagSummary(len(candidates), flagged, opened, joined)
 
 

@@ -1,0 +1,93 @@
+"""Bulk writes through the driver store exactly what SQLAlchemy's own insert stores, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import exc, select
+
+from survey.definitions.definition import load_yaml
+from survey.definitions.publishing import publish
+from survey.storage import bulk, db, models
+from tests.conftest import ROOT
+
+SAMPLE = ROOT / "sample_data/surveys/relationship_nps.yaml"
+
+
+def _survey_version(session) -> models.SurveyVersion:
+    publish(session, load_yaml(SAMPLE))
+    return session.scalars(select(models.SurveyVersion)).one()
+
+
+def _response(version, key: str, moment: datetime) -> dict:
+    return dict(idempotency_key=key, content_hash="h" * 64, survey_id=version.survey_id,
+                survey_version_id=version.id, customer_id=None, invitation_id=None, channel="import",
+                language="en", submitted_at=moment)
+
+
+def test_rows_written_in_bulk_read_back_as_through_the_orm(engine):
+    """Timestamps (one shared by many rows, as an answer's response time is), JSON, NULLs and
+    text with tabs and newlines come back equal to what an ordinary Core insert stores."""
+    moment = datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=timezone.utc)
+    with db.session_scope(engine) as session:
+        version = _survey_version(session)
+        connection = session.connection()
+        table = models.Response.__table__
+        bulk.insert_rows(connection, table, [_response(version, "bulk-1", moment),
+                                             _response(version, "bulk-2", moment + timedelta(days=1))])
+        connection.execute(table.insert(), [_response(version, "core-1", moment)])
+        ids = bulk.ids_by_key(connection, table, ["idempotency_key"], ["bulk-1", "bulk-2", "core-1", "missing"])
+        answers = [dict(response_id=ids["bulk-1"], question_key=f"q{i}", numeric_value=None if i % 2 else i / 3,
+                        text_value="tab\there\nline\\slash" if i % 2 else None, survey_id=version.survey_id,
+                        submitted_at=moment, customer_id=None) for i in range(5)]
+        bulk.insert_rows(connection, models.Answer.__table__, answers)
+    assert set(ids) == {"bulk-1", "bulk-2", "core-1"}
+    with db.session_scope(engine) as session:
+        stored = {r.idempotency_key: r for r in session.scalars(select(models.Response))}
+        assert models.as_utc(stored["bulk-1"].submitted_at) == moment == models.as_utc(stored["core-1"].submitted_at)
+        assert models.as_utc(stored["bulk-2"].submitted_at) == moment + timedelta(days=1)
+        assert stored["bulk-1"].id == ids["bulk-1"] and stored["bulk-1"].customer_id is None
+        read = {a.question_key: a for a in session.scalars(select(models.Answer))}
+        assert [(read[f"q{i}"].numeric_value, read[f"q{i}"].text_value) for i in range(5)] == [
+            (a["numeric_value"], a["text_value"]) for a in answers]
+        assert all(models.as_utc(a.submitted_at) == moment for a in read.values())
+        # the database compares the bulk-written time with one bound by SQLAlchemy (same text form on SQLite)
+        assert session.scalar(select(models.Response.idempotency_key)
+                              .where(models.Response.submitted_at == moment, models.Response.idempotency_key == "bulk-1"))
+
+
+def test_json_columns_and_two_column_keys(engine):
+    moment = datetime(2026, 5, 1, 9, tzinfo=timezone.utc)
+    with db.session_scope(engine) as session:
+        version = _survey_version(session)
+        session.add(models.Customer(external_ref="C1", name="One", consent_to_contact=True))
+        session.flush()
+        customer_id = session.scalar(select(models.Customer.id))
+        connection = session.connection()
+        table = models.FollowUpCase.__table__
+        bulk.insert_rows(connection, table, [dict(
+            customer_id=customer_id, survey_id=version.survey_id, status="open", priority=2, due_at=None,
+            reasons={"rules": ["low score"], "repeat": False}, last_flagged_at=moment, flagged_question="recommend",
+            flagged_score=3.0, response_id=None, owner_id=None, created_at=moment)])
+        ids = bulk.ids_by_key(connection, table, ["customer_id", "survey_id"], [(customer_id, version.survey_id)],
+                              [table.c.status == "open"])
+    with db.session_scope(engine) as session:
+        case = session.get(models.FollowUpCase, ids[(customer_id, version.survey_id)])
+        assert case.reasons == {"rules": ["low score"], "repeat": False}
+        assert models.as_utc(case.created_at) == moment and case.due_at is None
+
+
+def test_a_driver_error_is_raised_as_sqlalchemys(engine):
+    """Callers catch SQLAlchemy's IntegrityError (a concurrent case, a reused key): the driver's
+    own exception must arrive as that, and the savepoint leaves nothing written."""
+    moment = datetime(2026, 1, 2, tzinfo=timezone.utc)
+    with db.session_scope(engine) as session:
+        version = _survey_version(session)
+        bulk.insert_rows(session.connection(), models.Response.__table__, [_response(version, "k", moment)])
+        with pytest.raises(exc.IntegrityError):
+            with session.begin_nested():
+                bulk.insert_rows(session.connection(), models.Response.__table__,
+                                 [_response(version, "other", moment), _response(version, "k", moment)])
+    with db.session_scope(engine) as session:
+        assert session.scalars(select(models.Response.idempotency_key)).all() == ["k"]
