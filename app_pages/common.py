@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from typing import Any, NamedTuple
 
 import pandas as pd
 import streamlit as st
@@ -428,6 +429,28 @@ def low_scoring_customers(actor: Actor, filters: Filters, question_key: str, max
     """Customers `actor` may see whose latest score is at most `max_score` (no contact details)."""
     return _low_scoring_customers(db.database_url(), actor, filters, question_key, max_score, tuple(comment_keys),
                                   min_value, tenure_before, silent, limit)
+
+
+class SurveyPage(NamedTuple):
+    """What a page of figures about the sidebar's survey starts from (see `survey_page`)."""
+
+    actor: Actor
+    filters: Filters
+    summary: SurveySummary
+    definition: Any  # the newest version's Survey
+    min_n: int
+
+
+def survey_page() -> SurveyPage | None:
+    """Start a page of figures about the sidebar's survey (Overview, Trends): the viewer, who must be
+    allowed to read aggregates, the filters, the survey's summary and newest definition, and the
+    page's minimum n; None when no survey is published yet (the sidebar says so)."""
+    actor = page_actor(access.READ_AGGREGATES)
+    filters = global_filters()
+    if filters is None:
+        return None
+    summary = next(s for s in surveys() if s.slug == filters.survey)
+    return SurveyPage(actor, filters, summary, latest_definition(filters.survey), figures.page_min_n())
 
 
 def customer_nps_page(title: str):

@@ -191,29 +191,35 @@ def customer_lists(actor, filters, definition, question, comment_keys: tuple[str
     silent = common.low_scoring_customers(actor, filters, question.key, LOW_SCORE_MAX, comment_keys, min_value=min_value,
                                           silent=True, limit=LIST_LIMIT)
     silent_list = customer_list(silent, today)
-    st.caption(f"Latest answer 0-{LOW_SCORE_MAX}, annual value {min_value:,.0f} or more, and no text in "
-               f"{_comment_names(definition, comment_keys)} in the filtered responses: "
-               f"{len(silent_list):,} customers{' (first ' + str(LIST_LIMIT) + ')' if len(silent_list) == LIST_LIMIT else ''}, "
-               "highest value first.")
-    labels.show_table(silent_list, digits={"annual value": 0, "tenure (years)": 1, "last score": 0}, headers=LIST_HEADERS)
-    st.download_button("Download silent detractors (CSV)",
-                       lambda: common.audited_table_csv(actor, silent_list, f"silent detractors of {filters.survey}"),
-                       file_name=f"{filters.survey}-silent-detractors.csv", mime="text/csv", key="download_silent",
-                       on_click="ignore")
+    show_customer_list(actor, filters, silent_list, "silent detractors", "silent",
+                       f"Latest answer 0-{LOW_SCORE_MAX}, annual value {min_value:,.0f} or more, and no text in "
+                       f"{_comment_names(definition, comment_keys)} in the filtered responses: "
+                       f"{len(silent_list):,} customers{_first_note(silent_list)}, highest value first.")
 
     st.subheader(f"Captive, not loyal: customers for {LONG_TENURE_YEARS}+ years with low scores")
     tenure_before = today - timedelta(days=round(365.25 * LONG_TENURE_YEARS))
     captive = common.low_scoring_customers(actor, filters, question.key, LOW_SCORE_MAX, comment_keys,
                                            tenure_before=tenure_before, limit=LIST_LIMIT)
     captive_list = customer_list(captive, today)
-    st.caption(f"Customers since {tenure_before.isoformat()} or earlier whose latest answer is 0-{LOW_SCORE_MAX}: "
-               f"{len(captive_list):,}{' (first ' + str(LIST_LIMIT) + ')' if len(captive_list) == LIST_LIMIT else ''}, "
-               "highest value first.")
-    labels.show_table(captive_list, digits={"annual value": 0, "tenure (years)": 1, "last score": 0}, headers=LIST_HEADERS)
-    st.download_button("Download captive customers (CSV)",
-                       lambda: common.audited_table_csv(actor, captive_list, f"captive customers of {filters.survey}"),
-                       file_name=f"{filters.survey}-captive-customers.csv", mime="text/csv", key="download_captive",
-                       on_click="ignore")
+    show_customer_list(actor, filters, captive_list, "captive customers", "captive",
+                       f"Customers since {tenure_before.isoformat()} or earlier whose latest answer is 0-{LOW_SCORE_MAX}: "
+                       f"{len(captive_list):,}{_first_note(captive_list)}, highest value first.")
+
+
+def _first_note(shown: pd.DataFrame) -> str:
+    # a list cut at LIST_LIMIT says so, so that nobody takes it for all the customers there are
+    return f" (first {LIST_LIMIT})" if len(shown) == LIST_LIMIT else ""
+
+
+def show_customer_list(actor, filters, shown: pd.DataFrame, what: str, key: str, caption: str) -> None:
+    """A list of customers by name under `caption`, and its CSV download (named after `what`, e.g.
+    "silent detractors", and recorded in the audit log as `what` of the survey)."""
+    st.caption(caption)
+    labels.show_table(shown, digits={"annual value": 0, "tenure (years)": 1, "last score": 0}, headers=LIST_HEADERS)
+    st.download_button(f"Download {what} (CSV)",
+                       lambda: common.audited_table_csv(actor, shown, f"{what} of {filters.survey}"),
+                       file_name=f"{filters.survey}-{what.replace(' ', '-')}.csv", mime="text/csv",
+                       key=f"download_{key}", on_click="ignore")
 
 
 if __name__ == "__main__":  # Streamlit runs a page as __main__; importing it (tests) renders nothing

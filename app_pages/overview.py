@@ -23,7 +23,6 @@ import streamlit as st
 
 from analysis import compare_means, mean_from_moments, trend
 from app_pages import charts, common, figures, labels, recent_quarter, report, response_rounds
-from survey.people import access
 from survey.people.privacy import ANONYMOUS_MIN_GROUP
 from app_pages.text import plain
 from survey.storage.filters import Filters
@@ -265,13 +264,10 @@ def tiles_table(figures: list[Figure], tiles: list[report.Tile], anonymous: bool
 
 
 def render() -> None:
-    actor = common.page_actor(access.READ_AGGREGATES)
-    filters = common.global_filters()
-    if filters is None:
+    page = common.survey_page()
+    if page is None:
         return
-    summary = next(s for s in common.surveys() if s.slug == filters.survey)
-    definition = common.latest_definition(filters.survey)
-    min_n = figures.page_min_n()
+    actor, filters, summary, definition, min_n = page
     whole = filters  # the sidebar's choice: the monthly charts show it
     default = recent_quarter.default_comparison(filters)
     filters, previous = default if default else (filters, previous_period(filters))

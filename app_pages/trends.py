@@ -25,7 +25,6 @@ from analysis import adjust_p_values, trend
 from analysis.groups import period_starts
 from app_pages import charts, common, figures, labels, report
 from app_pages.text import plain
-from survey.people import access
 from app_pages.metrics import MetricChoice, metric_choices
 from survey.storage.filters import DIMENSIONS, Filters
 
@@ -204,13 +203,10 @@ def outside_per_period(filters: Filters, choice: MetricChoice, actor, period: st
 
 
 def render() -> None:
-    actor = common.page_actor(access.READ_AGGREGATES)
-    filters = common.global_filters()
-    if filters is None:
+    page = common.survey_page()
+    if page is None:
         return
-    summary = next(s for s in common.surveys() if s.slug == filters.survey)
-    definition = common.latest_definition(filters.survey)
-    min_n = figures.page_min_n()
+    actor, filters, summary, definition, min_n = page
     st.title("Trends")
     choices = metric_choices(definition)
     if not choices:

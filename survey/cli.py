@@ -136,6 +136,17 @@ def cmd_survey_list(args) -> None:
         print(f"{s.slug:<24} {s.status:<7} v{s.versions:<3} {s.responses:>9} responses  {s.title}")
 
 
+def _import_csv(importer: Callable, path: str, **options):
+    """`importer(session, path, **options)` in one transaction (all rows stored or none); its summary."""
+    with db.session_scope(_engine()) as session:
+        return importer(session, path, **options)
+
+
+def _read_as(summary) -> str:
+    """The end of an import's summary line: how the file's columns were told apart."""
+    return f"(read as {DELIMITERS[summary.delimiter]}-separated)"
+
+
 def cmd_customers_import(args) -> None:
     """Create or update customers from a CSV file (all rows or none).
 
@@ -144,10 +155,8 @@ def cmd_customers_import(args) -> None:
     """
     from survey.collection.customers import import_customers
 
-    with db.session_scope(_engine()) as session:
-        summary = import_customers(session, args.file)
-    print(f"{summary.created} customers created, {summary.updated} updated "
-          f"(read as {DELIMITERS[summary.delimiter]}-separated)")
+    summary = _import_csv(import_customers, args.file)
+    print(f"{summary.created} customers created, {summary.updated} updated {_read_as(summary)}")
 
 
 def cmd_events_import(args) -> None:
@@ -160,10 +169,8 @@ def cmd_events_import(args) -> None:
     """
     from survey.retention.events import import_events
 
-    with db.session_scope(_engine()) as session:
-        summary = import_events(session, args.file)
-    print(f"{summary.created} events stored, {summary.unchanged} already stored "
-          f"(read as {DELIMITERS[summary.delimiter]}-separated)")
+    summary = _import_csv(import_events, args.file)
+    print(f"{summary.created} events stored, {summary.unchanged} already stored {_read_as(summary)}")
 
 
 def cmd_responses_import(args) -> None:
@@ -177,14 +184,13 @@ def cmd_responses_import(args) -> None:
     """
     from survey.collection.response_import import import_responses
 
-    with db.session_scope(_engine()) as session:
-        summary = import_responses(session, args.file, survey_slug=args.survey,
-                                   skip_invalid=args.skip_invalid, progress=True)
+    summary = _import_csv(import_responses, args.file, survey_slug=args.survey, skip_invalid=args.skip_invalid,
+                          progress=True)
     for problem in summary.problems:
         print(f"skipped: {problem}", file=sys.stderr)
     print(f"{summary.stored} responses stored, {summary.already_stored} already stored"
           + (f", {summary.skipped} rows skipped" if summary.skipped else "")
-          + f" (read as {DELIMITERS[summary.delimiter]}-separated)")
+          + f" {_read_as(summary)}")
 
 
 def cmd_invitations_create(args) -> None:

@@ -113,6 +113,21 @@ def session_max_hours(environ: Mapping[str, str] | None = None) -> int:
     return _whole_number(environ, "SURVEY_SESSION_MAX_HOURS", DEFAULT_SESSION_MAX_HOURS, minimum=1)
 
 
+def positive_number(environ: Mapping[str, str] | None, name: str, default: float) -> float:
+    """The number in variable `name`, `default` when it is unset or blank; ValueError naming the
+    variable unless it is a finite number above zero (limits and rates: zero or less means nothing)."""
+    raw = _get(environ, name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")  # refused below with the same message as zero or infinity
+    if not (value > 0 and value < float("inf")):
+        raise ValueError(messages.SETTING_NOT_A_POSITIVE_NUMBER.format(name=name, value=raw))
+    return value
+
+
 def smtp_settings(environ: Mapping[str, str] | None = None) -> SmtpSettings | None:
     """The SMTP server to send through, or None when `SURVEY_SMTP_HOST` is not set."""
     host = _get(environ, "SURVEY_SMTP_HOST")

@@ -2,7 +2,8 @@
 (`collect`), the respondent's side of links and drafts (`respondent`), the respondent form as
 plain HTML pages (`form`), CSV reading and the imports of responses and customers, invitations and
 the mail that sends them, and the JSON API with its keys and rate limits (`api`, `apikeys`,
-`ratelimit`).
+`ratelimit`); the API and the form share `database_threads` (connect on first use, work in
+worker threads).
 
 May import: `survey.messages`, `survey.settings`, `survey.exports`, `survey.definitions`,
 `survey.storage` (models and sessions), `survey.people` and, to flag each stored response in the

@@ -56,27 +56,28 @@ import logging
 import os
 import random
 import re
-import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable
 
 import anyio
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, TimeoutError as PoolTimeoutError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from survey import messages
 from survey.collection import apikeys
+from survey.collection.database_threads import DatabaseThreads
 from survey.collection.ratelimit import TokenBuckets, retry_after
-from survey.storage import db, models
+from survey.storage import models
 from survey.collection.collect import AlreadyAnswered, InvalidAnswers, SubmissionConflict, check_answers, submit
 from survey.definitions.definition import Survey
 from survey.definitions.publishing import version_definition
+from survey.settings import positive_number
 
 log = logging.getLogger(__name__)
 
@@ -97,9 +98,6 @@ DEFAULT_CHANNEL = "api"
 CHANNEL_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,19}$")  # responses.channel is 20 characters
 SLUG_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,99}$")
 BODY_FIELDS = ("idempotency_key", "answers", "token", "customer_ref", "channel", "language")
-# Database work runs in worker threads so the event loop (which also serves the pages) never
-# blocks; a few threads are plenty: SQLite takes one writer at a time anyway.
-DATABASE_THREADS = 8
 RETRY_ATTEMPTS = 5
 RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected (PostgreSQL)
 RATED_KINDS = ("nps", "csat", "ces", "rating", "index_item")
@@ -403,19 +401,6 @@ async def _drain(request: Request, already: int) -> None:
             return
 
 
-def _positive_setting(environ, name: str, default: float) -> float:
-    raw = environ.get(name)
-    if raw is None or not raw.strip():
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = float("nan")
-    if not (value > 0 and value < float("inf")):
-        raise ValueError(messages.SETTING_NOT_A_POSITIVE_NUMBER.format(name=name, value=raw))
-    return value
-
-
 @dataclass(frozen=True)
 class ApiLimits:
     """The API's limits on abuse, from the environment (see the module docstring)."""
@@ -428,9 +413,9 @@ class ApiLimits:
     def from_env(cls, environ=None) -> ApiLimits:
         """Limits from `environ` (default the process environment); ValueError naming a bad variable."""
         env = os.environ if environ is None else environ
-        return cls(_positive_setting(env, "SURVEY_API_BODY_SECONDS", DEFAULT_BODY_SECONDS),
-                   _positive_setting(env, "SURVEY_API_RATE_PER_KEY", DEFAULT_RATE_PER_KEY),
-                   _positive_setting(env, "SURVEY_API_RATE_PER_ADDRESS", DEFAULT_RATE_PER_ADDRESS))
+        return cls(positive_number(env, "SURVEY_API_BODY_SECONDS", DEFAULT_BODY_SECONDS),
+                   positive_number(env, "SURVEY_API_RATE_PER_KEY", DEFAULT_RATE_PER_KEY),
+                   positive_number(env, "SURVEY_API_RATE_PER_ADDRESS", DEFAULT_RATE_PER_ADDRESS))
 
 
 def _retryable(error: DBAPIError) -> bool:
@@ -460,39 +445,17 @@ class SurveyApi:
     """The API routes over one database (default: `SURVEY_DATABASE_URL`), connected on first use."""
 
     def __init__(self, database_url: str | None = None, limits: ApiLimits | None = None):
-        self._database_url = database_url
         self.limits = limits or ApiLimits.from_env()
         self._per_key = TokenBuckets(self.limits.rate_per_key, max(1.0, 2 * self.limits.rate_per_key))
         self._per_address = TokenBuckets(self.limits.rate_per_address, max(1.0, 2 * self.limits.rate_per_address))
-        self._lock = threading.Lock()
-        self._engine: Engine | None = None
-        self._writer: sessionmaker[Session] | None = None
-        self._reader: sessionmaker[Session] | None = None
+        self._database = DatabaseThreads(database_url)
         self._versions: dict[int, _Published] = {}
         self._keys: dict[str, tuple[apikeys.VerifiedKey, float]] = {}
-        self._limiter: anyio.CapacityLimiter | None = None
 
     # -- plumbing -----------------------------------------------------------------------------
-    def _sessions(self) -> tuple[sessionmaker[Session], sessionmaker[Session]]:
-        if self._writer is None:
-            with self._lock:
-                if self._writer is None:
-                    engine = db.make_engine(self._database_url)
-                    db.upgrade(engine)  # migrations only: demo data is for the first page view
-                    self._engine = engine
-                    self._reader = sessionmaker(engine, expire_on_commit=False)
-                    self._writer = db.sessions(engine)  # BEGIN IMMEDIATE on SQLite
-        return self._writer, self._reader
-
     def dispose(self) -> None:
         """Close the database connections (tests, shutdown)."""
-        if self._engine is not None:
-            self._engine.dispose()
-
-    async def _in_thread(self, function: Callable[..., Any], *args: Any) -> Any:
-        if self._limiter is None:
-            self._limiter = anyio.CapacityLimiter(DATABASE_THREADS)
-        return await anyio.to_thread.run_sync(function, *args, limiter=self._limiter)
+        self._database.dispose()
 
     def _with_retries(self, work: Callable[[], Any]) -> Any:
         """Run `work` (one transaction); retry serialization failures and deadlocks; 503 if it stays stuck."""
@@ -523,7 +486,7 @@ class SurveyApi:
         cached = self._keys.get(digest)
         if cached is not None and cached[1] > time.monotonic():
             return cached[0]
-        verified = await self._in_thread(self._verify_key, presented)
+        verified = await self._database.run(self._verify_key, presented)
         if verified is None:
             raise ApiError(401, [problem("field", "api_key", "invalid_api_key", messages.API_KEY_INVALID)],
                            {"WWW-Authenticate": 'Bearer realm="survey-api", error="invalid_token"'})
@@ -535,7 +498,7 @@ class SurveyApi:
             return None  # not shaped like a key: no database work
 
         def work():
-            with self._sessions()[1]() as session:
+            with self._database.reader()() as session:
                 return apikeys.verify_key(session, presented)
         return self._with_retries(work)
 
@@ -551,7 +514,7 @@ class SurveyApi:
     def submit_sync(self, slug: str, envelope: Envelope | None, shape_problems: list[dict[str, str]]) -> Outcome:
         """Store one submission (in a worker thread); ApiError for anything but 200/201."""
         def work() -> Outcome:
-            with self._sessions()[0]() as session, session.begin():
+            with self._database.writer()() as session, session.begin():
                 return self._submit_in(session, slug, envelope, shape_problems)
         return self._with_retries(work)
 
@@ -642,7 +605,7 @@ class SurveyApi:
         if not SLUG_PATTERN.fullmatch(slug):
             raise ApiError(404, [problem("field", "slug", "unknown_survey",
                                          messages.API_UNKNOWN_SURVEY.format(slug=_printable(slug)))])
-        outcome = await self._in_thread(self.submit_sync, slug, envelope, shape_problems)
+        outcome = await self._database.run(self.submit_sync, slug, envelope, shape_problems)
         return JsonResponse({"response_id": outcome.response_id, "created": outcome.created,
                              "survey": outcome.slug, "version": outcome.version},
                             status_code=201 if outcome.created else 200)
@@ -655,7 +618,7 @@ class SurveyApi:
         self._limit(self._per_key, str(verified.id), "api_key")
         _check_content_type(request)
         data = parse_json_body(await read_limited_body(request, seconds=self.limits.body_seconds))
-        summary = await self._in_thread(self.events_sync, data)
+        summary = await self._database.run(self.events_sync, data)
         return JsonResponse({"created": summary.created, "unchanged": summary.unchanged},
                             status_code=201 if summary.created else 200)
 
@@ -666,7 +629,7 @@ class SurveyApi:
         def work():
             for attempt in (1, 2):  # a concurrent post of the same events: the second look finds them stored
                 try:
-                    with self._sessions()[0]() as session, session.begin():
+                    with self._database.writer()() as session, session.begin():
                         return post_events(session, data)
                 except IntegrityError:
                     if attempt == 2:

@@ -124,14 +124,23 @@ def running_app(url: str, log_path: Path, environment: dict | None = None):
         log.close()
 
 
-@pytest.fixture(scope="module")
-def browser(server):
+@contextlib.contextmanager
+def chromium():
+    """Debian's Chromium, headless, through Playwright (never a browser Playwright downloads); yields it."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         found = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield found
+        finally:
+            found.close()
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    with chromium() as found:
         yield found
-        found.close()
 
 
 def sign_in(page, email: str, password: str) -> None:

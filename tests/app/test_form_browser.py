@@ -18,7 +18,7 @@ from survey.definitions.definition import DEFAULT_END_LABELS, from_dict, loads_y
 from survey.definitions.publishing import publish
 from survey.definitions.xlsform import read_xlsform
 from survey.storage import db, models
-from tests.app.test_browser import CHROMIUM, CHROMIUM_ARGS, _require_browser, running_app
+from tests.app.test_browser import _require_browser, chromium, running_app
 from tests.conftest import SAMPLE_SURVEYS
 
 PHONE = {"width": 390, "height": 844}
@@ -113,12 +113,8 @@ def form_server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(form_server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        found = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    with chromium() as found:
         yield found
-        found.close()
 
 
 def responses(engine, slug: str) -> tuple[list[int], dict]:

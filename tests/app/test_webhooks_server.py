@@ -19,7 +19,7 @@ from survey.collection.apikeys import create_key
 from survey.collection.invitations import create_invitations
 from survey.integrations.webhooks import add_webhook
 from survey.storage import db, models
-from tests.app.test_browser import CHROMIUM, CHROMIUM_ARGS, ERRORS, _require_browser, running_app, sign_in
+from tests.app.test_browser import ERRORS, _require_browser, chromium, running_app, sign_in
 from tests.integrations.test_webhooks import Receiver
 
 # a phone's screen, and the same width as tall as the page, to look at all of it
@@ -68,12 +68,8 @@ def app_server(tmp_path_factory, receiver):
 
 @pytest.fixture(scope="module")
 def browser(app_server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        found = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    with chromium() as found:
         yield found
-        found.close()
 
 
 def test_the_app_servers_own_worker_delivers_an_api_submission(app_server, receiver, browser):

@@ -40,10 +40,9 @@ questions:
 TOKEN = "tok-relationship"
 
 
-@pytest.fixture
-def form(database_url):
-    """A client of the form's routes over a fresh database with an open survey and an invitation
-    to the relationship sample survey."""
+def form_database(database_url: str):
+    """Migrate the fresh database at `database_url` and publish the open survey and the relationship
+    sample survey, with the invitation `TOKEN` to the latter; returns an engine on it."""
     engine = db.make_engine(database_url)
     db.upgrade(engine)
     with db.session_scope(engine) as session:
@@ -54,6 +53,14 @@ def form(database_url):
         session.flush()
         survey_id = session.scalar(select(models.Survey.id).where(models.Survey.slug == "relationship-nps"))
         session.add(models.Invitation(token=TOKEN, survey_id=survey_id, customer_id=customer.id))
+    return engine
+
+
+@pytest.fixture
+def form(database_url):
+    """A client of the form's routes over a fresh database with an open survey and an invitation
+    to the relationship sample survey."""
+    engine = form_database(database_url)
     respondent_form = pages.RespondentForm(database_url)
     with TestClient(Starlette(routes=respondent_form.routes())) as client:
         client.engine = engine
@@ -249,16 +256,7 @@ def live_form(database_url):
 
     from tests.conftest import free_port
 
-    engine = db.make_engine(database_url)
-    db.upgrade(engine)
-    with db.session_scope(engine) as session:
-        publish(session, loads_yaml(OPEN))
-        publish(session, load_yaml(SAMPLE_SURVEYS / "relationship_nps.yaml"))
-        customer = models.Customer(external_ref="C-1", name="Ada Lovelace")
-        session.add(customer)
-        session.flush()
-        survey_id = session.scalar(select(models.Survey.id).where(models.Survey.slug == "relationship-nps"))
-        session.add(models.Invitation(token=TOKEN, survey_id=survey_id, customer_id=customer.id))
+    engine = form_database(database_url)
     respondent_form = pages.RespondentForm(database_url, environ={"SURVEY_FORM_RATE_PER_ADDRESS": "100000"})
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(Starlette(routes=respondent_form.routes()), host="127.0.0.1", port=port,

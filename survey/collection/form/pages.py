@@ -29,17 +29,13 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qsl, urlencode
 
-import anyio
 import jinja2
-from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -47,13 +43,15 @@ from starlette.routing import Route
 
 from survey import messages
 from survey.collection import respondent
-from survey.collection.api import ApiError, read_limited_body, _positive_setting
+from survey.collection.api import ApiError, read_limited_body
 from survey.collection.collect import InvalidAnswers, check_answers
+from survey.collection.database_threads import DatabaseThreads
 from survey.collection.form import screens
 from survey.collection.form.tokens import FormTokens
 from survey.collection.form.view import question_view
 from survey.collection.ratelimit import TokenBuckets, retry_after
 from survey.definitions.definition import Survey
+from survey.settings import positive_number
 from survey.storage import db
 
 log = logging.getLogger(__name__)
@@ -63,7 +61,6 @@ THANKS_PATH = "/respond/thanks"
 SCRIPT_PATH = "/respond/form.js"
 SCRIPT = (Path(__file__).parent / "form.js").read_bytes()
 DEFAULT_RATE_PER_ADDRESS = 20.0  # requests a second per client address; a person answers far slower
-DATABASE_THREADS = 8
 MAX_FIELDS = 2000
 HEADERS = {
     "Cache-Control": "no-store",
@@ -128,40 +125,19 @@ class RespondentForm:
 
     def __init__(self, database_url: str | None = None, environ=None):
         env = os.environ if environ is None else environ
-        self._database_url = database_url
-        rate = _positive_setting(env, "SURVEY_FORM_RATE_PER_ADDRESS", DEFAULT_RATE_PER_ADDRESS)
+        self._database = DatabaseThreads(database_url)
+        rate = positive_number(env, "SURVEY_FORM_RATE_PER_ADDRESS", DEFAULT_RATE_PER_ADDRESS)
         self._per_address = TokenBuckets(rate, max(1.0, 2 * rate))
-        self._body_seconds = _positive_setting(env, "SURVEY_API_BODY_SECONDS", 10.0)
+        self._body_seconds = positive_number(env, "SURVEY_API_BODY_SECONDS", 10.0)
         self.tokens = FormTokens()
-        self._lock = threading.Lock()
-        self._engine: Engine | None = None
-        self._reader: sessionmaker[Session] | None = None
-        self._limiter: anyio.CapacityLimiter | None = None
 
     # -- plumbing -----------------------------------------------------------------------------
-    def engine(self) -> Engine:
-        if self._engine is None:
-            with self._lock:
-                if self._engine is None:
-                    engine = db.make_engine(self._database_url)
-                    db.upgrade(engine)
-                    self._reader = sessionmaker(engine, expire_on_commit=False)
-                    self._engine = engine
-        return self._engine
-
     def dispose(self) -> None:
         """Close the database connections (tests, shutdown)."""
-        if self._engine is not None:
-            self._engine.dispose()
-
-    async def _in_thread(self, function: Callable[..., Any], *args: Any) -> Any:
-        if self._limiter is None:
-            self._limiter = anyio.CapacityLimiter(DATABASE_THREADS)
-        return await anyio.to_thread.run_sync(function, *args, limiter=self._limiter)
+        self._database.dispose()
 
     def _resolve(self, token: str | None, slug: str | None) -> respondent.Link:
-        self.engine()
-        with self._reader() as session:
+        with self._database.reader()() as session:
             return respondent.resolve_link(session, token=token, slug=slug)
 
     # -- pages --------------------------------------------------------------------------------
@@ -243,8 +219,7 @@ class RespondentForm:
     # -- GET ----------------------------------------------------------------------------------
     def _start(self, token: str | None, slug: str | None,
                visit_key: str | None) -> tuple[respondent.Link, dict[str, Any], str | None, bool]:
-        self.engine()
-        with self._reader() as session:
+        with self._database.reader()() as session:
             link = respondent.resolve_link(session, token=token, slug=slug)
             draft = respondent.load_draft(session, link.invitation_id) if link.ok and link.personal else None
             answered = visit_key is not None and respondent.submitted_at(session, visit_key) is not None
@@ -261,7 +236,7 @@ class RespondentForm:
         # page after submitting finds its response, as it did there, instead of starting another
         visit_key = None if token else respondent.visit_idempotency_key(request.query_params.get("v"))
         try:
-            link, answers, draft_language, answered = await self._in_thread(self._start, token, slug, visit_key)
+            link, answers, draft_language, answered = await self._database.run(self._start, token, slug, visit_key)
         except SQLAlchemyError:
             log.exception("opening the respondent form failed")
             language = self._language(request, None)
@@ -281,7 +256,7 @@ class RespondentForm:
         """`GET /respond/thanks?...`: where a stored submission lands (post, redirect, get)."""
         token, slug = _link_params(request)
         try:
-            link = await self._in_thread(self._resolve, token, slug)
+            link = await self._database.run(self._resolve, token, slug)
         except SQLAlchemyError:
             log.exception("showing the thank-you page failed")
             language = self._language(request, None)
@@ -314,7 +289,7 @@ class RespondentForm:
             language = self._language(request, None)
             return self._message(language, respondent.phrase("too_large", language), status=413)
         try:
-            return await self._in_thread(self._post_sync, request, token, slug, fields)
+            return await self._database.run(self._post_sync, request, token, slug, fields)
         except SQLAlchemyError:
             log.exception("a respondent form step failed")
             language = self._language(request, None)
@@ -369,7 +344,7 @@ class RespondentForm:
         if not link.personal:
             return
         try:
-            with db.session_scope(self.engine()) as session:
+            with db.session_scope(self._database.engine()) as session:
                 respondent.save_draft(session, link.invitation_id, visit.answers, visit.language)
         except SQLAlchemyError:  # a draft is a convenience: the answers are still in the page
             log.exception("saving a web form draft failed")
@@ -381,7 +356,7 @@ class RespondentForm:
             self._save_draft(link, visit)
             return self.render_screen(link, replace(visit, screen=first), problems, status=422)
         try:
-            with db.session_scope(self.engine()) as session:
+            with db.session_scope(self._database.engine()) as session:
                 result = respondent.submit_form(session, link, visit.answers, visit.language, visit.idempotency_key)
         except InvalidAnswers as error:
             return self.render_screen(link, visit, error.problems, status=422)
