@@ -204,9 +204,10 @@ def storable_text(text: str) -> bool:
 def _nest_matrix_columns(survey: Survey, answers: Mapping[str, Any]) -> dict[str, Any]:
     """Accept matrix answers flat (`drivers.support: 7`, as in CSV files) as well as nested."""
     nested: dict[str, Any] = {}
+    matrices = {q.key for q in survey.questions if q.kind == "matrix"}
     for key, value in answers.items():
         head, _, attribute = str(key).partition(".")
-        if attribute and any(q.key == head and q.kind == "matrix" for q in survey.questions):
+        if attribute and head in matrices:
             nested.setdefault(head, {})[attribute] = value
         else:
             nested[key] = value

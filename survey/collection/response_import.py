@@ -38,8 +38,8 @@ from survey.collection.csvfiles import ImportProblem, RowFault, RowParser, read_
 from survey.definitions.definition import Survey
 from survey.definitions.publishing import version_definition
 
-META_COLUMNS = ("survey", "version", "customer_ref", "token", "channel", "language", "submitted_at",
-                "idempotency_key")
+META_COLUMNS = frozenset(("survey", "version", "customer_ref", "token", "channel", "language", "submitted_at",
+                          "idempotency_key"))
 CHUNK = 2_000  # rows per bulk statement batch and per progress step
 CHANNEL_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,19}$")  # responses.channel holds 20 characters
 MAX_KEY_LENGTH = 200  # responses.idempotency_key
