@@ -12,7 +12,7 @@ from typing import Callable
 from sqlalchemy import Engine, func, select
 
 from survey.people import accounts
-from survey.storage import db, models
+from survey.storage import bulk, db, models
 
 FIRST_START_CUSTOMERS = 1_500
 FIRST_START_RESPONSES = 30_000
@@ -29,6 +29,7 @@ def prepare_database(engine: Engine, with_demo_data: bool = True,
     there is still no user, create an admin and `announce` its random password, once. True when demo
     data was added."""
     db.upgrade(engine)
+    bulk.restore_missing_indexes(engine)  # a bulk load killed half-way leaves its table's indexes dropped
     added = False
     if with_demo_data:
         with engine.connect() as connection:

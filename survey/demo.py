@@ -799,7 +799,9 @@ def generate(engine: Engine, customers: int = 2_000, responses: int = 50_000, se
     chunks = math.ceil(responses / CHUNK_SIZE)
     bar = _progress(responses, progress)
     try:
-        with engine.connect() as connection, db.bulk_write_cache(connection):
+        # the answers' indexes are built once after the last chunk; the follow-up cases need them
+        with bulk.indexes_built_afterwards(engine, models.Answer.__table__), engine.connect() as connection, \
+                db.bulk_write_cache(connection):
             for index in range(chunks):
                 with connection.begin():
                     # Ids are read inside the chunk's transaction, so a concurrent writer makes this

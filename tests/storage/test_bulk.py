@@ -91,3 +91,50 @@ def test_a_driver_error_is_raised_as_sqlalchemys(engine):
                                  [_response(version, "other", moment), _response(version, "k", moment)])
     with db.session_scope(engine) as session:
         assert session.scalars(select(models.Response.idempotency_key)).all() == ["k"]
+
+
+def _answer_indexes(engine) -> dict[str, tuple]:
+    from sqlalchemy import inspect
+
+    return {index["name"]: (tuple(index["column_names"]), bool(index["unique"]))
+            for index in inspect(engine).get_indexes("answers")}
+
+
+def test_a_bulk_load_builds_the_indexes_it_dropped_even_when_it_fails(engine):
+    migrated = _answer_indexes(engine)
+    assert "ix_answers_customer_history" in migrated
+    with pytest.raises(RuntimeError):
+        with bulk.indexes_built_afterwards(engine, models.Answer.__table__):
+            assert _answer_indexes(engine) == {}  # the answers table has no unique index of its own
+            raise RuntimeError("the load fails half-way")
+    assert _answer_indexes(engine) == migrated
+
+
+def test_indexes_a_killed_load_left_dropped_are_built_at_the_next_start(engine):
+    from survey.bootstrap import prepare_database
+
+    migrated = _answer_indexes(engine)
+    with engine.begin() as connection:  # as a bulk load killed between its drop and its build leaves it
+        for index in models.Answer.__table__.indexes:
+            index.drop(connection)
+    assert _answer_indexes(engine) == {}
+    prepare_database(engine, with_demo_data=False, announce=lambda text: None)
+    assert _answer_indexes(engine) == migrated
+    assert bulk.restore_missing_indexes(engine) == []
+
+
+def test_demo_data_leaves_the_answers_indexes_as_migrations_make_them(tmp_path):
+    """Same indexes, same definitions, in the same order (SQLite's planner breaks ties by it)."""
+    from survey import demo
+
+    def index_sql(engine):
+        with engine.connect() as connection:
+            return list(connection.exec_driver_sql(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'answers' ORDER BY rowid"))
+
+    migrated = db.make_engine(f"sqlite:///{tmp_path / 'migrated.db'}")
+    db.upgrade(migrated)
+    loaded = db.make_engine(f"sqlite:///{tmp_path / 'demo.db'}")
+    db.upgrade(loaded)
+    demo.generate(loaded, customers=50, responses=500, seed=3, progress=False)
+    assert index_sql(loaded) == index_sql(migrated) and len(index_sql(migrated)) == 5
