@@ -800,7 +800,8 @@ def generate(engine: Engine, customers: int = 2_000, responses: int = 50_000, se
     bar = _progress(responses, progress)
     try:
         # the answers' indexes are built once after the last chunk; the follow-up cases need them
-        with bulk.indexes_built_afterwards(engine, models.Answer.__table__), engine.connect() as connection, \
+        with bulk.indexes_built_afterwards(engine, models.Answer.__table__), \
+                bulk.indexes_built_afterwards(engine, models.Response.__table__), engine.connect() as connection, \
                 db.bulk_write_cache(connection):
             for index in range(chunks):
                 with connection.begin():

@@ -81,12 +81,16 @@ class InvalidAnswers(ValueError):
 
 
 def _is_blank(value: Any) -> bool:
+    if type(value) is str:  # the usual case first (a CSV import asks this about every cell)
+        return not value.strip()
     return value is None or (isinstance(value, str) and not value.strip()) or (
         isinstance(value, (list, tuple, set, dict)) and not value)
 
 
 def _as_integer(value: Any) -> int:
     """An integer from an int, a whole float, or text holding one; ValueError otherwise."""
+    if type(value) is str and value.isascii() and value.isdigit():  # the usual case first: "7"
+        return int(value)
     if isinstance(value, bool):
         raise ValueError
     if isinstance(value, (int, float)) and float(value).is_integer():

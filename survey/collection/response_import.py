@@ -193,8 +193,8 @@ def _answered_at(row: _Row) -> datetime:
 
 
 def _write(session: Session, rows: list[_Row], definitions: dict[int, Survey], progress: bool,
-           announce: bool = True) -> None:
-    """Insert responses and their answers in bulk, and mark answered invitations.
+           announce: bool = True) -> list[int]:
+    """Insert responses and their answers in bulk, and mark answered invitations; the new ids.
 
     Rows go in in time order (a stable sort: ties keep the file's order). The answers' indexes
     lead with (survey or customer, question) and then time, so rows in time order append to the
@@ -202,6 +202,7 @@ def _write(session: Session, rows: list[_Row], definitions: dict[int, Survey], p
     then stays flat as the database grows (bench/bench_import.py).
     """
     rows = sorted(rows, key=lambda row: row.submitted_at)
+    stored: list[int] = []
     connection = session.connection()
     responses, answer_table = models.Response.__table__, models.Answer.__table__
     with tqdm(total=len(rows), desc="storing", unit="response", disable=not progress) as bar:
@@ -215,6 +216,7 @@ def _write(session: Session, rows: list[_Row], definitions: dict[int, Survey], p
                 channel=r.channel, language=r.language, submitted_at=r.submitted_at) for r in chunk])
             by_key = bulk.ids_by_key(connection, responses, ["idempotency_key"], [r.key for r in chunk])
             ids = [by_key[r.key] for r in chunk]
+            stored += ids
             values = [answer_values(definitions[r.version.id], r.answers) for r in chunk]
             bulk.insert_rows(connection, answer_table, [
                 dict(response_id=response_id, question_key=key, numeric_value=number, text_value=text,
@@ -230,6 +232,7 @@ def _write(session: Session, rows: list[_Row], definitions: dict[int, Survey], p
             if answered:
                 session.execute(update(models.Invitation), answered)
             bar.update(len(chunk))
+    return stored
 
 
 def import_responses(session: Session, path: str | Path, survey_slug: str | None = None,
@@ -261,8 +264,8 @@ def _import(session: Session, path: str | Path, survey_slug: str | None, skip_in
     from survey.followup.cases import flag_safely  # in a savepoint: a flagging error never fails the import
 
     with db.bulk_write_cache(session.connection()):
-        _write(session, fresh, lookups.definitions, progress)
-        flag_safely(session, idempotency_keys=[row.key for row in fresh], progress=progress)
+        stored = _write(session, fresh, lookups.definitions, progress)
+        flag_safely(session, response_ids=stored, progress=progress)
     if fresh:
         db.refresh_statistics(session.connection())
     bad_rows = len({fault.row for fault in parse.faults})

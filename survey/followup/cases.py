@@ -440,8 +440,7 @@ def _flag_chunk(context: _Context, ids: list[int], now: datetime | None, opened_
     return FlagSummary(len(candidates), flagged, opened, joined)
 
 
-def flag_safely(session: Session, *, response_ids: Sequence[int] = (), idempotency_keys: Sequence[str] = (),
-                progress: bool = False) -> FlagSummary | None:
+def flag_safely(session: Session, *, response_ids: Sequence[int], progress: bool = False) -> FlagSummary | None:
     """Flag just-stored responses without ever failing their storage.
 
     Runs in a savepoint of the caller's transaction, so the response and its case commit together;
@@ -452,20 +451,14 @@ def flag_safely(session: Session, *, response_ids: Sequence[int] = (), idempoten
     for attempt in (1, 2):
         try:
             with session.begin_nested():
-                ids = list(response_ids)
-                keys = list(idempotency_keys)
-                for start in range(0, len(keys), CHUNK):
-                    ids += session.scalars(select(models.Response.id).where(
-                        models.Response.idempotency_key.in_(keys[start:start + CHUNK]))).all()
-                return flag_responses(session, ids, progress=progress)
+                return flag_responses(session, response_ids, progress=progress)
         except IntegrityError:
             # another transaction opened this customer's case first: once more, joining it
             if attempt == 2:
                 log.exception("follow-up flagging failed twice for responses %s; run 'followup flag'",
-                              list(response_ids)[:10] or "by key")
+                              list(response_ids)[:10])
         except Exception:  # noqa: BLE001 - the response is stored; never fail the submission
-            log.exception("follow-up flagging failed for responses %s; run 'followup flag'",
-                          list(response_ids)[:10] or "by key")
+            log.exception("follow-up flagging failed for responses %s; run 'followup flag'", list(response_ids)[:10])
             return None
     return None
 

@@ -59,7 +59,7 @@ def indexes_built_afterwards(engine: Engine, table: Table) -> Iterator[None]:
     Building an index once, over all its rows sorted, costs less than keeping it up to date row by
     row, where rows land at scattered places (the answers' follow-up index leads with the
     customer): demo data of 300,000 responses spent 46 s writing rows with the answers' five
-    indexes kept, 22 s without them and then 10 s building them. Unique indexes stay (they guard
+    indexes kept, 16 s without them and then 15 s building them. Unique indexes stay (they guard
     the data). The drop and the build are transactions of their own; should the process die in
     between, `restore_missing_indexes` (run at every start) builds what is missing.
     """
