@@ -657,11 +657,6 @@ def _content_hashes(relationship, version_id, customer_id, recommend, index_item
 
 # --- writing --------------------------------------------------------------------------------------
 
-# The answers' indexes that rows written in time order reach at scattered places (the follow-up
-# index leads with the customer, the value index with question and score): built once after the
-# rows. The others grow at their ends, which costs less than building them (1,000,000 responses:
-# 113 s for rows and indexes this way, 119 s building all five answers' and the responses' indexes).
-SCATTERED_INDEXES = ("ix_answers_customer_history", "ix_answers_question_value")
 RESPONSE_COLUMNS = ("id", "idempotency_key", "content_hash", "survey_id", "survey_version_id", "customer_id",
                     "channel", "language", "submitted_at")
 ANSWER_COLUMNS = ("id", "response_id", "question_key", "numeric_value", "text_value", "survey_id", "submitted_at",
@@ -805,8 +800,9 @@ def generate(engine: Engine, customers: int = 2_000, responses: int = 50_000, se
     bar = _progress(responses, progress)
     try:
         # the answers' indexes are built once after the last chunk; the follow-up cases need them
-        with bulk.indexes_built_afterwards(engine, models.Answer.__table__, SCATTERED_INDEXES), \
-                engine.connect() as connection, db.bulk_write_cache(connection):
+        with bulk.indexes_built_afterwards(engine, models.Answer.__table__), \
+                bulk.indexes_built_afterwards(engine, models.Response.__table__), engine.connect() as connection, \
+                db.bulk_write_cache(connection):
             for index in range(chunks):
                 with connection.begin():
                     # Ids are read inside the chunk's transaction, so a concurrent writer makes this

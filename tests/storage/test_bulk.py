@@ -108,9 +108,6 @@ def test_a_bulk_load_builds_the_indexes_it_dropped_even_when_it_fails(engine):
             assert _answer_indexes(engine) == {}  # the answers table has no unique index of its own
             raise RuntimeError("the load fails half-way")
     assert _answer_indexes(engine) == migrated
-    with bulk.indexes_built_afterwards(engine, models.Answer.__table__, ["ix_answers_question_value"]):
-        assert set(migrated) - set(_answer_indexes(engine)) == {"ix_answers_question_value"}
-    assert _answer_indexes(engine) == migrated
 
 
 def test_indexes_a_killed_load_left_dropped_are_built_at_the_next_start(engine):
@@ -127,8 +124,8 @@ def test_indexes_a_killed_load_left_dropped_are_built_at_the_next_start(engine):
 
 
 def test_demo_data_leaves_the_answers_and_responses_indexes_as_they_were(tmp_path):
-    """Same indexes, same definitions (the planner's choices after demo data are checked in
-    test_planner_statistics.py)."""
+    """Same indexes, same definitions, in the same order (SQLite's planner breaks ties by it; the
+    order migrations leave varies from one database to the next, so compare with the same one)."""
     from survey import demo
 
     def index_sql(engine):
@@ -141,6 +138,5 @@ def test_demo_data_leaves_the_answers_and_responses_indexes_as_they_were(tmp_pat
     db.upgrade(engine)
     migrated = index_sql(engine)
     demo.generate(engine, customers=50, responses=500, seed=3, progress=False)
-    assert sorted(index_sql(engine)) == sorted(migrated)
+    assert index_sql(engine) == migrated
     assert len([row for row in migrated if row[2] is not None]) == 10  # five each, beside the unique keys
-    assert set(demo.SCATTERED_INDEXES) <= {row[1] for row in migrated}  # names that exist
