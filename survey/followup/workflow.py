@@ -75,20 +75,26 @@ def change_status(session: Session, actor: Actor, case_id: int, to: str, note: s
     return case
 
 
-def apply_status(session: Session, actor: Actor, case: models.FollowUpCase, to: str, note: str = "", *,
-                 root_cause: str | None = None, compensation: float | None = None,
-                 now: datetime | None = None, settings: FollowUpSettings | None = None,
-                 announce: bool = True) -> None:
-    """`change_status` for a case the caller already holds within `actor`'s scope (the demo works
-    thousands in one session); the change is written at the session's next flush. A resolution is
-    announced to the webhooks that take `case.resolved`, in the same transaction, unless `announce`
-    is False (the demo's replayed history)."""
+@dataclass(frozen=True)
+class CheckedChange:
+    """A status change that `check_change` found allowed, with its note and resolution cleaned."""
+
+    to: str
+    note: str
+    root_cause: str | None
+    compensation: float | None
+
+
+def check_change(actor: Actor, status: str, to: str, note: str = "", *, root_cause: str | None = None,
+                 compensation: float | None = None, settings: FollowUpSettings | None = None) -> CheckedChange:
+    """Check that `actor` may move a case that is `status` to `to` with this note and resolution;
+    CaseChangeError naming the field when not. Changes nothing (see the module docstring)."""
     require(actor, WORK_CASES)
     if to not in STATUSES:
         raise CaseChangeError("status", f"{to!r} is not a status (expected one of: {', '.join(STATUSES)})")
-    if to not in TRANSITIONS[case.status]:
-        allowed = ", ".join(TRANSITIONS[case.status]) or "none: the case is closed"
-        raise CaseChangeError("status", f"a case that is {case.status} cannot become {to} (allowed: {allowed})")
+    if to not in TRANSITIONS[status]:
+        allowed = ", ".join(TRANSITIONS[status]) or "none: the case is closed"
+        raise CaseChangeError("status", f"a case that is {status} cannot become {to} (allowed: {allowed})")
     text = _note(note)
     if to == "resolved":
         settings = settings or load_settings()
@@ -107,6 +113,18 @@ def apply_status(session: Session, actor: Actor, case: models.FollowUpCase, to: 
     elif root_cause is not None or compensation is not None:
         raise CaseChangeError("root_cause" if root_cause is not None else "compensation",
                               "only a resolution has a root cause or a compensation")
+    return CheckedChange(to, text, root_cause, compensation)
+
+
+def apply_status(session: Session, actor: Actor, case: models.FollowUpCase, to: str, note: str = "", *,
+                 root_cause: str | None = None, compensation: float | None = None,
+                 now: datetime | None = None, settings: FollowUpSettings | None = None,
+                 announce: bool = True) -> None:
+    """`change_status` for a case the caller already holds within `actor`'s scope; the change is
+    written at the session's next flush. A resolution is announced to the webhooks that take
+    `case.resolved`, in the same transaction, unless `announce` is False."""
+    change = check_change(actor, case.status, to, note, root_cause=root_cause, compensation=compensation,
+                          settings=settings)
     now = now or utc_now()
     before = case.status
     case.status = to
@@ -115,9 +133,9 @@ def apply_status(session: Session, actor: Actor, case: models.FollowUpCase, to: 
     if to in CLOSED:
         case.closed_at = now
     if to == "resolved":
-        case.root_cause, case.resolution_note, case.compensation = root_cause, text, compensation
+        case.root_cause, case.resolution_note, case.compensation = change.root_cause, change.note, change.compensation
     session.add(models.CaseEvent(case_id=case.id, actor_id=actor.user_id, at=now, from_status=before, to_status=to,
-                                 note=text or None))
+                                 note=change.note or None))
     if to == "resolved" and announce:
         outbox.case_resolved(session, case)
 
