@@ -12,7 +12,7 @@ from typing import Callable
 from sqlalchemy import Engine, func, select
 
 from survey.people import accounts
-from survey.storage import bulk, db, models
+from survey.storage import bulk, counts, db, models
 
 FIRST_START_CUSTOMERS = 1_500
 FIRST_START_RESPONSES = 30_000
@@ -30,6 +30,7 @@ def prepare_database(engine: Engine, with_demo_data: bool = True,
     data was added."""
     db.upgrade(engine)
     bulk.restore_missing_indexes(engine)  # a bulk load killed half-way leaves its table's indexes dropped
+    counts.restore_upkeep(engine)  # ... and the count tables' triggers
     added = False
     if with_demo_data:
         with engine.connect() as connection:

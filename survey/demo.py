@@ -43,7 +43,7 @@ from sqlalchemy import Connection, Engine, event, func, select
 from sqlalchemy.orm import Session
 
 from survey.people import accounts
-from survey.storage import bulk, db, models
+from survey.storage import bulk, counts, db, models
 from survey.definitions.definition import Survey, load_yaml
 from survey.definitions.publishing import publish
 
@@ -794,13 +794,13 @@ def generate(engine: Engine, customers: int = 2_000, responses: int = 50_000, se
             version_ids={slug: versions[slug].id for slug in EXPECTED_KEYS},
             postgres=connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg")
 
-    counts = {RELATIONSHIP: 0, SUPPORT: 0}
+    per_survey = {RELATIONSHIP: 0, SUPPORT: 0}
     answers = 0
     chunks = math.ceil(responses / CHUNK_SIZE)
     bar = _progress(responses, progress)
     try:
         # the answers' indexes are built once after the last chunk; the follow-up cases need them
-        with bulk.indexes_built_afterwards(engine, models.Answer.__table__), \
+        with counts.upkept_afterwards(engine), bulk.indexes_built_afterwards(engine, models.Answer.__table__), \
                 bulk.indexes_built_afterwards(engine, models.Response.__table__), engine.connect() as connection, \
                 db.bulk_write_cache(connection):
             for index in range(chunks):
@@ -814,8 +814,8 @@ def generate(engine: Engine, customers: int = 2_000, responses: int = 50_000, se
                     _insert(connection, "answers", ANSWER_COLUMNS, chunk.answer_rows)
                     if index == chunks - 1:
                         _fix_sequences(connection)
-                counts[RELATIONSHIP] += chunk.relationship
-                counts[SUPPORT] += chunk.support
+                per_survey[RELATIONSHIP] += chunk.relationship
+                per_survey[SUPPORT] += chunk.support
                 answers += len(chunk.answer_rows)
                 bar.update(len(chunk.response_rows))
     finally:
@@ -831,7 +831,7 @@ def generate(engine: Engine, customers: int = 2_000, responses: int = 50_000, se
         db.refresh_statistics(connection)
     return DemoSummary(seed=seed, first_day=first_day, last_day=last_day, users=len(users),
                        customers=customers, responses=responses, answers=answers,
-                       responses_by_survey=tuple(counts.items()), planted=PLANTED_EFFECTS)
+                       responses_by_survey=tuple(per_survey.items()), planted=PLANTED_EFFECTS)
 
 
 class _NoProgress:

@@ -38,7 +38,8 @@ def test_lower_layers_never_import_upper_ones(package, forbidden):
 # What each part of `survey` may import of `survey` (a module, or a package and all below it).
 # Kept equal to the "May import" paragraph of each subpackage's docstring.
 ALLOWED_IMPORTS = {
-    "survey.storage.models": set(),
+    "survey.storage.models": {"survey.storage.count_upkeep"},
+    "survey.storage.count_upkeep": set(),
     "survey.messages": set(),
     "survey.exports": set(),
     "survey.definitions": {"survey.messages", "survey.definitions", "survey.storage.models"},

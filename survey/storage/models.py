@@ -27,6 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
+from survey.storage import count_upkeep
+
 
 def utc_now() -> datetime:
     """The current time, timezone-aware UTC (stored as UTC everywhere)."""
@@ -216,6 +218,37 @@ def _copy_response_values(_mapper: Any, _connection: Any, answer: Answer) -> Non
         answer.survey_id = response.survey_id
         answer.submitted_at = response.submitted_at
         answer.customer_id = response.customer_id
+
+
+class ScoreCount(Base):
+    """Numeric answers per survey, question, month (UTC, 'YYYY-MM') and value: the dashboard's
+    histograms without reading every answer. Kept by database triggers (`count_upkeep`)."""
+
+    __tablename__ = "score_counts"
+
+    survey_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    question_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    value: Mapped[float] = mapped_column(Float, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class ResponseCount(Base):
+    """Responses per survey, month (UTC, 'YYYY-MM') and channel, kept like `ScoreCount`."""
+
+    __tablename__ = "response_counts"
+
+    survey_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+@event.listens_for(Base.metadata, "after_create")
+def _install_count_upkeep(_metadata: Any, connection: Any, **_kwargs: Any) -> None:
+    """A schema made from the models (not the migrations) keeps its counts too."""
+    if not count_upkeep.installed(connection):
+        count_upkeep.install(connection)
 
 
 class ResponseDraft(Base):

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, Select, and_, case, func, literal, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
-from survey.storage import models
+from survey.storage import counts, models
 from survey.people.access import READ_RESPONSES, Actor, customer_scope, require
 from survey.storage.filters import DIMENSIONS, NOT_SET, Filters, answers_in_scope, responses_in_scope
 
@@ -99,6 +99,17 @@ def histogram(engine: Engine, filters: Filters, question_key: str, period: str |
     for name in by:
         if name not in DIMENSIONS:
             raise ValueError(f"unknown segment dimension {name!r} (expected one of {', '.join(DIMENSIONS)})")
+    if period is not None and period not in PERIOD_FORMATS:
+        raise ValueError(f"period must be one of {', '.join(PERIOD_FORMATS)}, got {period!r}")
+    if counts.answers_counted(filters, period, by):  # whole months from the count tables (survey.storage.counts)
+        return counts.score_histogram(engine, filters, question_key, period,
+                                      lambda narrowed: _raw_histogram(engine, narrowed, question_key, period, by))
+    return _raw_histogram(engine, filters, question_key, period, by).astype({"score": int, "count": int})
+
+
+def _raw_histogram(engine: Engine, filters: Filters, question_key: str, period: str | None,
+                   by: tuple[str, ...]) -> pd.DataFrame:
+    """`histogram` counted from the answers themselves (scores as stored: not yet whole numbers)."""
     # Answers whose segment is unknown form their own group instead of vanishing from every
     # group and from "the rest" they are compared with.
     groups = [func.coalesce(DIMENSIONS[name].expression(), literal(NOT_SET)).label(name) for name in by]
@@ -113,8 +124,7 @@ def histogram(engine: Engine, filters: Filters, question_key: str, period: str |
     query = query.group_by(*groups, score).order_by(*groups, score)
     columns = [*by, *(["period"] if period else []), "score", "count"]
     with engine.connect() as connection:
-        frame = pd.DataFrame(connection.execute(query).all(), columns=columns)
-    return frame.astype({"score": int, "count": int})
+        return pd.DataFrame(connection.execute(query).all(), columns=columns)
 
 
 def filter_choices(connection, survey_slug: str, segments: tuple[str, ...]) -> dict:
@@ -543,13 +553,22 @@ def index_moments(engine: Engine, filters: Filters, items: tuple[tuple[str, floa
 
 def response_counts(engine: Engine, filters: Filters, period: str = "month") -> pd.DataFrame:
     """Responses in `filters` per period and channel: columns `period`, `channel`, `responses`."""
+    if period not in PERIOD_FORMATS:
+        raise ValueError(f"period must be one of {', '.join(PERIOD_FORMATS)}, got {period!r}")
+    if counts.responses_counted(filters, period):  # whole months from the count tables
+        return counts.response_histogram(engine, filters, period,
+                                         lambda narrowed: _raw_response_counts(engine, narrowed, period))
+    return _raw_response_counts(engine, filters, period).astype({"period": str, "channel": str, "responses": int})
+
+
+def _raw_response_counts(engine: Engine, filters: Filters, period: str) -> pd.DataFrame:
+    """`response_counts` counted from the responses themselves."""
     label = period_label(engine, models.Response.submitted_at, period).label("period")
     query = responses_in_scope(select(label, models.Response.channel, func.count().label("responses"))
                                .select_from(models.Response), filters, customers_first=True)
     query = query.group_by(label, models.Response.channel).order_by(label, models.Response.channel)
     with engine.connect() as connection:
-        frame = pd.DataFrame(connection.execute(query).all(), columns=["period", "channel", "responses"])
-    return frame.astype({"period": str, "channel": str, "responses": int})
+        return pd.DataFrame(connection.execute(query).all(), columns=["period", "channel", "responses"])
 
 
 CLOSED_CASE_STATUSES = ("resolved", "unreachable", "declined")
