@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from survey import messages
-from survey.storage import models
+from survey.storage import count_upkeep, models
 from survey.definitions.definition import Survey, from_dict, to_dict, validate, DefinitionError
 
 
@@ -65,7 +65,15 @@ def publish(session: Session, survey: Survey) -> models.SurveyVersion:
     )
     session.add(version)
     session.flush()
+    # the dashboard's index counts follow the newest version's items (survey.storage.count_upkeep)
+    count_upkeep.use_index_items(session.connection(), stored.id, index_items_of(survey))
     return version
+
+
+def index_items_of(survey: Survey) -> list[tuple[str, float]]:
+    """The satisfaction index's items of a definition: (question key, scale minimum), in order."""
+    return [(question.key, question.scale.min) for question in survey.metric_questions("index")
+            if question.scale is not None]
 
 
 def _has_invitations(session: Session, survey_id: int) -> bool:

@@ -104,19 +104,21 @@ def _postgres_statements() -> list[str]:
 def install(connection: Any) -> None:
     """Create the upkeep triggers (the count tables and the answers and responses tables exist)."""
     postgresql = connection.dialect.name == "postgresql"
-    for statement in _postgres_statements() if postgresql else _sqlite_statements():
+    statements = (_postgres_statements() + _postgres_index_statements() if postgresql
+                  else _sqlite_statements() + _sqlite_index_statements())
+    for statement in statements:
         connection.exec_driver_sql(statement)
 
 
 def drop(connection: Any) -> None:
     """Remove the upkeep triggers (before a bulk load that recounts afterwards, or a downgrade)."""
     if connection.dialect.name == "postgresql":
-        for trigger, table in POSTGRES_TRIGGERS:
+        for trigger, table in POSTGRES_TRIGGERS + POSTGRES_INDEX_TRIGGERS:
             connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {trigger} ON {table}")
-        for function in POSTGRES_FUNCTIONS:
-            connection.exec_driver_sql(f"DROP FUNCTION IF EXISTS {function}()")
+        for function in (*(f"{name}()" for name in POSTGRES_FUNCTIONS), *POSTGRES_INDEX_FUNCTIONS):
+            connection.exec_driver_sql(f"DROP FUNCTION IF EXISTS {function}")
     else:
-        for trigger in SQLITE_TRIGGERS:
+        for trigger in SQLITE_TRIGGERS + SQLITE_INDEX_TRIGGERS:
             connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {trigger}")
 
 
@@ -125,13 +127,13 @@ def installed(connection: Any) -> bool:
     if connection.dialect.name == "postgresql":
         names = {name for (name,) in connection.exec_driver_sql(
             "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")}
-        return {trigger for trigger, _ in POSTGRES_TRIGGERS} <= names
+        return {trigger for trigger, _ in POSTGRES_TRIGGERS + POSTGRES_INDEX_TRIGGERS} <= names
     names = {name for (name,) in connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-    return set(SQLITE_TRIGGERS) <= names
+    return set(SQLITE_TRIGGERS + SQLITE_INDEX_TRIGGERS) <= names
 
 
 def recount(connection: Any) -> None:
-    """Refill both count tables from the raw answers and responses (one GROUP BY each)."""
+    """Refill the count tables from the raw answers and responses (one GROUP BY each)."""
     if connection.dialect.name == "postgresql":
         month = "to_char(submitted_at AT TIME ZONE 'UTC', 'YYYY-MM')"
     else:
@@ -144,3 +146,174 @@ def recount(connection: Any) -> None:
     connection.exec_driver_sql(
         f"INSERT INTO response_counts ({', '.join(RESPONSE_KEY)}, n) SELECT survey_id, {month}, channel, count(*) "
         "FROM responses GROUP BY 1, 2, 3")
+    connection.exec_driver_sql("DELETE FROM index_counts")
+    _recount_index(connection, "1 = 1")
+
+
+# --- The satisfaction index: each response's item scores, counted per month ----------------------
+#
+# `index_items` names a survey's index items (its newest version's `metric: index` questions, set
+# at publishing) with their scale minimum and a place value; `index_counts` counts, per survey and
+# month of the first item's answer, the responses answering every item, under one whole number
+# that packs their scores: sum of (score - scale min) * 1000^position. The dashboard unpacks it and
+# computes any weighting of the items exactly. A response with a score that does not pack (not a
+# whole number, outside min..min+999) or with an item answered twice counts under UNPACKABLE, and
+# a view that meets one counts the raw answers instead.
+#
+# A change to an item answer takes its response's contribution out before it and puts it back
+# after it (BEFORE and AFTER triggers), whatever the change: insert, delete, a new score, a new
+# time carried over from the response, a duplicate.
+
+INDEX_KEY = ("survey_id", "month", "packed")
+PLACE = 1000
+MAX_INDEX_ITEMS = 6  # 1000^6 and more would not fit a 64-bit integer
+UNPACKABLE = -1
+SQLITE_INDEX_TRIGGERS = ("answers_index_before_insert", "answers_index_after_insert", "answers_index_before_delete",
+                         "answers_index_after_delete", "answers_index_before_update", "answers_index_after_update")
+POSTGRES_INDEX_TRIGGERS = (("answers_index_before", "answers"), ("answers_index_after", "answers"))
+POSTGRES_INDEX_FUNCTIONS = ("index_count_change(integer, integer, integer)", "keep_index_counts_before()",
+                            "keep_index_counts_after()")
+
+
+def _contributions(month: str, responses: str) -> str:
+    """Per (survey, response) among `responses` (a condition on answers `a`): the month and packed
+    scores of a response answering every index item, UNPACKABLE when they do not pack."""
+    fits = f"a.numeric_value - i.low BETWEEN 0 AND {PLACE - 1}"
+    return f"""
+        SELECT survey_id, month, CASE WHEN bad = 0 AND answered = items THEN packed ELSE {UNPACKABLE} END AS packed
+        FROM (SELECT a.survey_id, a.response_id, count(*) AS answered, count(DISTINCT a.question_key) AS keys,
+                     sum(CASE WHEN {fits} THEN CAST(a.numeric_value - i.low AS BIGINT) * i.place ELSE 0 END) AS packed,
+                     sum(CASE WHEN NOT ({fits}) THEN 1
+                              WHEN CAST(a.numeric_value AS BIGINT) = a.numeric_value THEN 0 ELSE 1 END) AS bad,
+                     max(CASE WHEN i.position = 0 THEN {month} END) AS month,
+                     (SELECT count(*) FROM index_items k WHERE k.survey_id = a.survey_id) AS items
+              FROM answers a JOIN index_items i ON i.survey_id = a.survey_id AND i.question_key = a.question_key
+              WHERE a.numeric_value IS NOT NULL AND {responses}
+              GROUP BY a.survey_id, a.response_id) AS per_response
+        WHERE keys = items"""
+
+
+def _is_item(row: str) -> str:
+    return f"EXISTS (SELECT 1 FROM index_items WHERE survey_id = {row}.survey_id AND question_key = {row}.question_key)"
+
+
+def _sqlite_index_change(row: str, sign: str, extra: str = "1") -> str:
+    """SQLite statements moving the contribution of `row`'s response (NEW or OLD) by one, up (+)
+    or down (-), when `extra` holds."""
+    found = _contributions(_sqlite_month("a"), f"a.response_id = {row}.response_id AND a.survey_id = {row}.survey_id "
+                                                 f"AND {extra}")
+    key = ", ".join(INDEX_KEY)
+    if sign == "+":
+        return (f"INSERT INTO index_counts ({key}, n) SELECT survey_id, month, packed, 1 FROM ({found}) WHERE true "
+                f"ON CONFLICT ({key}) DO UPDATE SET n = n + 1;")
+    return (f"UPDATE index_counts SET n = n - 1 WHERE ({key}) IN ({found}); "
+            f"DELETE FROM index_counts WHERE n = 0 AND ({key}) IN ({found});")
+
+
+def _sqlite_index_statements() -> list[str]:
+    def scored_item(row: str) -> str:
+        return f"{row}.numeric_value IS NOT NULL AND {_is_item(row)}"
+
+    # a new item answer cannot end a response's completeness unless its question is answered already
+    duplicate = ("EXISTS (SELECT 1 FROM answers d WHERE d.question_key = NEW.question_key "
+                 "AND d.response_id = NEW.response_id)")
+    moved = "(NEW.response_id != OLD.response_id OR NEW.survey_id != OLD.survey_id)"
+    changed = "OF response_id, survey_id, question_key, submitted_at, numeric_value ON answers"
+    either = f"({_is_item('OLD')}) OR ({_is_item('NEW')})"
+    return [
+        f"CREATE TRIGGER answers_index_before_insert BEFORE INSERT ON answers WHEN {scored_item('NEW')} AND {duplicate} "
+        f"BEGIN {_sqlite_index_change('NEW', '-')} END",
+        f"CREATE TRIGGER answers_index_after_insert AFTER INSERT ON answers WHEN {scored_item('NEW')} "
+        f"BEGIN {_sqlite_index_change('NEW', '+')} END",
+        f"CREATE TRIGGER answers_index_before_delete BEFORE DELETE ON answers WHEN {scored_item('OLD')} "
+        f"BEGIN {_sqlite_index_change('OLD', '-')} END",
+        f"CREATE TRIGGER answers_index_after_delete AFTER DELETE ON answers WHEN {scored_item('OLD')} "
+        f"BEGIN {_sqlite_index_change('OLD', '+')} END",
+        f"CREATE TRIGGER answers_index_before_update BEFORE UPDATE {changed} WHEN {either} "
+        f"BEGIN {_sqlite_index_change('OLD', '-')} {_sqlite_index_change('NEW', '-', moved)} END",
+        f"CREATE TRIGGER answers_index_after_update AFTER UPDATE {changed} WHEN {either} "
+        f"BEGIN {_sqlite_index_change('OLD', '+', moved)} {_sqlite_index_change('NEW', '+')} END",
+    ]
+
+
+def _postgres_index_statements() -> list[str]:
+    found = _contributions("to_char(a.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM')",
+                           "a.response_id = r AND a.survey_id = s")
+    key = ", ".join(INDEX_KEY)
+    change = f"""
+        CREATE FUNCTION index_count_change(r integer, s integer, delta integer) RETURNS void AS $$
+        DECLARE found record;
+        BEGIN
+            FOR found IN {found} LOOP
+                INSERT INTO index_counts ({key}, n) VALUES (found.survey_id, found.month, found.packed, delta)
+                ON CONFLICT ({key}) DO UPDATE SET n = index_counts.n + delta;
+                DELETE FROM index_counts WHERE survey_id = found.survey_id AND month = found.month
+                    AND packed = found.packed AND n = 0;
+            END LOOP;
+        END;
+        $$ LANGUAGE plpgsql
+    """
+
+    def keeper(when: str, delta: int) -> str:
+        # nested IFs: PL/pgSQL does not promise to stop at the first false operand of AND
+        return f"""
+            CREATE FUNCTION keep_index_counts_{when}() RETURNS trigger AS $$
+            BEGIN
+                IF TG_OP IN ('DELETE', 'UPDATE') THEN
+                    IF {_is_item('OLD')} THEN
+                        PERFORM index_count_change(OLD.response_id, OLD.survey_id, {delta});
+                    END IF;
+                END IF;
+                IF TG_OP = 'INSERT' THEN
+                    IF {_is_item('NEW')} THEN
+                        PERFORM index_count_change(NEW.response_id, NEW.survey_id, {delta});
+                    END IF;
+                ELSIF TG_OP = 'UPDATE' THEN
+                    IF (NEW.response_id != OLD.response_id OR NEW.survey_id != OLD.survey_id) AND {_is_item('NEW')} THEN
+                        PERFORM index_count_change(NEW.response_id, NEW.survey_id, {delta});
+                    END IF;
+                END IF;
+                IF TG_OP = 'DELETE' THEN
+                    RETURN OLD;
+                END IF;
+                RETURN NEW;
+            END;
+            $$ LANGUAGE plpgsql
+        """
+
+    return [change, keeper("before", -1), keeper("after", 1)] + [
+        f"CREATE TRIGGER answers_index_{when} {when.upper()} INSERT OR DELETE OR UPDATE OF response_id, survey_id, "
+        f"question_key, submitted_at, numeric_value ON answers FOR EACH ROW EXECUTE FUNCTION keep_index_counts_{when}()"
+        for when in ("before", "after")]
+
+
+def use_index_items(connection: Any, survey_id: int, items: list[tuple[str, float]], recount: bool = True) -> bool:
+    """Make `items` ((question key, scale minimum) in order) the survey's index items, recounting its
+    index counts when they change unless not to `recount` (none are kept for more than
+    MAX_INDEX_ITEMS: the raw answers serve). Whether they changed."""
+    if len(items) > MAX_INDEX_ITEMS:
+        items = []
+    from sqlalchemy import text  # here, not at the top: models imports this module while SQLAlchemy sets up
+
+    survey = {"survey_id": int(survey_id)}
+    stored = [tuple(row) for row in connection.execute(text(
+        "SELECT question_key, low FROM index_items WHERE survey_id = :survey_id ORDER BY position"), survey)]
+    if stored == [(key, int(low)) for key, low in items]:
+        return False
+    connection.execute(text("DELETE FROM index_counts WHERE survey_id = :survey_id"), survey)
+    connection.execute(text("DELETE FROM index_items WHERE survey_id = :survey_id"), survey)
+    for position, (key, low) in enumerate(items):
+        connection.execute(text("INSERT INTO index_items (survey_id, position, question_key, low, place) "
+                                "VALUES (:survey_id, :position, :question_key, :low, :place)"),
+                           dict(survey, position=position, question_key=key, low=int(low), place=PLACE ** position))
+    if recount:
+        _recount_index(connection, f"a.survey_id = {int(survey_id)}")
+    return True
+
+
+def _recount_index(connection: Any, responses: str) -> None:
+    month = ("to_char(a.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM')" if connection.dialect.name == "postgresql"
+             else _sqlite_month("a"))
+    connection.exec_driver_sql(
+        f"INSERT INTO index_counts ({', '.join(INDEX_KEY)}, n) SELECT survey_id, month, packed, count(*) "
+        f"FROM ({_contributions(month, responses)}) AS found GROUP BY survey_id, month, packed")

@@ -149,11 +149,56 @@ def _within(query, month, months: tuple[str | None, str | None]):
     return query
 
 
-def _summed(frames: list[pd.DataFrame], columns: list[str], total: str) -> pd.DataFrame:
+def _summed(frames: list[pd.DataFrame], columns: list[str], totals: str | list[str]) -> pd.DataFrame:
     """The frames' counts added up per key, in key order (the raw queries' order)."""
+    totals = [totals] if isinstance(totals, str) else totals
     frames = [frame for frame in frames if len(frame)]
     if not frames:
-        return pd.DataFrame({column: pd.Series(dtype=object) for column in columns}).astype({total: int})
-    keys = [column for column in columns if column != total]
+        return pd.DataFrame({column: pd.Series(dtype=object) for column in columns}).astype({total: int for total in totals})
+    keys = [column for column in columns if column not in totals]
     whole = pd.concat(frames, ignore_index=True)
-    return whole.groupby(keys, sort=True, as_index=False)[total].sum()[columns].reset_index(drop=True)
+    return whole.groupby(keys, sort=True, as_index=False)[totals].sum()[columns].reset_index(drop=True)
+
+
+def index_moments(engine: Engine, filters: Filters, items: tuple[tuple[str, float, float], ...], period: str | None,
+                  raw: Callable[[Filters], pd.DataFrame]) -> pd.DataFrame | None:
+    """`queries.index_moments` from `index_counts` for filters `answers_counted` accepts, when the
+    survey's stored index items are `items`' questions in order; None when they are not, or when a
+    response in the view has scores that do not pack (the caller then counts the raw answers)."""
+    months, edges = split_months(filters.start, filters.end)
+    with engine.connect() as connection:
+        survey_id = connection.scalar(select(models.Survey.id).where(models.Survey.slug == filters.survey))
+        stored = connection.execute(select(models.IndexItem.question_key, models.IndexItem.low)
+                                    .where(models.IndexItem.survey_id == survey_id)
+                                    .order_by(models.IndexItem.position)).all()
+        if survey_id is None or [key for key, _ in stored] != [key for key, _, _ in items]:
+            return None
+        rows = []
+        if months is not None:
+            query = select(models.IndexCount.month, models.IndexCount.packed, models.IndexCount.n).where(
+                models.IndexCount.survey_id == survey_id)
+            rows = connection.execute(_within(query, models.IndexCount.month, months)).all()
+    if any(packed == count_upkeep.UNPACKABLE for _, packed, _ in rows):
+        return None
+    columns = [*(["period"] if period else []), "n", "total", "total_squares"]
+    weight = 100.0 / len(items)
+    per_period: dict[str | None, list[float]] = {}
+    for month, packed, n in rows:
+        score = 0.0
+        for position, ((_, stored_low), (_, low, high)) in enumerate(zip(stored, items)):
+            value = (packed // count_upkeep.PLACE ** position) % count_upkeep.PLACE + stored_low
+            score += (value - low) * (weight / (high - low))
+        key = None if period is None else month if period == "month" else month[:4]
+        sums = per_period.setdefault(key, [0, 0.0, 0.0])
+        sums[0] += n
+        sums[1] += n * score
+        sums[2] += n * score * score
+    frames = [raw(replace(filters, start=low, end=high)) for low, high in edges]
+    frames.append(pd.DataFrame([[*([key] if period else []), *sums] for key, sums in per_period.items()],
+                               columns=columns))
+    if period is None:  # one row, as an aggregate without groups gives, even over nothing
+        whole = pd.concat(frames, ignore_index=True)
+        return pd.DataFrame([[int(whole["n"].sum()), float(whole["total"].sum()), float(whole["total_squares"].sum())]],
+                            columns=columns).astype({"n": int, "total": float, "total_squares": float})
+    moments = _summed(frames, columns, ["n", "total", "total_squares"])
+    return moments[moments["n"] > 0].reset_index(drop=True).astype({"n": int, "total": float, "total_squares": float})

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -241,6 +242,32 @@ class ResponseCount(Base):
     survey_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     month: Mapped[str] = mapped_column(String(7), primary_key=True)
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class IndexItem(Base):
+    """A survey's satisfaction-index items in order (its newest version's `metric: index`
+    questions), with their scale minimum and place value: what `IndexCount` packs."""
+
+    __tablename__ = "index_items"
+    __table_args__ = (UniqueConstraint("survey_id", "question_key", name="uq_index_items_survey_question"),)
+
+    survey_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    question_key: Mapped[str] = mapped_column(String(200))
+    low: Mapped[int] = mapped_column(Integer)
+    place: Mapped[int] = mapped_column(BigInteger)
+
+
+class IndexCount(Base):
+    """Responses answering every index item, per survey, month (of the first item's answer) and
+    packed scores (see `count_upkeep`), kept like `ScoreCount`."""
+
+    __tablename__ = "index_counts"
+
+    survey_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    packed: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     n: Mapped[int] = mapped_column(Integer)
 
 

@@ -519,6 +519,19 @@ def index_moments(engine: Engine, filters: Filters, items: tuple[tuple[str, floa
     for key, low, high in items:
         if not high > low:
             raise ValueError(f"index item {key!r} has scale ({low}, {high}): the maximum must exceed the minimum")
+    if period is not None and period not in PERIOD_FORMATS:
+        raise ValueError(f"period must be one of {', '.join(PERIOD_FORMATS)}, got {period!r}")
+    raw = lambda narrowed: _raw_index_moments(engine, narrowed, items, period, by)  # noqa: E731
+    if counts.answers_counted(filters, period, by):  # whole months from the count tables, when they hold the items
+        found = counts.index_moments(engine, filters, items, period, raw)
+        if found is not None:
+            return found
+    return raw(filters).astype({"n": int, "total": float, "total_squares": float})
+
+
+def _raw_index_moments(engine: Engine, filters: Filters, items: tuple[tuple[str, float, float], ...],
+                       period: str | None, by: tuple[str, ...]) -> pd.DataFrame:
+    """`index_moments` computed from the answers themselves."""
     weight = 100.0 / len(items)
     # One answer alias per item: a response answering every item gives one row, so no per-response GROUP BY (and no temporary B-tree of
     # every answer) is needed; incomplete responses drop out of the inner joins.
@@ -547,8 +560,7 @@ def index_moments(engine: Engine, filters: Filters, items: tuple[tuple[str, floa
              .group_by(*outer_groups).order_by(*outer_groups))
     columns = [*by, *(["period"] if period else []), "n", "total", "total_squares"]
     with engine.connect() as connection:
-        frame = pd.DataFrame(connection.execute(query).all(), columns=columns)
-    return frame.astype({"n": int, "total": float, "total_squares": float})
+        return pd.DataFrame(connection.execute(query).all(), columns=columns)
 
 
 def response_counts(engine: Engine, filters: Filters, period: str = "month") -> pd.DataFrame:
