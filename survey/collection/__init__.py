@@ -6,7 +6,7 @@ the mail that sends them, and the JSON API with its keys and rate limits (`api`,
 worker threads).
 
 May import: `survey.messages`, `survey.settings`, `survey.exports`, `survey.definitions`,
-`survey.storage` (models, sessions and bulk writes), `survey.people` and, to flag each stored response in the
+`survey.storage` (models, sessions, bulk writes and, for an import's counting, `counts`), `survey.people` and, to flag each stored response in the
 same transaction, `survey.followup.cases`; for the customer-events route, `survey.retention.events`
 (the checks the events import uses); to announce it to webhooks in the same transaction,
 `survey.integrations.outbox`. Never the dashboard's queries

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from survey.integrations import outbox
-from survey.storage import bulk, db, models
+from survey.storage import bulk, counts, db, models
 from survey.collection.collect import answer_values, check_answers, content_hash, storable_text
 from survey.collection.csvfiles import ImportProblem, RowFault, RowParser, read_rows
 from survey.definitions.definition import Survey
@@ -264,7 +264,9 @@ def _import(session: Session, path: str | Path, survey_slug: str | None, skip_in
     from survey.followup.cases import flag_safely  # in a savepoint: a flagging error never fails the import
 
     with db.bulk_write_cache(session.connection()):
-        stored = _write(session, fresh, lookups.definitions, progress)
+        with counts.counted_in_bulk(session.connection(), "responses import") as written:
+            stored = _write(session, fresh, lookups.definitions, progress)
+            written(stored)
         flag_safely(session, response_ids=stored, progress=progress)
     if fresh:
         db.refresh_statistics(session.connection())

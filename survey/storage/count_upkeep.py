@@ -22,6 +22,10 @@ from __future__ import annotations
 
 from typing import Any
 
+# A bulk writer's own transaction pauses the triggers with a row in count_pauses, which no other
+# transaction sees before it commits, and adds up what it wrote once (`counts.counted_in_bulk`).
+PAUSED = "EXISTS (SELECT 1 FROM count_pauses)"
+RUNNING = f"NOT {PAUSED}"
 SCORE_KEY = ("survey_id", "question_key", "month", "value")
 RESPONSE_KEY = ("survey_id", "month", "channel")
 SQLITE_TRIGGERS = ("answers_count_insert", "answers_count_delete", "answers_count_update",
@@ -54,14 +58,14 @@ def _sqlite_statements() -> list[str]:
     add_response = _sqlite_add("response_counts", RESPONSE_KEY, ", ".join(response("NEW")), "1")
     remove_response = _sqlite_remove("response_counts", RESPONSE_KEY, response("OLD"), "1")
     return [
-        f"CREATE TRIGGER answers_count_insert AFTER INSERT ON answers BEGIN {add_answer} END",
-        f"CREATE TRIGGER answers_count_delete AFTER DELETE ON answers BEGIN {remove_answer} END",
+        f"CREATE TRIGGER answers_count_insert AFTER INSERT ON answers WHEN {RUNNING} BEGIN {add_answer} END",
+        f"CREATE TRIGGER answers_count_delete AFTER DELETE ON answers WHEN {RUNNING} BEGIN {remove_answer} END",
         "CREATE TRIGGER answers_count_update AFTER UPDATE OF survey_id, question_key, submitted_at, numeric_value "
-        f"ON answers BEGIN {remove_answer} {add_answer} END",
-        f"CREATE TRIGGER responses_count_insert AFTER INSERT ON responses BEGIN {add_response} END",
-        f"CREATE TRIGGER responses_count_delete AFTER DELETE ON responses BEGIN {remove_response} END",
+        f"ON answers WHEN {RUNNING} BEGIN {remove_answer} {add_answer} END",
+        f"CREATE TRIGGER responses_count_insert AFTER INSERT ON responses WHEN {RUNNING} BEGIN {add_response} END",
+        f"CREATE TRIGGER responses_count_delete AFTER DELETE ON responses WHEN {RUNNING} BEGIN {remove_response} END",
         "CREATE TRIGGER responses_count_update AFTER UPDATE OF survey_id, submitted_at, channel "
-        f"ON responses BEGIN {remove_response} {add_response} END",
+        f"ON responses WHEN {RUNNING} BEGIN {remove_response} {add_response} END",
     ]
 
 
@@ -73,6 +77,9 @@ def _postgres_function(name: str, table: str, key: tuple[str, ...], values: str,
     return f"""
         CREATE FUNCTION {name}() RETURNS trigger AS $$
         BEGIN
+            IF {PAUSED} THEN
+                RETURN NULL;
+            END IF;
             IF TG_OP IN ('DELETE', 'UPDATE') AND {condition.replace('ROW.', 'OLD.')} THEN
                 UPDATE {table} SET n = n - 1 WHERE {match};
                 DELETE FROM {table} WHERE {match} AND n = 0;
@@ -177,7 +184,10 @@ POSTGRES_INDEX_FUNCTIONS = ("index_count_change(integer, integer, integer)", "ke
 
 def _contributions(month: str, responses: str) -> str:
     """Per (survey, response) among `responses` (a condition on answers `a`): the month and packed
-    scores of a response answering every index item, UNPACKABLE when they do not pack."""
+    scores of a response answering every index item, UNPACKABLE when they do not pack.
+
+    `+a.survey_id` keeps the survey out of index choice: without statistics SQLite would otherwise
+    range over every answer of the survey (ix_answers_survey_question_submitted) for one response."""
     fits = f"a.numeric_value - i.low BETWEEN 0 AND {PLACE - 1}"
     return f"""
         SELECT survey_id, month, CASE WHEN bad = 0 AND answered = items THEN packed ELSE {UNPACKABLE} END AS packed
@@ -187,7 +197,7 @@ def _contributions(month: str, responses: str) -> str:
                               WHEN CAST(a.numeric_value AS BIGINT) = a.numeric_value THEN 0 ELSE 1 END) AS bad,
                      max(CASE WHEN i.position = 0 THEN {month} END) AS month,
                      (SELECT count(*) FROM index_items k WHERE k.survey_id = a.survey_id) AS items
-              FROM answers a JOIN index_items i ON i.survey_id = a.survey_id AND i.question_key = a.question_key
+              FROM answers a JOIN index_items i ON i.survey_id = +a.survey_id AND i.question_key = a.question_key
               WHERE a.numeric_value IS NOT NULL AND {responses}
               GROUP BY a.survey_id, a.response_id) AS per_response
         WHERE keys = items"""
@@ -200,7 +210,7 @@ def _is_item(row: str) -> str:
 def _sqlite_index_change(row: str, sign: str, extra: str = "1") -> str:
     """SQLite statements moving the contribution of `row`'s response (NEW or OLD) by one, up (+)
     or down (-), when `extra` holds."""
-    found = _contributions(_sqlite_month("a"), f"a.response_id = {row}.response_id AND a.survey_id = {row}.survey_id "
+    found = _contributions(_sqlite_month("a"), f"a.response_id = {row}.response_id AND +a.survey_id = {row}.survey_id "
                                                  f"AND {extra}")
     key = ", ".join(INDEX_KEY)
     if sign == "+":
@@ -221,24 +231,24 @@ def _sqlite_index_statements() -> list[str]:
     changed = "OF response_id, survey_id, question_key, submitted_at, numeric_value ON answers"
     either = f"({_is_item('OLD')}) OR ({_is_item('NEW')})"
     return [
-        f"CREATE TRIGGER answers_index_before_insert BEFORE INSERT ON answers WHEN {scored_item('NEW')} AND {duplicate} "
+        f"CREATE TRIGGER answers_index_before_insert BEFORE INSERT ON answers WHEN {RUNNING} AND ({scored_item('NEW')} AND {duplicate}) "
         f"BEGIN {_sqlite_index_change('NEW', '-')} END",
-        f"CREATE TRIGGER answers_index_after_insert AFTER INSERT ON answers WHEN {scored_item('NEW')} "
+        f"CREATE TRIGGER answers_index_after_insert AFTER INSERT ON answers WHEN {RUNNING} AND ({scored_item('NEW')}) "
         f"BEGIN {_sqlite_index_change('NEW', '+')} END",
-        f"CREATE TRIGGER answers_index_before_delete BEFORE DELETE ON answers WHEN {scored_item('OLD')} "
+        f"CREATE TRIGGER answers_index_before_delete BEFORE DELETE ON answers WHEN {RUNNING} AND ({scored_item('OLD')}) "
         f"BEGIN {_sqlite_index_change('OLD', '-')} END",
-        f"CREATE TRIGGER answers_index_after_delete AFTER DELETE ON answers WHEN {scored_item('OLD')} "
+        f"CREATE TRIGGER answers_index_after_delete AFTER DELETE ON answers WHEN {RUNNING} AND ({scored_item('OLD')}) "
         f"BEGIN {_sqlite_index_change('OLD', '+')} END",
-        f"CREATE TRIGGER answers_index_before_update BEFORE UPDATE {changed} WHEN {either} "
+        f"CREATE TRIGGER answers_index_before_update BEFORE UPDATE {changed} WHEN {RUNNING} AND ({either}) "
         f"BEGIN {_sqlite_index_change('OLD', '-')} {_sqlite_index_change('NEW', '-', moved)} END",
-        f"CREATE TRIGGER answers_index_after_update AFTER UPDATE {changed} WHEN {either} "
+        f"CREATE TRIGGER answers_index_after_update AFTER UPDATE {changed} WHEN {RUNNING} AND ({either}) "
         f"BEGIN {_sqlite_index_change('OLD', '+', moved)} {_sqlite_index_change('NEW', '+')} END",
     ]
 
 
 def _postgres_index_statements() -> list[str]:
     found = _contributions("to_char(a.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM')",
-                           "a.response_id = r AND a.survey_id = s")
+                           "a.response_id = r AND +a.survey_id = s")
     key = ", ".join(INDEX_KEY)
     change = f"""
         CREATE FUNCTION index_count_change(r integer, s integer, delta integer) RETURNS void AS $$
@@ -259,18 +269,21 @@ def _postgres_index_statements() -> list[str]:
         return f"""
             CREATE FUNCTION keep_index_counts_{when}() RETURNS trigger AS $$
             BEGIN
-                IF TG_OP IN ('DELETE', 'UPDATE') THEN
-                    IF {_is_item('OLD')} THEN
-                        PERFORM index_count_change(OLD.response_id, OLD.survey_id, {delta});
-                    END IF;
-                END IF;
-                IF TG_OP = 'INSERT' THEN
+                IF {PAUSED} THEN
+                    NULL;
+                ELSIF TG_OP = 'INSERT' THEN
                     IF {_is_item('NEW')} THEN
                         PERFORM index_count_change(NEW.response_id, NEW.survey_id, {delta});
                     END IF;
-                ELSIF TG_OP = 'UPDATE' THEN
-                    IF (NEW.response_id != OLD.response_id OR NEW.survey_id != OLD.survey_id) AND {_is_item('NEW')} THEN
-                        PERFORM index_count_change(NEW.response_id, NEW.survey_id, {delta});
+                ELSE
+                    IF {_is_item('OLD')} THEN
+                        PERFORM index_count_change(OLD.response_id, OLD.survey_id, {delta});
+                    END IF;
+                    IF TG_OP = 'UPDATE' THEN
+                        IF (NEW.response_id != OLD.response_id OR NEW.survey_id != OLD.survey_id)
+                                AND {_is_item('NEW')} THEN
+                            PERFORM index_count_change(NEW.response_id, NEW.survey_id, {delta});
+                        END IF;
                     END IF;
                 END IF;
                 IF TG_OP = 'DELETE' THEN
@@ -317,3 +330,24 @@ def _recount_index(connection: Any, responses: str) -> None:
     connection.exec_driver_sql(
         f"INSERT INTO index_counts ({', '.join(INDEX_KEY)}, n) SELECT survey_id, month, packed, count(*) "
         f"FROM ({_contributions(month, responses)}) AS found GROUP BY survey_id, month, packed")
+
+
+def add_written(connection: Any, response_ids: list[int]) -> None:
+    """Count responses just written while the triggers were paused (`counts.counted_in_bulk`):
+    their answers, their index scores and themselves, a few GROUP BYs per 500 responses."""
+    postgresql = connection.dialect.name == "postgresql"
+    month = "to_char(a.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM')" if postgresql else _sqlite_month("a")
+    for start in range(0, len(response_ids), 500):
+        chosen = "a.response_id IN (%s)" % ", ".join(str(int(i)) for i in response_ids[start:start + 500])
+        statements = (
+            (SCORE_KEY, f"SELECT a.survey_id, a.question_key, {month}, a.numeric_value, count(*) FROM answers a "
+                        f"WHERE a.numeric_value IS NOT NULL AND {chosen} GROUP BY 1, 2, 3, 4", "score_counts"),
+            (RESPONSE_KEY, f"SELECT a.survey_id, {month}, a.channel, count(*) FROM responses a "
+                           f"WHERE {chosen.replace('a.response_id', 'a.id')} GROUP BY 1, 2, 3", "response_counts"),
+            (INDEX_KEY, f"SELECT survey_id, month, packed, count(*) FROM ({_contributions(month, chosen)}) AS found "
+                        "GROUP BY survey_id, month, packed", "index_counts"))
+        for key, counted, table in statements:
+            # WHERE true: SQLite's parser needs it between a SELECT and ON CONFLICT
+            connection.exec_driver_sql(
+                f"INSERT INTO {table} ({', '.join(key)}, n) SELECT * FROM ({counted}) AS counted WHERE true "
+                f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET n = {table}.n + excluded.n")

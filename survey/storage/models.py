@@ -271,6 +271,16 @@ class IndexCount(Base):
     n: Mapped[int] = mapped_column(Integer)
 
 
+class CountPause(Base):
+    """A row here pauses the count triggers for the transaction that wrote it (no other sees it
+    before it commits); the bulk writer counts what it wrote itself and removes the row."""
+
+    __tablename__ = "count_pauses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reason: Mapped[str] = mapped_column(String(100))
+
+
 @event.listens_for(Base.metadata, "after_create")
 def _install_count_upkeep(_metadata: Any, connection: Any, **_kwargs: Any) -> None:
     """A schema made from the models (not the migrations) keeps its counts too."""

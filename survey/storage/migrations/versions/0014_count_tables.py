@@ -53,6 +53,12 @@ def upgrade() -> None:
         sa.Column('n', sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint('survey_id', 'month', 'packed', name=op.f('pk_index_counts')),
     )
+    op.create_table(
+        'count_pauses',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('reason', sa.String(length=100), nullable=False),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_count_pauses')),
+    )
     connection = op.get_bind()
     _index_items_of_published_surveys(connection)
     count_upkeep.install(connection)
@@ -61,6 +67,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     count_upkeep.drop(op.get_bind())
+    op.drop_table('count_pauses')
     op.drop_table('index_counts')
     op.drop_table('index_items')
     op.drop_table('response_counts')
