@@ -58,11 +58,12 @@ import random
 import re
 import time
 from dataclasses import dataclass
+from functools import cache
 from datetime import datetime, timezone
 from typing import Any, Awaitable, Callable
 
 import anyio
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, TimeoutError as PoolTimeoutError
 from sqlalchemy.orm import Session
 from starlette.requests import Request
@@ -441,6 +442,15 @@ class Outcome:
     version: int
 
 
+@cache
+def _newest_version():
+    """A survey's status and newest version, by slug (built once: asked on every submission)."""
+    return (select(models.Survey.status, models.SurveyVersion.id)
+            .join(models.SurveyVersion, models.SurveyVersion.survey_id == models.Survey.id)
+            .where(models.Survey.slug == bindparam("slug"))
+            .order_by(models.SurveyVersion.number.desc()).limit(1))
+
+
 class SurveyApi:
     """The API routes over one database (default: `SURVEY_DATABASE_URL`), connected on first use."""
 
@@ -520,11 +530,7 @@ class SurveyApi:
 
     def _submit_in(self, session: Session, slug: str, envelope: Envelope | None,
                    shape_problems: list[dict[str, str]]) -> Outcome:
-        found = session.execute(
-            select(models.Survey.status, models.SurveyVersion.id)
-            .join(models.SurveyVersion, models.SurveyVersion.survey_id == models.Survey.id)
-            .where(models.Survey.slug == slug)
-            .order_by(models.SurveyVersion.number.desc()).limit(1)).first()
+        found = session.connection().execute(_newest_version(), {"slug": slug}).first()
         if found is None:
             raise ApiError(404, [problem("field", "slug", "unknown_survey", messages.API_UNKNOWN_SURVEY.format(slug=slug))])
         if found.status != "open":

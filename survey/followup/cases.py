@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cache
 from datetime import date, datetime, timedelta
 from typing import Any, Iterable, Sequence
 
@@ -137,21 +138,41 @@ class _Context:
 
     def definition(self, version_id: int) -> Survey:
         if version_id not in self.definitions:
-            self.definitions[version_id] = version_definition(self.session.get(models.SurveyVersion, version_id))
+            # Published versions never change: one parse per definition and process, not per
+            # flagging run (each web or API submission is one); only the hash is read to find it.
+            digest = self.session.connection().execute(_content_hash_query(), {"id": version_id}).scalar_one()
+            parsed = _PARSED.get(digest)
+            if parsed is None:
+                parsed = _PARSED.setdefault(digest, version_definition(self.session.get(models.SurveyVersion, version_id)))
+            self.definitions[version_id] = parsed
         return self.definitions[version_id]
+
+
+_PARSED: dict[str, Survey] = {}  # by the version's content hash (the hash of its whole definition)
+
+
+@cache
+def _content_hash_query():
+    return select(models.SurveyVersion.content_hash).where(models.SurveyVersion.id == bindparam("id"))
 
 
 def _candidates(session: Session, ids: Sequence[int]) -> list[_Candidate]:
     """The responses among `ids` that may open a case: identified, consenting, not anonymous, not erased,
     and not flagged before (evaluating a response again changes nothing)."""
+    return [_Candidate(row.id, row.survey_id, row.survey_version_id, row.customer_id, row.language,
+                       as_utc(row.submitted_at)) for row in session.connection().execute(_candidates_query(), {"ids": list(ids)})]
+
+
+@cache
+def _candidates_query():
+    # Built once: a flagging run of one response (every web or API submission) would otherwise
+    # spend more time building its statements than the database spends answering them.
     r, c, s = models.Response, models.Customer, models.Survey
     already = select(models.CaseFlag.response_id).where(models.CaseFlag.response_id == r.id).exists()
-    query = (select(r.id, r.survey_id, r.survey_version_id, r.customer_id, r.language, r.submitted_at)
-             .join(c, c.id == r.customer_id).join(s, s.id == r.survey_id)
-             .where(r.id.in_(ids), c.consent_to_contact.is_(True), c.erased_at.is_(None), s.anonymous.is_(False),
-                    ~already))
-    return [_Candidate(row.id, row.survey_id, row.survey_version_id, row.customer_id, row.language,
-                       as_utc(row.submitted_at)) for row in session.execute(query)]
+    return (select(r.id, r.survey_id, r.survey_version_id, r.customer_id, r.language, r.submitted_at)
+            .join(c, c.id == r.customer_id).join(s, s.id == r.survey_id)
+            .where(r.id.in_(bindparam("ids", expanding=True)), c.consent_to_contact.is_(True),
+                   c.erased_at.is_(None), s.anonymous.is_(False), ~already))
 
 
 def _newest_earlier_answer(earlier, column, outer, customer_id, survey_id, question_key, submitted_at, response_id,
@@ -174,19 +195,24 @@ def _rated_answers(session: Session, ids: list[int]) -> tuple[dict[int, dict[str
     One statement per chunk; each previous answer is one seek in `ix_answers_customer_history`, so
     the cost per response does not grow with the customer's history.
     """
-    a, earlier = models.Answer, aliased(models.Answer)
-    previous = _newest_earlier_answer(earlier, earlier.numeric_value, a, a.customer_id, a.survey_id, a.question_key,
-                                      a.submitted_at, a.response_id, earlier.numeric_value.is_not(None))
     numeric: dict[int, dict[str, float]] = defaultdict(dict)
     before: dict[int, dict[str, float]] = defaultdict(dict)
     for start in range(0, len(ids), CHUNK):
-        query = (select(a.response_id, a.question_key, a.numeric_value, previous)
-                 .where(a.response_id.in_(ids[start:start + CHUNK]), a.numeric_value.is_not(None)))
-        for response_id, key, value, previous_value in session.execute(query):
+        for response_id, key, value, previous_value in session.connection().execute(_rated_answers_query(),
+                                                                        {"ids": ids[start:start + CHUNK]}):
             numeric[response_id][key] = value
             if previous_value is not None:
                 before[response_id][key] = previous_value
     return numeric, before
+
+
+@cache
+def _rated_answers_query():
+    a, earlier = models.Answer, aliased(models.Answer)
+    previous = _newest_earlier_answer(earlier, earlier.numeric_value, a, a.customer_id, a.survey_id, a.question_key,
+                                      a.submitted_at, a.response_id, earlier.numeric_value.is_not(None))
+    return (select(a.response_id, a.question_key, a.numeric_value, previous)
+            .where(a.response_id.in_(bindparam("ids", expanding=True)), a.numeric_value.is_not(None)))
 
 
 def _low_score_bounds(context: _Context, survey_id: int) -> tuple[dict[str, list[tuple[int, float]]], set[int]]:
@@ -217,39 +243,53 @@ def _last_low_scores(context: _Context, candidates: list[_Candidate]) -> dict[in
     by_survey: dict[int, list[int]] = defaultdict(list)
     for candidate in candidates:
         by_survey[candidate.survey_id].append(candidate.id)
-    r, earlier, version = models.Response, aliased(models.Answer), aliased(models.Response)
     for survey_id, ids in by_survey.items():
         bounds, all_versions = _low_score_bounds(context, survey_id)
         if not bounds:
             continue
-        looks = []
-        for key, per_version in sorted(bounds.items()):
-            low = []
-            for highest in sorted({h for _, h in per_version}):
-                versions = {v for v, h in per_version if h == highest}
-                condition = earlier.numeric_value <= highest
-                if versions != all_versions:  # the rule applied to this question in some versions only
-                    condition = and_(condition, select(version.id).where(
-                        version.id == earlier.response_id, version.survey_version_id.in_(sorted(versions))).exists())
-                low.append(condition)
-            looks.append(_newest_earlier_answer(earlier, earlier.submitted_at, r, r.customer_id, r.survey_id, key,
-                                                r.submitted_at, r.id, or_(*low)))
+        query = _last_low_scores_query(tuple((key, tuple(sorted(per_version))) for key, per_version in sorted(bounds.items())),
+                                       frozenset(all_versions))
         for start in range(0, len(ids), CHUNK):
-            for response_id, *moments in session.execute(select(r.id, *looks).where(r.id.in_(ids[start:start + CHUNK]))):
+            for response_id, *moments in session.connection().execute(query, {"ids": ids[start:start + CHUNK]}):
                 moments = [as_utc(m) for m in moments if m is not None]
                 if moments:
                     found[response_id] = max(moments)
     return found
 
 
+@cache
+def _last_low_scores_query(bounds: tuple[tuple[str, tuple[tuple[int, float], ...]], ...], all_versions: frozenset[int]):
+    """The statement of `_last_low_scores` for a survey whose score rules have these `bounds`
+    (question key, (version id, highest low score) ...), built once per rules and versions."""
+    r, earlier, version = models.Response, aliased(models.Answer), aliased(models.Response)
+    looks = []
+    for key, per_version in bounds:
+        low = []
+        for highest in sorted({h for _, h in per_version}):
+            versions = {v for v, h in per_version if h == highest}
+            condition = earlier.numeric_value <= highest
+            if versions != all_versions:  # the rule applied to this question in some versions only
+                condition = and_(condition, select(version.id).where(
+                    version.id == earlier.response_id, version.survey_version_id.in_(sorted(versions))).exists())
+            low.append(condition)
+        looks.append(_newest_earlier_answer(earlier, earlier.submitted_at, r, r.customer_id, r.survey_id, key,
+                                            r.submitted_at, r.id, or_(*low)))
+    return select(r.id, *looks).where(r.id.in_(bindparam("ids", expanding=True)))
+
+
 def _texts(session: Session, ids: list[int]) -> dict[int, dict[str, str]]:
     texts: dict[int, dict[str, str]] = defaultdict(dict)
     for start in range(0, len(ids), CHUNK):
-        for response_id, key, value in session.execute(
-                select(models.Answer.response_id, models.Answer.question_key, models.Answer.text_value)
-                .where(models.Answer.response_id.in_(ids[start:start + CHUNK]), models.Answer.text_value.is_not(None))):
+        for response_id, key, value in session.connection().execute(_texts_query(), {"ids": ids[start:start + CHUNK]}):
             texts[response_id][key] = texts[response_id].get(key, "") + (" " if key in texts[response_id] else "") + value
     return texts
+
+
+@cache
+def _texts_query():
+    a = models.Answer
+    return select(a.response_id, a.question_key, a.text_value).where(
+        a.response_id.in_(bindparam("ids", expanding=True)), a.text_value.is_not(None))
 
 
 @dataclass
@@ -280,16 +320,21 @@ CASE_CHANGES = ("priority", "due_at", "reasons", "last_flagged_at", "flagged_que
 def _open_cases(session: Session, candidates: list[_Candidate]) -> dict[tuple[int, int], _CaseRecord]:
     pairs = {(c.customer_id, c.survey_id) for c in candidates}
     customers = sorted({p[0] for p in pairs})
-    cases, f = {}, models.FollowUpCase
+    cases = {}
     for start in range(0, len(customers), CHUNK):
-        for row in session.execute(select(f.id, f.customer_id, f.survey_id, f.status, *(getattr(f, c) for c in CASE_CHANGES))
-                                   .where(f.customer_id.in_(customers[start:start + CHUNK]),
-                                          f.status.in_(OPEN_CASE_STATUSES))):
+        for row in session.connection().execute(_open_cases_query(), {"ids": customers[start:start + CHUNK]}):
             if (row.customer_id, row.survey_id) in pairs:
                 cases[(row.customer_id, row.survey_id)] = _CaseRecord(
                     row.customer_id, row.survey_id, row.status, row.priority, as_utc(row.due_at), dict(row.reasons or {}),
                     as_utc(row.last_flagged_at), row.flagged_question, row.flagged_score, id=row.id)
     return cases
+
+
+@cache
+def _open_cases_query():
+    f = models.FollowUpCase
+    return (select(f.id, f.customer_id, f.survey_id, f.status, *(getattr(f, c) for c in CASE_CHANGES))
+            .where(f.customer_id.in_(bindparam("ids", expanding=True)), f.status.in_(OPEN_CASE_STATUSES)))
 
 
 def _write_cases(session: Session, cases: list[_CaseRecord]) -> None:
@@ -322,15 +367,19 @@ def _write_cases(session: Session, cases: list[_CaseRecord]) -> None:
 
 def _customers(session: Session, ids: set[int]) -> dict[int, Any]:
     """What the rules and the owner need of each customer (plain rows: no ORM objects to build)."""
-    c, manager = models.Customer, aliased(models.User)
     found, ids = {}, sorted(ids)
     for start in range(0, len(ids), CHUNK):
-        for row in session.execute(
-                select(c.id, c.region, c.tier, c.annual_value, c.tenure_start, c.field_manager_id,
-                       manager.disabled_at.label("manager_disabled_at"))
-                .outerjoin(manager, manager.id == c.field_manager_id).where(c.id.in_(ids[start:start + CHUNK]))):
+        for row in session.connection().execute(_customers_query(), {"ids": ids[start:start + CHUNK]}):
             found[row.id] = row
     return found
+
+
+@cache
+def _customers_query():
+    c, manager = models.Customer, aliased(models.User)
+    return (select(c.id, c.region, c.tier, c.annual_value, c.tenure_start, c.field_manager_id,
+                   manager.disabled_at.label("manager_disabled_at"))
+            .outerjoin(manager, manager.id == c.field_manager_id).where(c.id.in_(bindparam("ids", expanding=True))))
 
 
 def _owner(context: _Context, customer: Any) -> int | None:
@@ -352,6 +401,9 @@ def flag_responses(session: Session, response_ids: Iterable[int], settings: Foll
     """
     settings = settings or load_settings()
     ids = sorted(set(response_ids))
+    # Flagging reads and writes through the session's connection (Core: no ORM work per statement);
+    # what the session still holds for the database goes there first.
+    session.flush()
     context = _Context(session, settings)
     summary = FlagSummary()
     with tqdm(total=len(ids), desc="flagging", unit="response", disable=not progress) as bar:

@@ -17,6 +17,7 @@ Payloads name what changed by ids and references, never contact details or free 
 from __future__ import annotations
 
 import uuid
+from functools import cache
 from datetime import datetime
 from typing import Iterable, Mapping, Sequence
 
@@ -36,9 +37,13 @@ EVENTS = {RESPONSE_CREATED: "A response is submitted or imported",
 
 def subscribers(session: Session, event_type: str) -> list[int]:
     """Ids of the enabled webhooks that take `event_type`."""
-    rows = session.execute(select(models.Webhook.id, models.Webhook.events)
-                           .where(models.Webhook.disabled_at.is_(None))).all()
+    rows = session.connection().execute(_enabled_webhooks()).all()  # Core: asked once per submission
     return [row.id for row in rows if event_type in (row.events or [])]
+
+
+@cache
+def _enabled_webhooks():
+    return select(models.Webhook.id, models.Webhook.events).where(models.Webhook.disabled_at.is_(None))
 
 
 def _moment(value: datetime | None) -> str | None:
