@@ -24,17 +24,19 @@ import bench_dashboard  # noqa: E402
 import bench_demo  # noqa: E402
 import bench_form  # noqa: E402
 import bench_export  # noqa: E402
+import bench_first_start  # noqa: E402
 import bench_import  # noqa: E402
 from costs import cost_growth  # noqa: E402
 
 QUICK = {"import": ["--sizes", "2000", "10000"], "demo": ["--sizes", "10000", "30000"],
          "api": ["--submissions", "1000", "--preload", "30000"],
          "dashboard": ["--responses", "30000", "--no-browser"], "form": ["--repeats", "3", "--respondents", "50"],
-         "export": ["--responses", "30000"]}
+         "export": ["--responses", "30000"], "first start": ["--runs", "1"]}
 FULL = {"import": ["--sizes", "10000", "100000"], "demo": ["--sizes", "100000", "1000000"],
         "api": ["--submissions", "5000", "--preload", "1000000"],
         "dashboard": ["--responses", "1000000", "--no-browser"], "form": [],
-        "export": ["--responses", "1250000", "--customers", "5000"]}  # about 1,000,000 in the exported survey
+        "export": ["--responses", "1250000", "--customers", "5000"],  # about 1,000,000 in the exported survey
+        "first start": ["--runs", "3"]}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -59,6 +61,11 @@ def main(argv: list[str] | None = None) -> None:
     rows.append((f"demo data, {demos[-1]['responses']:,} responses", f"{demos[-1]['seconds']:.1f} s",
                  "< 120 s at 1,000,000", f"{demos[-1]['seconds'] / demos[-1]['reference']:.1f}x bare inserts",
                  f"{cost_growth(demos, 'responses'):.2f}"))
+
+    print("\n== first start ==", flush=True)
+    start = bench_first_start.main(sizes["first start"])
+    rows.append(("first start: schema and 30,000 demo responses", f"{start['median']:.2f} s", "< 5 s",
+                 f"{start['median'] / start['reference']:.1f}x migrations alone", ""))
 
     print("\n== API ==", flush=True)
     for result in bench_api.main(sizes["api"]):
