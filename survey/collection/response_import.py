@@ -264,10 +264,11 @@ def _import(session: Session, path: str | Path, survey_slug: str | None, skip_in
     from survey.followup.cases import flag_safely  # in a savepoint: a flagging error never fails the import
 
     with db.bulk_write_cache(session.connection()):
+        # counted last, just before the commit: the busiest count rows stay locked the least
         with counts.counted_in_bulk(session.connection(), "responses import") as written:
             stored = _write(session, fresh, lookups.definitions, progress)
             written(stored)
-        flag_safely(session, response_ids=stored, progress=progress)
+            flag_safely(session, response_ids=stored, progress=progress)
     if fresh:
         db.refresh_statistics(session.connection())
     bad_rows = len({fault.row for fault in parse.faults})

@@ -39,7 +39,7 @@ def add_demo_cases(engine: Engine, end, seed: int) -> int:
     rng = np.random.default_rng(np.random.SeedSequence(entropy=seed, spawn_key=(99,)))
     last = datetime.combine(end, time(18), tzinfo=timezone.utc)
     start = datetime.combine(end - timedelta(days=PROGRAMME_DAYS), time(0), tzinfo=timezone.utc)
-    f = models.FollowUpCase
+    case = models.FollowUpCase
     worked: set[int] = set()
     week = start
     with db.session_scope(engine) as session:
@@ -51,15 +51,15 @@ def add_demo_cases(engine: Engine, end, seed: int) -> int:
                 models.Response.submitted_at >= week, models.Response.submitted_at < following)).all()
             # replayed history: announced to no webhook (see survey.integrations.outbox)
             flag_responses(session, ids, settings, opened_at_submission=True, announce=False)
-            cases = session.execute(select(f.id, f.owner_id, f.created_at).where(
-                f.status == "open", f.created_at < following - timedelta(days=2)).order_by(f.id)).all()
+            cases = session.execute(select(case.id, case.owner_id, case.created_at).where(
+                case.status == "open", case.created_at < following - timedelta(days=2)).order_by(case.id)).all()
             changes, events = [], []
-            for case in cases:
-                if case.id in worked:
+            for row in cases:
+                if row.id in worked:
                     continue  # left open by an earlier week's work
-                worked.add(case.id)
-                actor = owners.get(case.owner_id) or Actor.command_line()
-                _work(case, actor, rng, last, settings, changes, events)
+                worked.add(row.id)
+                actor = owners.get(row.owner_id) or Actor.command_line()
+                _work(row, actor, rng, last, settings, changes, events)
             _write_work(session, changes, events)
             week = following
         return session.query(models.FollowUpCase).count()

@@ -1,9 +1,12 @@
-"""The count tables' upkeep: database triggers that keep `score_counts` and `response_counts`
-equal to counting the raw answers and responses, in the same transaction as every change.
+"""The count tables' upkeep: database triggers that keep `score_counts`, `response_counts` and
+`index_counts` equal to counting the raw answers and responses, in the same transaction as every
+change.
 
 - `score_counts` (survey, question, month, value, n): numeric answers per month and value, the
   histograms the dashboard's NPS, CSAT and effort figures are computed from.
 - `response_counts` (survey, month, channel, n): responses per month and channel.
+- `index_counts` (survey, month, packed, n): responses answering every satisfaction-index item,
+  by their packed item scores (see the section below).
 
 Triggers rather than code in each writer, because every path that adds, changes or removes an
 answer (the form, the API, CSV import, demo data, erasure, retention, the copy trigger of
@@ -20,7 +23,7 @@ migration 0014 calls it too.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 # A bulk writer's own transaction pauses the triggers with a row in count_pauses, which no other
 # transaction sees before it commits, and adds up what it wrote once (`counts.counted_in_bulk`).
@@ -69,24 +72,33 @@ def _sqlite_statements() -> list[str]:
     ]
 
 
-def _postgres_function(name: str, table: str, key: tuple[str, ...], values: str, condition: str) -> str:
-    def row(prefix: str) -> list[str]:
-        return [value.replace("ROW.", f"{prefix}.") for value in values.split("|")]
+def _postgres_month(row: str) -> str:
+    return f"to_char({row}.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM')"
 
-    match = " AND ".join(f"{column} = {value}" for column, value in zip(key, row("OLD")))
+
+def _postgres_function(name: str, table: str, key: tuple[str, ...], values: Callable[[str], list[str]],
+                       condition: Callable[[str], str]) -> str:
+    """A PL/pgSQL trigger function moving `table`'s count under the key `values(row)` of OLD down
+    and of NEW up, for the rows meeting `condition(row)`. It needs no other row, so the order in
+    which one statement's rows fire it does not matter."""
+    match = " AND ".join(f"{column} = {value}" for column, value in zip(key, values("OLD")))
     return f"""
-        CREATE FUNCTION {name}() RETURNS trigger AS $$
+        CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$
         BEGIN
             IF {PAUSED} THEN
                 RETURN NULL;
             END IF;
-            IF TG_OP IN ('DELETE', 'UPDATE') AND {condition.replace('ROW.', 'OLD.')} THEN
-                UPDATE {table} SET n = n - 1 WHERE {match};
-                DELETE FROM {table} WHERE {match} AND n = 0;
+            IF TG_OP IN ('DELETE', 'UPDATE') THEN
+                IF {condition('OLD')} THEN
+                    UPDATE {table} SET n = n - 1 WHERE {match};
+                    DELETE FROM {table} WHERE {match} AND n = 0;
+                END IF;
             END IF;
-            IF TG_OP IN ('INSERT', 'UPDATE') AND {condition.replace('ROW.', 'NEW.')} THEN
-                INSERT INTO {table} ({', '.join(key)}, n) VALUES ({', '.join(row('NEW'))}, 1)
-                ON CONFLICT ({', '.join(key)}) DO UPDATE SET n = {table}.n + 1;
+            IF TG_OP IN ('INSERT', 'UPDATE') THEN
+                IF {condition('NEW')} THEN
+                    INSERT INTO {table} ({', '.join(key)}, n) VALUES ({', '.join(values('NEW'))}, 1)
+                    ON CONFLICT ({', '.join(key)}) DO UPDATE SET n = {table}.n + 1;
+                END IF;
             END IF;
             RETURN NULL;
         END;
@@ -95,12 +107,14 @@ def _postgres_function(name: str, table: str, key: tuple[str, ...], values: str,
 
 
 def _postgres_statements() -> list[str]:
-    month = "to_char(ROW.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM')"
     return [
         _postgres_function("keep_score_counts", "score_counts", SCORE_KEY,
-                           f"ROW.survey_id|ROW.question_key|{month}|ROW.numeric_value", "ROW.numeric_value IS NOT NULL"),
+                           lambda row: [f"{row}.survey_id", f"{row}.question_key", _postgres_month(row),
+                                        f"{row}.numeric_value"],
+                           lambda row: f"{row}.numeric_value IS NOT NULL"),
         _postgres_function("keep_response_counts", "response_counts", RESPONSE_KEY,
-                           f"ROW.survey_id|{month}|ROW.channel", "TRUE"),
+                           lambda row: [f"{row}.survey_id", _postgres_month(row), f"{row}.channel"],
+                           lambda row: "TRUE"),
         "CREATE TRIGGER answers_keep_counts AFTER INSERT OR DELETE OR UPDATE OF survey_id, question_key, "
         "submitted_at, numeric_value ON answers FOR EACH ROW EXECUTE FUNCTION keep_score_counts()",
         "CREATE TRIGGER responses_keep_counts AFTER INSERT OR DELETE OR UPDATE OF survey_id, submitted_at, channel "
@@ -133,7 +147,8 @@ def installed(connection: Any) -> bool:
     """Whether every upkeep trigger exists."""
     if connection.dialect.name == "postgresql":
         names = {name for (name,) in connection.exec_driver_sql(
-            "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")}
+            "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal "
+            "AND tgrelid IN ('answers'::regclass, 'responses'::regclass)")}
         return {trigger for trigger, _ in POSTGRES_TRIGGERS + POSTGRES_INDEX_TRIGGERS} <= names
     names = {name for (name,) in connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
     return set(SQLITE_TRIGGERS + SQLITE_INDEX_TRIGGERS) <= names
@@ -167,9 +182,13 @@ def recount(connection: Any) -> None:
 # whole number, outside min..min+999) or with an item answered twice counts under UNPACKABLE, and
 # a view that meets one counts the raw answers instead.
 #
-# A change to an item answer takes its response's contribution out before it and puts it back
-# after it (BEFORE and AFTER triggers), whatever the change: insert, delete, a new score, a new
-# time carried over from the response, a duplicate.
+# A change to an item answer takes its response's contribution out and puts the changed one back,
+# whatever the change: insert, delete, a new score, a new time carried over from the response, a
+# duplicate. SQLite fires a row's BEFORE and AFTER triggers right around that row's change, so it
+# counts the response before (BEFORE) and after (AFTER). PostgreSQL runs one statement's AFTER
+# row triggers only at its end (the copy trigger of migration 0006 moves all of a response's
+# answers in one statement), so there a BEFORE trigger alone works out both: the response as it
+# is, and as it will be with this row's change applied.
 
 INDEX_KEY = ("survey_id", "month", "packed")
 PLACE = 1000
@@ -177,12 +196,12 @@ MAX_INDEX_ITEMS = 6  # 1000^6 and more would not fit a 64-bit integer
 UNPACKABLE = -1
 SQLITE_INDEX_TRIGGERS = ("answers_index_before_insert", "answers_index_after_insert", "answers_index_before_delete",
                          "answers_index_after_delete", "answers_index_before_update", "answers_index_after_update")
-POSTGRES_INDEX_TRIGGERS = (("answers_index_before", "answers"), ("answers_index_after", "answers"))
-POSTGRES_INDEX_FUNCTIONS = ("index_count_change(integer, integer, integer)", "keep_index_counts_before()",
-                            "keep_index_counts_after()")
+POSTGRES_INDEX_TRIGGERS = (("answers_index_change", "answers"),)
+POSTGRES_INDEX_FUNCTIONS = ("index_pair_change(integer, integer, integer, text, double precision, timestamptz)",
+                            "keep_index_counts()")
 
 
-def _contributions(month: str, responses: str) -> str:
+def _contributions(month: str, responses: str, source: str = "answers") -> str:
     """Per (survey, response) among `responses` (a condition on answers `a`): the month and packed
     scores of a response answering every index item, UNPACKABLE when they do not pack.
 
@@ -197,7 +216,7 @@ def _contributions(month: str, responses: str) -> str:
                               WHEN CAST(a.numeric_value AS BIGINT) = a.numeric_value THEN 0 ELSE 1 END) AS bad,
                      max(CASE WHEN i.position = 0 THEN {month} END) AS month,
                      (SELECT count(*) FROM index_items k WHERE k.survey_id = a.survey_id) AS items
-              FROM answers a JOIN index_items i ON i.survey_id = +a.survey_id AND i.question_key = a.question_key
+              FROM {source} a JOIN index_items i ON i.survey_id = +a.survey_id AND i.question_key = a.question_key
               WHERE a.numeric_value IS NOT NULL AND {responses}
               GROUP BY a.survey_id, a.response_id) AS per_response
         WHERE keys = items"""
@@ -247,63 +266,84 @@ def _sqlite_index_statements() -> list[str]:
 
 
 def _postgres_index_statements() -> list[str]:
-    found = _contributions("to_char(a.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM')",
-                           "a.response_id = r AND +a.survey_id = s")
+    # The response (r, survey s) as it is, and as it will be once the row `skip` is gone and the
+    # row (add_key, add_value, add_time) is in: a BEFORE trigger sees the rows this statement
+    # changed before it, never the row being changed.
+    now = _contributions(_postgres_month("a"), "a.response_id = r AND +a.survey_id = s")
+    columns = "survey_id, response_id, question_key, numeric_value, submitted_at"
+    then = _contributions(_postgres_month("a"), "TRUE", source=(
+        f"(SELECT {columns} FROM answers WHERE response_id = r AND +survey_id = s AND id IS DISTINCT FROM skip "
+        f"UNION ALL SELECT s, r, add_key, add_value, add_time WHERE add_key IS NOT NULL)"))
     key = ", ".join(INDEX_KEY)
     change = f"""
-        CREATE FUNCTION index_count_change(r integer, s integer, delta integer) RETURNS void AS $$
-        DECLARE found record;
+        CREATE OR REPLACE FUNCTION index_pair_change(r integer, s integer, skip integer, add_key text,
+                                                     add_value double precision, add_time timestamptz)
+        RETURNS void AS $$
+        DECLARE
+            before_month text; before_packed bigint; after_month text; after_packed bigint;
         BEGIN
-            FOR found IN {found} LOOP
-                INSERT INTO index_counts ({key}, n) VALUES (found.survey_id, found.month, found.packed, delta)
-                ON CONFLICT ({key}) DO UPDATE SET n = index_counts.n + delta;
-                DELETE FROM index_counts WHERE survey_id = found.survey_id AND month = found.month
-                    AND packed = found.packed AND n = 0;
-            END LOOP;
+            SELECT month, packed INTO before_month, before_packed FROM ({now}) AS found;
+            SELECT month, packed INTO after_month, after_packed FROM ({then}) AS found;
+            IF before_month IS NOT DISTINCT FROM after_month AND before_packed IS NOT DISTINCT FROM after_packed THEN
+                RETURN;
+            END IF;
+            IF before_month IS NOT NULL THEN
+                UPDATE index_counts SET n = n - 1 WHERE survey_id = s AND month = before_month AND packed = before_packed;
+                DELETE FROM index_counts WHERE survey_id = s AND month = before_month AND packed = before_packed AND n = 0;
+            END IF;
+            IF after_month IS NOT NULL THEN
+                INSERT INTO index_counts ({key}, n) VALUES (s, after_month, after_packed, 1)
+                ON CONFLICT ({key}) DO UPDATE SET n = index_counts.n + 1;
+            END IF;
         END;
         $$ LANGUAGE plpgsql
     """
-
-    def keeper(when: str, delta: int) -> str:
-        # nested IFs: PL/pgSQL does not promise to stop at the first false operand of AND
-        return f"""
-            CREATE FUNCTION keep_index_counts_{when}() RETURNS trigger AS $$
-            BEGIN
-                IF {PAUSED} THEN
-                    NULL;
-                ELSIF TG_OP = 'INSERT' THEN
-                    IF {_is_item('NEW')} THEN
-                        PERFORM index_count_change(NEW.response_id, NEW.survey_id, {delta});
-                    END IF;
-                ELSE
-                    IF {_is_item('OLD')} THEN
-                        PERFORM index_count_change(OLD.response_id, OLD.survey_id, {delta});
-                    END IF;
-                    IF TG_OP = 'UPDATE' THEN
-                        IF (NEW.response_id != OLD.response_id OR NEW.survey_id != OLD.survey_id)
-                                AND {_is_item('NEW')} THEN
-                            PERFORM index_count_change(NEW.response_id, NEW.survey_id, {delta});
-                        END IF;
-                    END IF;
+    # nested IFs: PL/pgSQL does not promise to stop at the first false operand of AND
+    keeper = f"""
+        CREATE OR REPLACE FUNCTION keep_index_counts() RETURNS trigger AS $$
+        BEGIN
+            IF {PAUSED} THEN
+                NULL;
+            ELSIF TG_OP = 'INSERT' THEN
+                IF {_is_item('NEW')} THEN
+                    PERFORM index_pair_change(NEW.response_id, NEW.survey_id, NULL, NEW.question_key,
+                                              NEW.numeric_value, NEW.submitted_at);
                 END IF;
-                IF TG_OP = 'DELETE' THEN
-                    RETURN OLD;
+            ELSIF TG_OP = 'DELETE' THEN
+                IF {_is_item('OLD')} THEN
+                    PERFORM index_pair_change(OLD.response_id, OLD.survey_id, OLD.id, NULL, NULL, NULL);
                 END IF;
-                RETURN NEW;
-            END;
-            $$ LANGUAGE plpgsql
-        """
-
-    return [change, keeper("before", -1), keeper("after", 1)] + [
-        f"CREATE TRIGGER answers_index_{when} {when.upper()} INSERT OR DELETE OR UPDATE OF response_id, survey_id, "
-        f"question_key, submitted_at, numeric_value ON answers FOR EACH ROW EXECUTE FUNCTION keep_index_counts_{when}()"
-        for when in ("before", "after")]
+            ELSIF NEW.response_id = OLD.response_id AND NEW.survey_id = OLD.survey_id THEN
+                IF {_is_item('OLD')} OR {_is_item('NEW')} THEN
+                    PERFORM index_pair_change(OLD.response_id, OLD.survey_id, OLD.id, NEW.question_key,
+                                              NEW.numeric_value, NEW.submitted_at);
+                END IF;
+            ELSE  -- the answer moves to another response or survey: out of one, into the other
+                IF {_is_item('OLD')} THEN
+                    PERFORM index_pair_change(OLD.response_id, OLD.survey_id, OLD.id, NULL, NULL, NULL);
+                END IF;
+                IF {_is_item('NEW')} THEN
+                    PERFORM index_pair_change(NEW.response_id, NEW.survey_id, NULL, NEW.question_key,
+                                              NEW.numeric_value, NEW.submitted_at);
+                END IF;
+            END IF;
+            IF TG_OP = 'DELETE' THEN
+                RETURN OLD;
+            END IF;
+            RETURN NEW;
+        END;
+        $$ LANGUAGE plpgsql
+    """
+    return [change, keeper,
+            "CREATE TRIGGER answers_index_change BEFORE INSERT OR DELETE OR UPDATE OF response_id, survey_id, "
+            "question_key, submitted_at, numeric_value ON answers FOR EACH ROW EXECUTE FUNCTION keep_index_counts()"]
 
 
 def use_index_items(connection: Any, survey_id: int, items: list[tuple[str, float]], recount: bool = True) -> bool:
-    """Make `items` ((question key, scale minimum) in order) the survey's index items, recounting its
-    index counts when they change unless not to `recount` (none are kept for more than
-    MAX_INDEX_ITEMS: the raw answers serve). Whether they changed."""
+    """Make `items` ((question key, scale minimum) in order) the survey's index items; whether they
+    changed. When they change, the survey's index counts are recounted (unless `recount` is False:
+    the caller recounts everything). More than MAX_INDEX_ITEMS items are not kept: the raw answers
+    serve such an index."""
     if len(items) > MAX_INDEX_ITEMS:
         items = []
     from sqlalchemy import text  # here, not at the top: models imports this module while SQLAlchemy sets up
@@ -313,6 +353,9 @@ def use_index_items(connection: Any, survey_id: int, items: list[tuple[str, floa
         "SELECT question_key, low FROM index_items WHERE survey_id = :survey_id ORDER BY position"), survey)]
     if stored == [(key, int(low)) for key, low in items]:
         return False
+    if connection.dialect.name == "postgresql":
+        # writers wait until this transaction commits: none counts under the items being replaced
+        connection.exec_driver_sql("LOCK TABLE answers IN SHARE ROW EXCLUSIVE MODE")
     connection.execute(text("DELETE FROM index_counts WHERE survey_id = :survey_id"), survey)
     connection.execute(text("DELETE FROM index_items WHERE survey_id = :survey_id"), survey)
     for position, (key, low) in enumerate(items):
@@ -339,15 +382,17 @@ def add_written(connection: Any, response_ids: list[int]) -> None:
     month = "to_char(a.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM')" if postgresql else _sqlite_month("a")
     for start in range(0, len(response_ids), 500):
         chosen = "a.response_id IN (%s)" % ", ".join(str(int(i)) for i in response_ids[start:start + 500])
+        # responses first, then answers, each in key order: the order live submissions lock them in
         statements = (
-            (SCORE_KEY, f"SELECT a.survey_id, a.question_key, {month}, a.numeric_value, count(*) FROM answers a "
-                        f"WHERE a.numeric_value IS NOT NULL AND {chosen} GROUP BY 1, 2, 3, 4", "score_counts"),
             (RESPONSE_KEY, f"SELECT a.survey_id, {month}, a.channel, count(*) FROM responses a "
                            f"WHERE {chosen.replace('a.response_id', 'a.id')} GROUP BY 1, 2, 3", "response_counts"),
+            (SCORE_KEY, f"SELECT a.survey_id, a.question_key, {month}, a.numeric_value, count(*) FROM answers a "
+                        f"WHERE a.numeric_value IS NOT NULL AND {chosen} GROUP BY 1, 2, 3, 4", "score_counts"),
             (INDEX_KEY, f"SELECT survey_id, month, packed, count(*) FROM ({_contributions(month, chosen)}) AS found "
                         "GROUP BY survey_id, month, packed", "index_counts"))
         for key, counted, table in statements:
             # WHERE true: SQLite's parser needs it between a SELECT and ON CONFLICT
             connection.exec_driver_sql(
                 f"INSERT INTO {table} ({', '.join(key)}, n) SELECT * FROM ({counted}) AS counted WHERE true "
+                f"ORDER BY 1, 2, 3{', 4' if len(key) == 4 else ''} "
                 f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET n = {table}.n + excluded.n")

@@ -1,7 +1,7 @@
 """The dashboard's counts read from the count tables, exact, with the raw answers for the rest.
 
-`score_counts` and `response_counts` (kept by the triggers of `count_upkeep`) hold whole UTC
-months. A view whose dates cut a month short reads the whole months in between from the count
+`score_counts`, `response_counts` and `index_counts` (kept by the triggers of `count_upkeep`)
+hold whole UTC months. A view whose dates cut a month short reads the whole months in between from the count
 tables and the cut months' days from the raw answers ("month keys with raw edges"), so the sum is
 exactly what counting every answer gives. What the count tables do not key on falls back to the
 raw answers altogether: a version, channel (for answers) or segment filter, a breakdown by a
@@ -41,8 +41,10 @@ def upkept_afterwards(engine: Engine) -> Iterator[None]:
         yield
     finally:
         with engine.begin() as connection:
-            count_upkeep.recount(connection)
+            # triggers first: on PostgreSQL their creation waits for writers in flight and holds
+            # later ones until the recount commits, so no write is counted twice or not at all
             count_upkeep.install(connection)
+            count_upkeep.recount(connection)
 
 
 @contextmanager
@@ -57,10 +59,10 @@ def counted_in_bulk(connection, reason: str) -> Iterator[Callable[[list[int]], N
     pause = connection.execute(models.CountPause.__table__.insert().values(reason=reason[:100])
                                .returning(models.CountPause.id)).scalar_one()
     written: list[int] = []
-    try:
-        yield written.extend
-    finally:  # also on failure: a caller that committed anyway must not leave counting paused
-        connection.execute(models.CountPause.__table__.delete().where(models.CountPause.id == pause))
+    # On failure the row stays: the transaction is rolled back (on PostgreSQL it could run nothing
+    # more), and a start clears a pause that a caller committed all the same (`restore_upkeep`).
+    yield written.extend
+    connection.execute(models.CountPause.__table__.delete().where(models.CountPause.id == pause))
     count_upkeep.add_written(connection, written)
 
 
@@ -72,8 +74,8 @@ def restore_upkeep(engine: Engine) -> bool:
         if count_upkeep.installed(connection) and not paused:
             return False
         count_upkeep.drop(connection)
-        count_upkeep.recount(connection)
         count_upkeep.install(connection)
+        count_upkeep.recount(connection)
         return True
 
 
@@ -190,10 +192,12 @@ def index_moments(engine: Engine, filters: Filters, items: tuple[tuple[str, floa
     months, edges = split_months(filters.start, filters.end)
     with engine.connect() as connection:
         survey_id = connection.scalar(select(models.Survey.id).where(models.Survey.slug == filters.survey))
+        if survey_id is None:
+            return None
         stored = connection.execute(select(models.IndexItem.question_key, models.IndexItem.low)
                                     .where(models.IndexItem.survey_id == survey_id)
                                     .order_by(models.IndexItem.position)).all()
-        if survey_id is None or [key for key, _ in stored] != [key for key, _, _ in items]:
+        if [key for key, _ in stored] != [key for key, _, _ in items]:
             return None
         rows = []
         if months is not None:

@@ -89,6 +89,16 @@ def _edit_some(engine, rng: random.Random) -> None:
                                                         models.Answer.question_key == "ideal").values(numeric_value=7.5))
         twin = session.execute(select(models.Answer).where(models.Answer.question_key == "satisfaction")
                                .order_by(models.Answer.id).offset(rng.randrange(20))).scalars().first()
+        # The first index item's answer edited, then its response moved: on PostgreSQL the edited
+        # row's new version lies after the others, and migration 0006's trigger moves all of the
+        # response's answers in one statement (whose AFTER row triggers would run only at its end).
+        first = session.execute(select(models.Answer).where(models.Answer.question_key == "satisfaction")
+                                .order_by(models.Answer.id).offset(rng.randrange(30))).scalars().first()
+        if first is not None:
+            session.execute(update(models.Answer).where(models.Answer.id == first.id)
+                            .values(numeric_value=rng.randint(1, 10)))
+            session.execute(update(models.Response).where(models.Response.id == first.response_id)
+                            .values(submitted_at=_moment(rng)))
         if twin is not None:  # an item answered twice (no entry point does this; the counts must still agree)
             session.add(models.Answer(response_id=twin.response_id, question_key="satisfaction", numeric_value=3,
                                       survey_id=twin.survey_id, submitted_at=twin.submitted_at,
