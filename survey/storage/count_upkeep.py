@@ -156,20 +156,9 @@ def installed(connection: Any) -> bool:
 
 def recount(connection: Any) -> None:
     """Refill the count tables from the raw answers and responses (one GROUP BY each)."""
-    if connection.dialect.name == "postgresql":
-        month = "to_char(submitted_at AT TIME ZONE 'UTC', 'YYYY-MM')"
-    else:
-        month = "strftime('%Y-%m', submitted_at)"
-    connection.exec_driver_sql("DELETE FROM score_counts")
-    connection.exec_driver_sql("DELETE FROM response_counts")
-    connection.exec_driver_sql(
-        f"INSERT INTO score_counts ({', '.join(SCORE_KEY)}, n) SELECT survey_id, question_key, {month}, "
-        "numeric_value, count(*) FROM answers WHERE numeric_value IS NOT NULL GROUP BY 1, 2, 3, 4")
-    connection.exec_driver_sql(
-        f"INSERT INTO response_counts ({', '.join(RESPONSE_KEY)}, n) SELECT survey_id, {month}, channel, count(*) "
-        "FROM responses GROUP BY 1, 2, 3")
-    connection.exec_driver_sql("DELETE FROM index_counts")
-    _recount_index(connection, "1 = 1")
+    for table, key, counted in _grouped(connection, "TRUE"):
+        connection.exec_driver_sql(f"DELETE FROM {table}")
+        connection.exec_driver_sql(f"INSERT INTO {table} ({', '.join(key)}, n) {counted}")
 
 
 # --- The satisfaction index: each response's item scores, counted per month ----------------------
@@ -367,32 +356,39 @@ def use_index_items(connection: Any, survey_id: int, items: list[tuple[str, floa
     return True
 
 
-def _recount_index(connection: Any, responses: str) -> None:
-    month = ("to_char(a.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM')" if connection.dialect.name == "postgresql"
-             else _sqlite_month("a"))
-    connection.exec_driver_sql(
-        f"INSERT INTO index_counts ({', '.join(INDEX_KEY)}, n) SELECT survey_id, month, packed, count(*) "
-        f"FROM ({_contributions(month, responses)}) AS found GROUP BY survey_id, month, packed")
+def _month(connection: Any, row: str) -> str:
+    return _postgres_month(row) if connection.dialect.name == "postgresql" else _sqlite_month(row)
+
+
+def _grouped(connection: Any, chosen: str) -> list[tuple[str, tuple[str, ...], str]]:
+    """(table, key, SELECT of its counts) for the responses meeting `chosen`, a condition on
+    answers `a` by `a.response_id` or `a.survey_id` (for responses, `a.id` stands for the former).
+    Responses first, then answers: the order live submissions lock the count rows in."""
+    month = _month(connection, "a")
+    return [
+        ("response_counts", RESPONSE_KEY, f"SELECT a.survey_id, {month}, a.channel, count(*) FROM responses a "
+                                          f"WHERE {chosen.replace('a.response_id', 'a.id')} GROUP BY 1, 2, 3"),
+        ("score_counts", SCORE_KEY, f"SELECT a.survey_id, a.question_key, {month}, a.numeric_value, count(*) "
+                                    f"FROM answers a WHERE a.numeric_value IS NOT NULL AND {chosen} GROUP BY 1, 2, 3, 4"),
+        ("index_counts", INDEX_KEY, f"SELECT survey_id, month, packed, count(*) FROM ({_contributions(month, chosen)}) "
+                                    "AS found GROUP BY survey_id, month, packed"),
+    ]
+
+
+def _recount_index(connection: Any, chosen: str) -> None:
+    _, key, counted = _grouped(connection, chosen)[2]
+    connection.exec_driver_sql(f"INSERT INTO index_counts ({', '.join(key)}, n) {counted}")
 
 
 def add_written(connection: Any, response_ids: list[int]) -> None:
     """Count responses just written while the triggers were paused (`counts.counted_in_bulk`):
-    their answers, their index scores and themselves, a few GROUP BYs per 500 responses."""
-    postgresql = connection.dialect.name == "postgresql"
-    month = "to_char(a.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM')" if postgresql else _sqlite_month("a")
+    themselves, their answers and their index scores, a few GROUP BYs per 500 responses."""
     for start in range(0, len(response_ids), 500):
         chosen = "a.response_id IN (%s)" % ", ".join(str(int(i)) for i in response_ids[start:start + 500])
-        # responses first, then answers, each in key order: the order live submissions lock them in
-        statements = (
-            (RESPONSE_KEY, f"SELECT a.survey_id, {month}, a.channel, count(*) FROM responses a "
-                           f"WHERE {chosen.replace('a.response_id', 'a.id')} GROUP BY 1, 2, 3", "response_counts"),
-            (SCORE_KEY, f"SELECT a.survey_id, a.question_key, {month}, a.numeric_value, count(*) FROM answers a "
-                        f"WHERE a.numeric_value IS NOT NULL AND {chosen} GROUP BY 1, 2, 3, 4", "score_counts"),
-            (INDEX_KEY, f"SELECT survey_id, month, packed, count(*) FROM ({_contributions(month, chosen)}) AS found "
-                        "GROUP BY survey_id, month, packed", "index_counts"))
-        for key, counted, table in statements:
-            # WHERE true: SQLite's parser needs it between a SELECT and ON CONFLICT
+        for table, key, counted in _grouped(connection, chosen):
+            # WHERE true: SQLite's parser needs it between a SELECT and ON CONFLICT; key order as
+            # live submissions lock the rows
             connection.exec_driver_sql(
                 f"INSERT INTO {table} ({', '.join(key)}, n) SELECT * FROM ({counted}) AS counted WHERE true "
-                f"ORDER BY 1, 2, 3{', 4' if len(key) == 4 else ''} "
+                f"ORDER BY {', '.join(str(i + 1) for i in range(len(key)))} "
                 f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET n = {table}.n + excluded.n")

@@ -28,10 +28,14 @@ from survey.storage.filters import DIMENSIONS, NOT_SET, Filters, answers_in_scop
 PERIOD_FORMATS = {"month": ("%Y-%m", "YYYY-MM"), "day": ("%Y-%m-%d", "YYYY-MM-DD"), "year": ("%Y", "YYYY")}
 
 
-def period_label(engine: Engine, column: ColumnElement, period: str = "month") -> ColumnElement:
-    """A SQL expression naming the period (e.g. '2026-03') a timestamp falls in, on either database."""
+def _check_period(period: str) -> None:
     if period not in PERIOD_FORMATS:
         raise ValueError(f"period must be one of {', '.join(PERIOD_FORMATS)}, got {period!r}")
+
+
+def period_label(engine: Engine, column: ColumnElement, period: str = "month") -> ColumnElement:
+    """A SQL expression naming the period (e.g. '2026-03') a timestamp falls in, on either database."""
+    _check_period(period)
     sqlite_format, postgres_format = PERIOD_FORMATS[period]
     if engine.dialect.name == "postgresql":
         return func.to_char(func.timezone("UTC", column), postgres_format)
@@ -99,8 +103,8 @@ def histogram(engine: Engine, filters: Filters, question_key: str, period: str |
     for name in by:
         if name not in DIMENSIONS:
             raise ValueError(f"unknown segment dimension {name!r} (expected one of {', '.join(DIMENSIONS)})")
-    if period is not None and period not in PERIOD_FORMATS:
-        raise ValueError(f"period must be one of {', '.join(PERIOD_FORMATS)}, got {period!r}")
+    if period is not None:
+        _check_period(period)
     if counts.answers_counted(filters, period, by):  # whole months from the count tables (survey.storage.counts)
         return counts.score_histogram(engine, filters, question_key, period,
                                       lambda narrowed: _raw_histogram(engine, narrowed, question_key, period, by))
@@ -519,8 +523,8 @@ def index_moments(engine: Engine, filters: Filters, items: tuple[tuple[str, floa
     for key, low, high in items:
         if not high > low:
             raise ValueError(f"index item {key!r} has scale ({low}, {high}): the maximum must exceed the minimum")
-    if period is not None and period not in PERIOD_FORMATS:
-        raise ValueError(f"period must be one of {', '.join(PERIOD_FORMATS)}, got {period!r}")
+    if period is not None:
+        _check_period(period)
     raw = lambda narrowed: _raw_index_moments(engine, narrowed, items, period, by)  # noqa: E731
     if counts.answers_counted(filters, period, by):  # whole months from the count tables, when they hold the items
         found = counts.index_moments(engine, filters, items, period, raw)
@@ -565,8 +569,7 @@ def _raw_index_moments(engine: Engine, filters: Filters, items: tuple[tuple[str,
 
 def response_counts(engine: Engine, filters: Filters, period: str = "month") -> pd.DataFrame:
     """Responses in `filters` per period and channel: columns `period`, `channel`, `responses`."""
-    if period not in PERIOD_FORMATS:
-        raise ValueError(f"period must be one of {', '.join(PERIOD_FORMATS)}, got {period!r}")
+    _check_period(period)
     if counts.responses_counted(filters, period):  # whole months from the count tables
         return counts.response_histogram(engine, filters, period,
                                          lambda narrowed: _raw_response_counts(engine, narrowed, period))
