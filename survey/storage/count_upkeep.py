@@ -25,8 +25,9 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-# A bulk writer's own transaction pauses the triggers with a row in count_pauses, which no other
-# transaction sees before it commits, and adds up what it wrote once (`counts.counted_in_bulk`).
+# On PostgreSQL a bulk writer's own transaction pauses the triggers with a row in count_pauses,
+# which no other transaction sees before it commits, and adds up what it wrote once; on SQLite it
+# drops them inside its transaction instead (`counts.counted_in_bulk` says why).
 PAUSED = "EXISTS (SELECT 1 FROM count_pauses)"
 RUNNING = f"NOT {PAUSED}"
 SCORE_KEY = ("survey_id", "question_key", "month", "value")

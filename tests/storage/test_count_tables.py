@@ -217,6 +217,47 @@ def test_a_bulk_load_recounts_and_a_start_repairs_missing_upkeep(engine):
     assert queries.histogram(engine, Filters(SURVEY), "recommend")["count"].tolist() == [2]
 
 
+def test_a_bulk_writer_goes_without_the_triggers_only_in_its_own_transaction(engine):
+    with db.session_scope(engine) as session:
+        publish(session, load_yaml(ROOT / "sample_data/surveys/relationship_nps.yaml"))
+    survey = load_yaml(ROOT / "sample_data/surveys/relationship_nps.yaml")
+    postgresql = engine.dialect.name == "postgresql"
+
+    def one(session, key: str, day: int) -> int:
+        version = session.scalars(select(models.SurveyVersion)).first()
+        return submit(session, version, survey, {"recommend": 3, "satisfaction": 4}, idempotency_key=key,
+                      channel="web", submitted_at=datetime(2026, 5, day, tzinfo=timezone.utc)).response_id
+
+    def bulk_submit(key: str, fail: bool) -> None:
+        with db.session_scope(engine) as session:
+            with counts.counted_in_bulk(session.connection(), "test") as written:
+                written([one(session, key, 2)])
+                with engine.connect() as other:  # another connection sees the triggers and no pause
+                    assert count_upkeep.installed(other)
+                    assert other.scalar(select(func.count()).select_from(models.CountPause)) == 0
+                if postgresql:  # and its writes are counted meanwhile (SQLite: it waits for the lock)
+                    with db.session_scope(engine) as concurrent:
+                        one(concurrent, f"{key}-concurrent", 3)
+                if fail:
+                    raise RuntimeError("the import fails")
+
+    with pytest.raises(RuntimeError):
+        bulk_submit("rolled-back", fail=True)
+    with engine.connect() as connection:  # the rollback took the missing triggers and the pause with it
+        assert count_upkeep.installed(connection)
+        assert connection.scalar(select(func.count()).select_from(models.CountPause)) == 0
+    stored = 1 if postgresql else 0  # the concurrent response committed
+    assert queries.histogram(engine, Filters(SURVEY), "recommend")["count"].sum() == stored
+    bulk_submit("kept", fail=False)
+    stored += 2 if postgresql else 1
+    assert queries.histogram(engine, Filters(SURVEY), "recommend")["count"].sum() == stored  # each once
+    with db.session_scope(engine) as session:  # the triggers count the next write
+        one(session, "after", 4)
+    assert queries.histogram(engine, Filters(SURVEY), "recommend")["count"].sum() == stored + 1
+    assert queries.histogram(engine, Filters(SURVEY), "recommend").equals(
+        queries._raw_histogram(engine, Filters(SURVEY), "recommend", None, ()).astype({"score": int, "count": int}))
+
+
 @pytest.mark.parametrize(("start", "end", "months", "edges"), [
     (None, None, (None, None), []),
     (date(2026, 1, 1), date(2026, 3, 31), ("2026-01", "2026-03"), []),
