@@ -58,7 +58,7 @@ def counted_in_bulk(connection, reason: str) -> Iterator[Callable[[list[int]], N
     - SQLite: the triggers are dropped and created again inside the transaction. SQLite lets one
       transaction write at a time, so no other writer runs meanwhile, and readers see the schema
       as it was committed, with its triggers. Dropping matters there: a trigger that finds itself
-      paused still costs its call, about 30 us per answer, three times what storing it costs.
+      paused still costs its call, about 30 us per answer, twice what storing the answer costs.
     - PostgreSQL: dropping a trigger would lock the table against every reader, so the triggers
       stay and a row in `count_pauses`, which no other transaction sees, pauses them.
     """
