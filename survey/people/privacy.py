@@ -6,8 +6,10 @@ the customer's contact details and segment fields, the link from their responses
 their drafts, and every verbatim copy of their name, email, phone or reference inside free text
 (comments, case notes), which is replaced by `[erased]`. Their open cases are closed, and their
 cases and case flags lose the link to the response that opened them, so no row leads from a kept
-answer back to the erased customer. One audit event records that an erasure happened, naming the
-customer by internal number only.
+answer back to the erased customer. Webhook announcements in the outbox that named them by
+reference (waiting, failed or kept as sent) keep the event without the reference: one still to
+be sent goes out with `customer_ref` null. One audit event records that an erasure happened,
+naming the customer by internal number only.
 
 Erasure then reaches the disk (`survey.storage.db.purge_deleted_content`): on SQLite the old
 row versions are zeroed (secure_delete) and the WAL is checkpointed and truncated by the erasing
@@ -51,7 +53,8 @@ class Erasure:
 
 # Every table an erasure may change: the ones whose old row versions must leave the files.
 ERASURE_TABLES = ("customers", "responses", "answers", "invitations", "response_drafts", "follow_up_cases",
-                  "case_flags", "case_events", "customer_events")
+                  "case_flags", "case_events", "customer_events", "webhook_deliveries")
+RETENTION_CUSTOMERS_PER_TRANSACTION = 100  # each transaction reads the outbox once for all of them
 
 
 def redact(text: str | None, identifiers: Iterable[str]) -> str | None:
@@ -82,6 +85,7 @@ def erase_customer(engine: Engine, actor: Actor, external_ref: str, delete_respo
         if customer is None:
             raise LookupError(f"customer: no customer with reference {external_ref!r}")
         erasure = _erase(session, customer, delete_responses)
+        _forget_in_outbox(session, [external_ref])
         audit.record(session, actor, "erase", f"customer #{customer.id}"
                      + (" with responses deleted" if delete_responses else ", responses kept anonymous"),
                      rows=erasure.responses_unlinked + erasure.responses_deleted)
@@ -150,6 +154,21 @@ def _erase(session: Session, customer: models.Customer, delete_responses: bool) 
     return Erasure(customer.id, 0 if delete_responses else count, count if delete_responses else 0, closed, redacted)
 
 
+def _forget_in_outbox(session: Session, refs: Sequence[str]) -> int:
+    """Take the customer references `refs` out of every webhook payload naming them (any status); how many.
+
+    One pass over the outbox for all of `refs`: its rows are not indexed by customer, and a
+    retention run erases many customers.
+    """
+    deliveries = models.WebhookDelivery
+    named = session.execute(select(deliveries.id, deliveries.payload)
+                            .where(deliveries.payload["customer_ref"].as_string().in_(list(refs)))).all()
+    for delivery_id, payload in named:
+        session.execute(update(deliveries).where(deliveries.id == delivery_id)
+                        .values(payload={**payload, "customer_ref": None}))
+    return len(named)
+
+
 def _redact_column(session: Session, column, condition, identifiers: list[str]) -> int:
     """Redact `identifiers` in the text `column` of the rows matching `condition`; how many changed."""
     table = column.class_
@@ -209,11 +228,18 @@ def apply_retention(engine: Engine, actor: Actor, days: int, dry_run: bool = Fal
     found = inactive_customers(engine, days, now)
     if dry_run or not found:
         return found
-    for inactive in progress(found):
+    shown = iter(progress(found))
+    for start in range(0, len(found), RETENTION_CUSTOMERS_PER_TRANSACTION):
+        chunk = found[start:start + RETENTION_CUSTOMERS_PER_TRANSACTION]
         with db.session_scope(engine) as session:
-            customer = session.scalars(select(models.Customer)
-                                       .where(models.Customer.external_ref == inactive.external_ref)).one()
-            _erase(session, customer, delete_responses=False)
+            for inactive in chunk:
+                next(shown, None)  # the progress bar counts the customers being erased
+                customer = session.scalars(select(models.Customer)
+                                           .where(models.Customer.external_ref == inactive.external_ref)).one()
+                _erase(session, customer, delete_responses=False)
+            _forget_in_outbox(session, [inactive.external_ref for inactive in chunk])
+    for _ in shown:  # ends the bar
+        pass
     with db.session_scope(engine) as session:
         audit.record(session, actor, "retention", f"customers inactive for {days} days erased", rows=len(found))
     db.purge_deleted_content(engine, ERASURE_TABLES)  # once for the whole run

@@ -280,6 +280,28 @@ def test_cases_opened_and_resolved_are_announced_in_their_own_transaction(engine
                                                                                           "case.resolved"]
 
 
+def test_announcements_still_waiting_when_a_customer_is_erased_go_out_without_their_reference(
+        engine, published, receiver):
+    from survey.people.access import Actor
+    from survey.people.privacy import erase_customer
+
+    added = hook(engine, receiver.url, [outbox.RESPONSE_CREATED, outbox.CASE_OPENED])
+    with db.session_scope(engine) as session:
+        version = session.scalar(select(models.SurveyVersion))
+        for ref, score in (("C1", 1), ("C2", 2)):
+            customer = session.scalar(select(models.Customer).where(models.Customer.external_ref == ref))
+            submit(session, version, published, {"recommend": score}, idempotency_key=ref, channel="web",
+                   customer_id=customer.id)
+    assert sorted(row.payload["customer_ref"] for row in outbox_rows(engine)) == ["C1", "C1", "C2", "C2"]
+    erase_customer(engine, Actor.command_line(), "C1")
+    assert deliver_due(engine, FAST).delivered == 4  # every event still goes out...
+    sent = sorted((body["data"]["customer_ref"] or "", body["type"])
+                  for body in receiver.accepted_events(added.secret).values())
+    # ...the erased customer's without the reference, the other customer's unchanged
+    assert sent == [("", "case.opened"), ("", "response.created"), ("C2", "case.opened"), ("C2", "response.created")]
+    assert not any(b"C1" in request["body"] for request in receiver.received)
+
+
 def test_a_submission_that_is_rolled_back_or_refused_announces_nothing(engine, published, receiver):
     hook(engine, receiver.url)
     with pytest.raises(RuntimeError):

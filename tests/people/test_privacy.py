@@ -23,6 +23,7 @@ from survey.definitions.definition import load_yaml, loads_yaml
 from survey.storage.filters import Filters
 from survey.collection.invitations import create_invitations, export_invitations
 from survey.definitions.publishing import publish, version_definition
+from survey.integrations.webhooks import add_webhook
 from tests.conftest import ROOT, SAMPLE_SURVEYS, run_page, signed_in_page
 
 CLI = Actor.command_line()
@@ -45,9 +46,11 @@ def _customer(session, ref=REF, name=NAME, email=EMAIL, phone=PHONE, created=Non
 
 @pytest.fixture
 def history(engine):
-    """A customer with an invitation, a draft, a response naming them, and a case whose note has their phone."""
+    """A customer with an invitation, a draft, a response naming them, a case whose note has their phone,
+    and webhook announcements of the response and the case naming them by reference."""
     with db.session_scope(engine) as session:
         version = publish(session, load_yaml(SAMPLE_SURVEYS / "relationship_nps.yaml"))
+        add_webhook(session, "http://127.0.0.1:9/hook", ["response.created", "case.opened"])
         customer = _customer(session)
         _customer(session, ref="C-OTHER", name="Other Person", email="other@example.org", phone="+44 20 7946 0111")
         create_invitations(session, "relationship-nps")
@@ -77,7 +80,10 @@ def _traces(values: list[str]) -> list[str]:
 
 
 def test_before_erasure_the_identifiers_are_there(history):
-    assert len(_traces(_every_value(history))) >= 6  # the test would see them if they stayed
+    assert len(_traces(_every_value(history))) >= 8  # the test would see them if they stayed
+    with history.connect() as connection:  # the two announcements name the customer
+        payloads = connection.execute(select(models.WebhookDelivery.payload)).scalars().all()
+    assert sorted(p["customer_ref"] for p in payloads) == [REF, REF]
 
 
 @pytest.mark.parametrize("delete_responses", [False, True])
@@ -149,6 +155,13 @@ def test_retention_erases_only_customers_inactive_for_longer_than_the_period(eng
         version = publish(session, load_yaml(SAMPLE_SURVEYS / "relationship_nps.yaml"))
         collect.submit(session, version, version_definition(version), ANSWERS | {"why_low": ""}, idempotency_key="r",
                        channel="web", customer_id=answered.id, submitted_at=now - timedelta(days=100))
+        old = session.scalars(select(models.Customer).where(models.Customer.external_ref == "OLD")).one()
+        old.consent_to_contact = False  # no case: its events would be activity today
+        add_webhook(session, "http://127.0.0.1:9/hook", ["response.created"])
+        collect.submit(session, version, version_definition(version), ANSWERS | {"why_low": ""}, idempotency_key="o",
+                       channel="web", customer_id=old.id, submitted_at=now - timedelta(days=799))
+        collect.submit(session, version, version_definition(version), ANSWERS | {"why_low": ""}, idempotency_key="a",
+                       channel="web", customer_id=answered.id, submitted_at=now - timedelta(days=99))
     listed = privacy.apply_retention(engine, CLI, days=730, dry_run=True, now=now)
     assert [i.external_ref for i in listed] == ["OLD"]
     with engine.connect() as connection:  # the dry run changed nothing
@@ -159,6 +172,10 @@ def test_retention_erases_only_customers_inactive_for_longer_than_the_period(eng
         refs = dict(connection.execute(select(models.Customer.external_ref, models.Customer.erased_at)).all())
     assert set(refs) == {"erased-1", "RECENT", "ANSWERED"} and refs["erased-1"] is not None
     assert list(audit.events(engine, CLI)["action"]) == ["retention"]
+    with engine.connect() as connection:  # the erased customer's announcement lost its reference, no other
+        announced = connection.execute(select(models.WebhookDelivery.payload)
+                                       .order_by(models.WebhookDelivery.id)).scalars().all()
+    assert [payload["customer_ref"] for payload in announced] == [None, "ANSWERED"]
 
 
 def test_retention_cli_dry_run_lists_and_bad_days_are_named(tmp_path, monkeypatch, capsys):
