@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from survey.integrations import outbox
 from survey.storage import bulk, models
-from survey.definitions.definition import INPUT_KINDS, NOTE_KIND, Question, Survey
+from survey.definitions.definition import INPUT_KINDS, NOTE_KIND, Question, Survey, per_definition
 from survey.storage.models import utc_now
 
 MULTI_CHOICE_SEPARATOR = ";"
@@ -161,15 +161,14 @@ def _one_answer(question: Question, value: Any) -> Any:
     if question.kind == "matrix":
         if not isinstance(value, Mapping):
             raise _AnswerError("wrong_type", "expected a rating per attribute")
-        known = {a.value for a in question.attributes}
-        unknown = sorted(set(value) - known)
+        unknown = sorted(set(value) - _allowed_values(question))
         if unknown:
             raise _AnswerError("unknown_attribute", f"unknown attribute(s): {', '.join(map(str, unknown))}")
         return {attribute: _rated(question, rating) for attribute, rating in value.items()
                 if not _is_blank(rating)}
     if question.scale is not None:
         return _rated(question, value)
-    allowed = {c.value for c in question.choices}
+    allowed = _allowed_values(question)
     if question.kind == "single_choice":
         if str(value) not in allowed:
             raise _AnswerError("not_a_choice", f"{value!r} is not one of the choices ({', '.join(sorted(allowed))})")
@@ -188,6 +187,19 @@ def _one_answer(question: Question, value: Any) -> Any:
     if not storable_text(text):
         raise _AnswerError("invalid_characters", "contains a NUL character or a lone surrogate, which cannot be stored")
     return text
+
+
+@per_definition
+def _allowed_values(question: Question) -> frozenset[str]:
+    """The values a choice question's choices, or a matrix question's rows, take."""
+    return frozenset(c.value for c in (question.attributes if question.kind == "matrix" else question.choices))
+
+
+@per_definition
+def _question_keys(survey: Survey) -> tuple[frozenset[str], frozenset[str]]:
+    """The survey's question keys, and those of its matrix questions."""
+    return (frozenset(q.key for q in survey.questions),
+            frozenset(q.key for q in survey.questions if q.kind == "matrix"))
 
 
 def clean_one(question: Question, value: Any) -> Any:
@@ -209,7 +221,9 @@ def storable_text(text: str) -> bool:
 def _nest_matrix_columns(survey: Survey, answers: Mapping[str, Any]) -> dict[str, Any]:
     """Accept matrix answers flat (`drivers.support: 7`, as in CSV files) as well as nested."""
     nested: dict[str, Any] = {}
-    matrices = {q.key for q in survey.questions if q.kind == "matrix"}
+    matrices = _question_keys(survey)[1]
+    if not matrices:
+        return dict(answers)
     for key, value in answers.items():
         head, _, attribute = str(key).partition(".")
         if attribute and head in matrices:
@@ -227,7 +241,7 @@ def check_answers(survey: Survey, answers: Mapping[str, Any]) -> tuple[dict[str,
     """
     answers = _nest_matrix_columns(survey, answers)
     problems: dict[str, str] = {}
-    known = {q.key for q in survey.questions}
+    known = _question_keys(survey)[0]
     for key in answers:
         if key not in known:
             problems[str(key)] = Problem("no such question in this survey", "unknown_question")

@@ -43,6 +43,8 @@ META_COLUMNS = frozenset(("survey", "version", "customer_ref", "token", "channel
 CHUNK = 2_000  # rows per bulk statement batch and per progress step
 CHANNEL_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,19}$")  # responses.channel holds 20 characters
 MAX_KEY_LENGTH = 200  # responses.idempotency_key
+ANSWER_COLUMNS = ("response_id", "question_key", "numeric_value", "text_value", "survey_id", "submitted_at",
+                  "customer_id")
 
 
 @dataclass(frozen=True)
@@ -218,9 +220,8 @@ def _write(session: Session, rows: list[_Row], definitions: dict[int, Survey], p
             ids = [by_key[r.key] for r in chunk]
             stored += ids
             values = [answer_values(definitions[r.version.id], r.answers) for r in chunk]
-            bulk.insert_rows(connection, answer_table, [
-                dict(response_id=response_id, question_key=key, numeric_value=number, text_value=text,
-                     survey_id=r.version.survey_id, submitted_at=r.submitted_at, customer_id=r.customer_id)
+            bulk.insert_tuples(connection, answer_table, ANSWER_COLUMNS, [
+                (response_id, key, number, text, r.version.survey_id, r.submitted_at, r.customer_id)
                 for response_id, r, rows in zip(ids, chunk, values) for key, number, text in rows])
             if announce:  # one statement per chunk (none without a webhook), in the import's transaction
                 outbox.responses_created(session, [dict(

@@ -25,11 +25,12 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import operator
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, TypeVar
 
 import yaml
 
@@ -273,6 +274,35 @@ class Survey:
     def metric_questions(self, metric: str) -> tuple[Question, ...]:
         """Questions that declare a metric (nps, csat, ces, index, rating)."""
         return tuple(q for q in self.questions if q.metric == metric)
+
+
+T = TypeVar("T")
+PER_DEFINITION_ENTRIES = 1_024
+
+
+def per_definition(build: Callable[..., T]) -> Callable[..., T]:
+    """Memoise `build(definition, *rest)` per definition object (a survey or a question) and `rest`.
+
+    What the checks and the follow-up rules work out from a definition is the same for every
+    response to it, and an import checks thousands. Definitions are frozen but hold dicts, so they
+    cannot key a cache themselves: the object's identity does, kept beside the result so that an
+    id reused by a later object never finds the earlier one's. At most `PER_DEFINITION_ENTRIES`
+    entries, then the cache starts again.
+    """
+    found: dict[tuple, tuple[Any, T]] = {}
+
+    @functools.wraps(build)
+    def cached(definition: Any, *rest: Any) -> T:
+        entry = found.get((id(definition), rest))
+        if entry is not None and entry[0] is definition:
+            return entry[1]
+        if len(found) >= PER_DEFINITION_ENTRIES:
+            found.clear()
+        value = build(definition, *rest)
+        found[(id(definition), rest)] = (definition, value)
+        return value
+
+    return cached
 
 
 # --- normalise: plain data (from YAML or a spreadsheet) -> dataclasses ---------------------------

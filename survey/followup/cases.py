@@ -160,7 +160,7 @@ def _candidates(session: Session, ids: Sequence[int]) -> list[_Candidate]:
     """The responses among `ids` that may open a case: identified, consenting, not anonymous, not erased,
     and not flagged before (evaluating a response again changes nothing)."""
     return [_Candidate(row.id, row.survey_id, row.survey_version_id, row.customer_id, row.language,
-                       as_utc(row.submitted_at)) for row in session.connection().execute(_candidates_query(), {"ids": list(ids)})]
+                       as_utc(row.submitted_at)) for row in session.connection().execute(_candidates_query(), {"ids": list(ids)}).all()]
 
 
 @cache
@@ -193,13 +193,14 @@ def _rated_answers(session: Session, ids: list[int]) -> tuple[dict[int, dict[str
     question of the same survey (the newest one before the response in (submitted_at, id) order).
 
     One statement per chunk; each previous answer is one seek in `ix_answers_customer_history`, so
-    the cost per response does not grow with the customer's history.
+    the cost per response does not grow with the customer's history. (Flagging reads each result
+    with `.all()`: one fetch per statement instead of one driver call per row.)
     """
     numeric: dict[int, dict[str, float]] = defaultdict(dict)
     before: dict[int, dict[str, float]] = defaultdict(dict)
     for start in range(0, len(ids), CHUNK):
         for response_id, key, value, previous_value in session.connection().execute(_rated_answers_query(),
-                                                                        {"ids": ids[start:start + CHUNK]}):
+                                                                        {"ids": ids[start:start + CHUNK]}).all():
             numeric[response_id][key] = value
             if previous_value is not None:
                 before[response_id][key] = previous_value
@@ -250,7 +251,7 @@ def _last_low_scores(context: _Context, candidates: list[_Candidate]) -> dict[in
         query = _last_low_scores_query(tuple((key, tuple(sorted(per_version))) for key, per_version in sorted(bounds.items())),
                                        frozenset(all_versions))
         for start in range(0, len(ids), CHUNK):
-            for response_id, *moments in session.connection().execute(query, {"ids": ids[start:start + CHUNK]}):
+            for response_id, *moments in session.connection().execute(query, {"ids": ids[start:start + CHUNK]}).all():
                 moments = [as_utc(m) for m in moments if m is not None]
                 if moments:
                     found[response_id] = max(moments)
@@ -280,7 +281,7 @@ def _last_low_scores_query(bounds: tuple[tuple[str, tuple[tuple[int, float], ...
 def _texts(session: Session, ids: list[int]) -> dict[int, dict[str, str]]:
     texts: dict[int, dict[str, str]] = defaultdict(dict)
     for start in range(0, len(ids), CHUNK):
-        for response_id, key, value in session.connection().execute(_texts_query(), {"ids": ids[start:start + CHUNK]}):
+        for response_id, key, value in session.connection().execute(_texts_query(), {"ids": ids[start:start + CHUNK]}).all():
             texts[response_id][key] = texts[response_id].get(key, "") + (" " if key in texts[response_id] else "") + value
     return texts
 
@@ -322,7 +323,7 @@ def _open_cases(session: Session, candidates: list[_Candidate]) -> dict[tuple[in
     customers = sorted({p[0] for p in pairs})
     cases = {}
     for start in range(0, len(customers), CHUNK):
-        for row in session.connection().execute(_open_cases_query(), {"ids": customers[start:start + CHUNK]}):
+        for row in session.connection().execute(_open_cases_query(), {"ids": customers[start:start + CHUNK]}).all():
             if (row.customer_id, row.survey_id) in pairs:
                 cases[(row.customer_id, row.survey_id)] = _CaseRecord(
                     row.customer_id, row.survey_id, row.status, row.priority, as_utc(row.due_at), dict(row.reasons or {}),
@@ -369,7 +370,7 @@ def _customers(session: Session, ids: set[int]) -> dict[int, Any]:
     """What the rules and the owner need of each customer (plain rows: no ORM objects to build)."""
     found, ids = {}, sorted(ids)
     for start in range(0, len(ids), CHUNK):
-        for row in session.connection().execute(_customers_query(), {"ids": ids[start:start + CHUNK]}):
+        for row in session.connection().execute(_customers_query(), {"ids": ids[start:start + CHUNK]}).all():
             found[row.id] = row
     return found
 

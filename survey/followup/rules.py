@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Mapping
 
-from survey.definitions.definition import Question, Survey
+from survey.definitions.definition import Question, Survey, per_definition
 from survey.followup.settings import SCORE_RULES, FollowUpSettings
 
 HEADLINE_KINDS = ("nps", "csat", "ces", "index_item")  # the score recovery is measured on, in this order
@@ -85,16 +85,33 @@ def enabled_low_score_threshold(question: Question, settings: FollowUpSettings) 
     return threshold if threshold is not None and threshold[0] in settings.enabled else None
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What the rules look at in one survey under one set of settings, worked out once: a flagging
+    run evaluates thousands of responses to the same survey."""
+
+    score_rules: tuple[tuple[Question, str, float], ...]  # (question, rule, highest flagged score)
+    rated_keys: tuple[str, ...]  # every answer key with a scale, matrix rows included
+    comment_keys: tuple[str, ...]  # the text questions
+
+
+@per_definition
+def _plan(survey: Survey, settings: FollowUpSettings) -> _Plan:
+    score_rules = []
+    for question in survey.questions:
+        threshold = enabled_low_score_threshold(question, settings)
+        if threshold is not None:
+            score_rules.append((question, *threshold))
+    return _Plan(tuple(score_rules), tuple(key for key, _ in _rated_keys(survey)),
+                 tuple(q.key for q in survey.questions if q.kind == "text"))
+
+
 def low_scores(survey: Survey, numeric: Mapping[str, float], settings: FollowUpSettings) -> list[Flag]:
     """The score-rule flags of one response (NPS detractor, bottom CSAT/CES, low index items)."""
     flags = []
-    for question in survey.questions:
-        threshold = enabled_low_score_threshold(question, settings)
+    for question, rule, highest in _plan(survey, settings).score_rules:
         value = numeric.get(question.key)
-        if threshold is None or value is None:
-            continue
-        rule, highest = threshold
-        if value <= highest:
+        if value is not None and value <= highest:
             flags.append(Flag(rule, question.key, float(value), f"{question.kind} {value:g} (at most {highest:g})"))
     return flags
 
@@ -119,13 +136,14 @@ def evaluate(survey: Survey, numeric: Mapping[str, float], texts: Mapping[str, s
              previous: Mapping[str, float], language: str, settings: FollowUpSettings) -> list[Flag]:
     """Every flag for one response: `numeric` rated answers and `texts` text answers by answer key,
     `previous` the customer's previous rated answers to the same survey by answer key."""
+    plan = _plan(survey, settings)
     flags = low_scores(survey, numeric, settings)
-    if "score_drop" in settings.enabled:
-        for key, _question in _rated_keys(survey):
+    if "score_drop" in settings.enabled and previous:
+        for key in plan.rated_keys:
             now, before = numeric.get(key), previous.get(key)
             if now is not None and before is not None and before - now >= settings.min_drop:
                 flags.append(Flag("score_drop", key, float(now), f"{before:g} -> {now:g}"))
-    comments = {q.key: texts.get(q.key, "") for q in survey.questions if q.kind == "text"}
+    comments = {key: texts.get(key, "") for key in plan.comment_keys}
     if "negative_comment" in settings.enabled:
         for key, text in comments.items():
             found = negative_words_in(text, language, settings)

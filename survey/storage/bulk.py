@@ -9,7 +9,8 @@ flagging, demo data) go through here instead:
   numpy): SQLite gets one `executemany`, PostgreSQL with psycopg one `COPY`.
 - `insert_rows` takes Python values (datetimes, dicts for JSON columns, None), converts them with
   the column types' own bind processors, exactly as SQLAlchemy would, and hands SQLite's driver
-  plain tuples; on other databases it is a Core `executemany`.
+  plain tuples; on other databases it is a Core `executemany`. `insert_tuples` does the same for
+  rows given as tuples.
 - `indexes_built_afterwards` drops a table's non-unique indexes for a bulk load and builds them
   once at its end; `restore_missing_indexes` builds any that a load killed half-way left out.
 - `fewer_collections` keeps the garbage collector from walking the job's objects over and over.
@@ -170,8 +171,20 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str
         connection.execute(table.insert(), list(rows))
         return
     columns = list(rows[0])
-    # column by column: C-level itemgetter, map and zip instead of a Python loop per value
-    by_column = list(zip(*map(itemgetter(*columns), rows))) if len(columns) > 1 else [[row[columns[0]] for row in rows]]
+    # C-level itemgetter and map instead of a Python loop per value
+    insert_tuples(connection, table, columns, list(map(itemgetter(*columns), rows)) if len(columns) > 1
+                  else [(row[columns[0]],) for row in rows])
+
+
+def insert_tuples(connection: Connection, table: Table, columns: Sequence[str], rows: Sequence[tuple]) -> None:
+    """`insert_rows` for rows given as tuples of Python values in the order of `columns` (no dict
+    to build per row: an import writes about ten answers per response)."""
+    if not rows:
+        return
+    if connection.dialect.name != "sqlite":
+        connection.execute(table.insert(), [dict(zip(columns, row)) for row in rows])
+        return
+    by_column = list(zip(*rows))  # column by column: one converter call per value, none for the rest
     for index, name in enumerate(columns):
         convert = _converter(table.c[name].type, connection)
         if convert is not None:
@@ -208,6 +221,6 @@ def ids_by_key(connection: Connection, table: Table, key_columns: Sequence[str],
     for start in range(0, len(keys), KEYS_PER_STATEMENT):
         statement = select(table.c.id, *columns).where(key_expression.in_(keys[start:start + KEYS_PER_STATEMENT]),
                                                        *where)
-        for row_id, *key in connection.execute(statement):
+        for row_id, *key in connection.execute(statement).all():  # one fetch, not one per row
             found[key[0] if len(key) == 1 else tuple(key)] = row_id
     return found

@@ -32,6 +32,9 @@ PAUSED = "EXISTS (SELECT 1 FROM count_pauses)"
 RUNNING = f"NOT {PAUSED}"
 SCORE_KEY = ("survey_id", "question_key", "month", "value")
 RESPONSE_KEY = ("survey_id", "month", "channel")
+# Responses counted by one GROUP BY after a bulk write: bigger runs merge more of the same count
+# rows (survey, question, month, score) before they are written
+COUNTED_PER_STATEMENT = 10_000
 SQLITE_TRIGGERS = ("answers_count_insert", "answers_count_delete", "answers_count_update",
                    "responses_count_insert", "responses_count_delete", "responses_count_update")
 POSTGRES_TRIGGERS = (("answers_keep_counts", "answers"), ("responses_keep_counts", "responses"))
@@ -383,9 +386,10 @@ def _recount_index(connection: Any, chosen: str) -> None:
 
 def add_written(connection: Any, response_ids: list[int]) -> None:
     """Count responses just written while the triggers were paused (`counts.counted_in_bulk`):
-    themselves, their answers and their index scores, a few GROUP BYs per 500 responses."""
-    for start in range(0, len(response_ids), 500):
-        chosen = "a.response_id IN (%s)" % ", ".join(str(int(i)) for i in response_ids[start:start + 500])
+    themselves, their answers and their index scores, a few GROUP BYs per run of consecutive ids
+    (an import's ids are one run) of at most `COUNTED_PER_STATEMENT` responses."""
+    for first, last in id_runs(response_ids, COUNTED_PER_STATEMENT):
+        chosen = f"a.response_id BETWEEN {int(first)} AND {int(last)}"
         for table, key, counted in _grouped(connection, chosen):
             # WHERE true: SQLite's parser needs it between a SELECT and ON CONFLICT; key order as
             # live submissions lock the rows
@@ -393,3 +397,18 @@ def add_written(connection: Any, response_ids: list[int]) -> None:
                 f"INSERT INTO {table} ({', '.join(key)}, n) SELECT * FROM ({counted}) AS counted WHERE true "
                 f"ORDER BY {', '.join(str(i + 1) for i in range(len(key)))} "
                 f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET n = {table}.n + excluded.n")
+
+
+def id_runs(ids: list[int], longest: int) -> list[tuple[int, int]]:
+    """`ids` as (first, last) runs of consecutive ids, each at most `longest` ids long.
+
+    >>> id_runs([7, 3, 4, 5, 9, 10], 2)
+    [(3, 4), (5, 5), (7, 7), (9, 10)]
+    """
+    runs: list[tuple[int, int]] = []
+    for number in sorted(set(ids)):
+        if runs and number == runs[-1][1] + 1 and number - runs[-1][0] < longest:
+            runs[-1] = (runs[-1][0], number)
+        else:
+            runs.append((number, number))
+    return runs
