@@ -88,7 +88,8 @@ def render() -> None:
                               alt.Tooltip("count:Q", title="Cases", format=",")])
              .properties(height=charts.HEIGHT))
     st.altair_chart(chart, width="stretch")
-    labels.show_table(causes.pivot_table(index="month", columns="root_cause", values="count", fill_value=0)
+    labels.show_table(causes.pivot_table(index="month", columns="root_cause", values="count", aggfunc="sum",
+                                         fill_value=0)
                       .reset_index(), headers={"month": "Month"})
 
 

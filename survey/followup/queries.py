@@ -12,8 +12,12 @@ Figures (`figures`, managers and admins):
   (open, or closed as unreachable), the share first contacted by their due date (Wilson interval);
 - recovery rate: of resolved cases whose customer answered the flagged question again after the
   case was resolved, the share whose next score is higher than the flagged one (Wilson interval);
-- root causes per month, and the categories whose latest month's share is above the upper limit
-  of a p control chart (`analysis.p_chart`, the logic Trends uses).
+- root causes per month (the month still running labelled "to date"), and the categories whose
+  latest month's share is above the upper limit of a p control chart (`analysis.p_chart`, the
+  logic Trends uses). With few cases in a month the chart's normal approximation fails (Montgomery
+  2019, section 7.2), so a jump is also checked exactly: the binomial chance of at least that many
+  cases at the centre line's share must be under the 3-sigma limit's one-sided 0.135%. Otherwise
+  three of five cases in the first days of a month would be reported as a jump.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import pandas as pd
+from scipy.stats import binom, norm
 from sqlalchemy import ColumnElement, Engine, case, false, func, select, true
 from sqlalchemy.orm import aliased
 
@@ -239,11 +244,17 @@ def _recovery(engine: Engine, cases: pd.DataFrame) -> Estimate:
     return share_from_counts(recovered, len(following))
 
 
-def _root_causes(cases: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+TO_DATE = " (to date)"  # after the month still running
+ALERT_TAIL = float(norm.sf(3))  # 0.00135: how often a 3-sigma limit is crossed by chance, one-sided
+
+
+def _root_causes(cases: pd.DataFrame, now: pd.Timestamp) -> tuple[pd.DataFrame, list[str]]:
     resolved = cases[(cases["status"] == "resolved") & cases["root_cause"].notna()].copy()
     if resolved.empty:
         return pd.DataFrame(columns=["month", "root_cause", "count"]), []
     resolved["month"] = resolved["closed_at"].dt.strftime("%Y-%m")
+    running = now.strftime("%Y-%m")
+    resolved.loc[resolved["month"] == running, "month"] = running + TO_DATE
     table = resolved.groupby(["month", "root_cause"]).size().rename("count").reset_index()
     totals = resolved.groupby("month").size()
     alerts = []
@@ -252,8 +263,11 @@ def _root_causes(cases: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
             events = group.set_index("month")["count"].reindex(totals.index, fill_value=0)
             chart = p_chart(events, totals)
             latest = chart.iloc[-1]
-            if bool(latest["out_of_control"]) and latest["p"] > latest["upper"]:
-                alerts.append(f"{cause}: {100 * latest['p']:.0f}% of the cases resolved in {totals.index[-1]} "
+            # P(X >= x) for X ~ Binomial(n, centre): exact where the normal approximation is not
+            chance = float(binom.sf(events.iloc[-1] - 1, totals.iloc[-1], latest["center"]))
+            if bool(latest["out_of_control"]) and latest["p"] > latest["upper"] and chance < ALERT_TAIL:
+                month = totals.index[-1].replace(TO_DATE, " so far")
+                alerts.append(f"{cause}: {100 * latest['p']:.0f}% of the cases resolved in {month} "
                               f"(control limit {100 * latest['upper']:.0f}%, usual {100 * latest['center']:.0f}%)")
     return table, alerts
 
@@ -271,7 +285,7 @@ def figures(engine: Engine, actor: Actor, survey_slug: str | None = None, now: d
     # judged: every contacted case, and every case never contacted whose due date has passed
     missed = cases["first_contacted_at"].isna() & cases["due_at"].notna() & (cases["due_at"] < now_ts)
     judged = len(contacted) + int(missed.sum())
-    root_causes, alerts = _root_causes(cases)
+    root_causes, alerts = _root_causes(cases, now_ts)
     return Figures(by_owner=_status_counts(cases, "owner", now_ts), by_region=_status_counts(cases, "region", now_ts),
                    median_hours_to_contact=median, contacted_in_time=share_from_counts(int(in_time.sum()), judged),
                    recovery=_recovery(engine, cases), root_causes=root_causes, root_cause_alerts=alerts)

@@ -70,8 +70,9 @@ def test_closed_loop_figures(engine, history):
     recovery = figures.recovery
     assert (round(recovery.value, 1), round(recovery.low, 1), round(recovery.high, 1), recovery.n) == (
         66.7, 20.8, 93.9, 3)
-    assert figures.root_causes.to_dict("records") == [{"month": "2026-05", "root_cause": "delivery", "count": 2},
-                                                      {"month": "2026-05", "root_cause": "price", "count": 1}]
+    assert figures.root_causes.to_dict("records") == [  # May is still running on the 21st
+        {"month": "2026-05 (to date)", "root_cause": "delivery", "count": 2},
+        {"month": "2026-05 (to date)", "root_cause": "price", "count": 1}]
     assert figures.root_cause_alerts == []  # one month: nothing to compare with
 
 
@@ -88,13 +89,39 @@ def test_a_field_manager_gets_no_figures_and_the_overview_tile_counts_open_cases
 
 def test_a_root_cause_jump_raises_an_alert():
     # delivery in 1 of 10 resolved cases each month from January to April, then 8 of 10 in May.
-    # p-chart: centre 12/50 = 0.24; May's upper limit 0.24 + 3 sqrt(0.24 * 0.76 / 10) = 0.645 < 0.8
+    # p-chart: centre 12/50 = 0.24; May's upper limit 0.24 + 3 sqrt(0.24 * 0.76 / 10) = 0.645 < 0.8;
+    # exactly, P(X >= 8 | n = 10, p = 0.24) = 45 p^8 (1-p)^2 + 10 p^9 (1-p) + p^10 = 0.00031 < 0.00135
     rows = []
     for month in range(1, 6):
         delivery = 8 if month == 5 else 1
         for k in range(10):
             rows.append({"status": "resolved", "closed_at": pd.Timestamp(2026, month, 10, tz="UTC"),
                          "root_cause": "delivery" if k < delivery else "price"})
-    table, alerts = queries._root_causes(pd.DataFrame(rows))
+    table, alerts = queries._root_causes(pd.DataFrame(rows), pd.Timestamp(2026, 6, 1, tz="UTC"))
     assert alerts == ["delivery: 80% of the cases resolved in 2026-05 (control limit 65%, usual 24%)"]
     assert int(table[(table["month"] == "2026-05") & (table["root_cause"] == "delivery")]["count"].iloc[0]) == 8
+
+
+def _resolved(month_counts):
+    """Resolved cases: {(month "YYYY-MM", root cause): how many}, closed on the 2nd of the month."""
+    rows = [{"status": "resolved", "root_cause": cause, "closed_at": pd.Timestamp(f"{month}-02 09:00", tz="UTC")}
+            for (month, cause), count in month_counts.items() for _ in range(count)]
+    return pd.DataFrame(rows)
+
+
+def test_a_root_cause_jump_needs_enough_cases_and_the_running_month_says_to_date():
+    usual = {(f"2026-0{m}", cause): count for m in range(1, 7) for cause, count in (("price", 10), ("delivery", 90))}
+    now = pd.Timestamp("2026-07-03 12:00", tz="UTC")
+    # Three of five cases in the first days of July name price. Centre line (60 + 3) / 605 = 0.104;
+    # 3-sigma limit 0.104 + 3 sqrt(0.104 * 0.896 / 5) = 0.514, so 60% is above it; but exactly,
+    # P(X >= 3 | n = 5, p = 0.104) = 10 p^3 (1-p)^2 + 5 p^4 (1-p) + p^5 = 0.0096, above 0.00135.
+    table, alerts = queries._root_causes(_resolved({**usual, ("2026-07", "price"): 3, ("2026-07", "delivery"): 2}), now)
+    assert alerts == []
+    assert sorted(set(table["month"]))[-1] == "2026-07 (to date)"
+    # 30 of 100: centre (60 + 30) / 700 = 0.129, limit 0.129 + 3 sqrt(0.129 * 0.871 / 100) = 0.229;
+    # exactly, 30 or more when 12.9 are expected is far rarer than 0.00135 (about 5e-6).
+    _, alerts = queries._root_causes(_resolved({**usual, ("2026-07", "price"): 30, ("2026-07", "delivery"): 70}), now)
+    assert alerts == ["price: 30% of the cases resolved in 2026-07 so far (control limit 23%, usual 13%)"]
+    _, alerts = queries._root_causes(_resolved({**usual, ("2026-07", "price"): 30, ("2026-07", "delivery"): 70}),
+                                     pd.Timestamp("2026-08-01", tz="UTC"))
+    assert alerts == ["price: 30% of the cases resolved in 2026-07 (control limit 23%, usual 13%)"]  # a whole month
