@@ -108,8 +108,12 @@ def _plan(survey: Survey, settings: FollowUpSettings) -> _Plan:
 
 def low_scores(survey: Survey, numeric: Mapping[str, float], settings: FollowUpSettings) -> list[Flag]:
     """The score-rule flags of one response (NPS detractor, bottom CSAT/CES, low index items)."""
+    return _low_scores(_plan(survey, settings), numeric)
+
+
+def _low_scores(plan: _Plan, numeric: Mapping[str, float]) -> list[Flag]:
     flags = []
-    for question, rule, highest in _plan(survey, settings).score_rules:
+    for question, rule, highest in plan.score_rules:
         value = numeric.get(question.key)
         if value is not None and value <= highest:
             flags.append(Flag(rule, question.key, float(value), f"{question.kind} {value:g} (at most {highest:g})"))
@@ -137,7 +141,7 @@ def evaluate(survey: Survey, numeric: Mapping[str, float], texts: Mapping[str, s
     """Every flag for one response: `numeric` rated answers and `texts` text answers by answer key,
     `previous` the customer's previous rated answers to the same survey by answer key."""
     plan = _plan(survey, settings)
-    flags = low_scores(survey, numeric, settings)
+    flags = _low_scores(plan, numeric)
     if "score_drop" in settings.enabled and previous:
         for key in plan.rated_keys:
             now, before = numeric.get(key), previous.get(key)

@@ -23,6 +23,7 @@ import re
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from itertools import islice
 from typing import Callable, Iterable, Sequence
 
 from sqlalchemy import Engine, delete, func, select, update
@@ -154,8 +155,8 @@ def _erase(session: Session, customer: models.Customer, delete_responses: bool) 
     return Erasure(customer.id, 0 if delete_responses else count, count if delete_responses else 0, closed, redacted)
 
 
-def _forget_in_outbox(session: Session, refs: Sequence[str]) -> int:
-    """Take the customer references `refs` out of every webhook payload naming them (any status); how many.
+def _forget_in_outbox(session: Session, refs: Sequence[str]) -> None:
+    """Take the customer references `refs` out of every webhook payload naming them (any status).
 
     One pass over the outbox for all of `refs`: its rows are not indexed by customer, and a
     retention run erases many customers.
@@ -166,7 +167,6 @@ def _forget_in_outbox(session: Session, refs: Sequence[str]) -> int:
     for delivery_id, payload in named:
         session.execute(update(deliveries).where(deliveries.id == delivery_id)
                         .values(payload={**payload, "customer_ref": None}))
-    return len(named)
 
 
 def _redact_column(session: Session, column, condition, identifiers: list[str]) -> int:
@@ -228,18 +228,14 @@ def apply_retention(engine: Engine, actor: Actor, days: int, dry_run: bool = Fal
     found = inactive_customers(engine, days, now)
     if dry_run or not found:
         return found
-    shown = iter(progress(found))
-    for start in range(0, len(found), RETENTION_CUSTOMERS_PER_TRANSACTION):
-        chunk = found[start:start + RETENTION_CUSTOMERS_PER_TRANSACTION]
+    shown = iter(progress(found))  # the bar counts the customers as each transaction takes them
+    while chunk := list(islice(shown, RETENTION_CUSTOMERS_PER_TRANSACTION)):
         with db.session_scope(engine) as session:
             for inactive in chunk:
-                next(shown, None)  # the progress bar counts the customers being erased
                 customer = session.scalars(select(models.Customer)
                                            .where(models.Customer.external_ref == inactive.external_ref)).one()
                 _erase(session, customer, delete_responses=False)
             _forget_in_outbox(session, [inactive.external_ref for inactive in chunk])
-    for _ in shown:  # ends the bar
-        pass
     with db.session_scope(engine) as session:
         audit.record(session, actor, "retention", f"customers inactive for {days} days erased", rows=len(found))
     db.purge_deleted_content(engine, ERASURE_TABLES)  # once for the whole run

@@ -385,7 +385,7 @@ def _recount_index(connection: Any, chosen: str) -> None:
 
 
 def add_written(connection: Any, response_ids: list[int]) -> None:
-    """Count responses just written while the triggers were paused (`counts.counted_in_bulk`):
+    """Count responses just written without the triggers (`counts.counted_in_bulk`):
     themselves, their answers and their index scores, a few GROUP BYs per run of consecutive ids
     (an import's ids are one run) of at most `COUNTED_PER_STATEMENT` responses."""
     for first, last in id_runs(response_ids, COUNTED_PER_STATEMENT):
