@@ -187,6 +187,12 @@ def _already_stored(session: Session, rows: list[_Row], parse: RowParser) -> tup
     return fresh, before
 
 
+def _answer_rows(row: _Row) -> int:
+    """How many answer rows `row` stores: one per matrix rating and per chosen option, as
+    `answer_values` writes them."""
+    return sum(len(value) if isinstance(value, (dict, list)) else 1 for value in row.answers.values())
+
+
 def _answered_at(row: _Row) -> datetime:
     # For anonymous surveys only the day: an exact time could be matched to the response's.
     if row.invitation_id is None:
@@ -267,7 +273,9 @@ def _import(session: Session, path: str | Path, survey_slug: str | None, skip_in
     with db.bulk_write_cache(session.connection()):
         # counted last, just before the commit: the busiest count rows stay locked the least
         with counts.counted_in_bulk(session.connection(), "responses import") as written:
-            stored = _write(session, fresh, lookups.definitions, progress)
+            new_answers = sum(map(_answer_rows, fresh))
+            with bulk.indexes_built_after_writing(session.connection(), models.Answer.__table__, new_answers):
+                stored = _write(session, fresh, lookups.definitions, progress)
             written(stored)
             flag_safely(session, response_ids=stored, progress=progress)
     if fresh:

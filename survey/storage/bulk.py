@@ -28,7 +28,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from sqlalchemy import Connection, Engine, Table, exc, inspect, select, tuple_
 
-from survey.storage import models
+from survey.storage import db, models
 
 KEYS_PER_STATEMENT = 500  # well under SQLite's 32,766 host parameters, even for keys of two columns
 COPY_ROWS_PER_WRITE = 10_000
@@ -76,6 +76,38 @@ def indexes_built_afterwards(engine: Engine, table: Table) -> Iterator[None]:
         with engine.begin() as connection, _sorting_threads(connection):
             for index in indexes:
                 index.create(connection, checkfirst=True)
+
+
+@contextmanager
+def indexes_built_after_writing(connection: Connection, table: Table, rows: int) -> Iterator[None]:
+    """Within the caller's SQLite transaction, write `rows` new rows into `table` without its
+    non-unique indexes and build them at the end, when the table holds fewer rows than that.
+
+    The trade of `indexes_built_afterwards`, for a write that must stay one transaction (an import:
+    all its rows or none). Keeping an index costs each new row a seek to a scattered place;
+    building it sorts every row once, old and new, so it pays only when the new rows outnumber the
+    old. SQLite's schema changes belong to the transaction: a rollback brings the indexes back,
+    readers see the committed schema meanwhile, and no other writer runs (one transaction writes
+    at a time). The rebuilt indexes keep their creation order and get their planner statistics
+    again before the block ends. On PostgreSQL, dropping an index would lock the table against
+    readers: there the block changes nothing.
+    """
+    if connection.dialect.name != "sqlite" or _row_count_at_most(connection, table) >= rows:
+        yield
+        return
+    indexes = _in_creation_order(connection, [index for index in table.indexes if not index.unique])
+    for index in indexes:
+        index.drop(connection)
+    yield
+    with _sorting_threads(connection):
+        for index in indexes:
+            index.create(connection)
+    db.refresh_statistics(connection, table.name)
+
+
+def _row_count_at_most(connection: Connection, table: Table) -> int:
+    """An upper bound of `table`'s rows without counting them: its highest rowid (SQLite)."""
+    return connection.exec_driver_sql(f"SELECT max(rowid) FROM {table.name}").scalar() or 0
 
 
 @contextmanager

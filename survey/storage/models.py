@@ -156,8 +156,8 @@ class Response(Base):
     """One submitted questionnaire. Stored once per idempotency key, whatever the retries."""
 
     __tablename__ = "responses"
-    __table_args__ = (Index("ix_responses_survey_submitted", "survey_id", "submitted_at"),
-                      Index("ix_responses_survey_submitted_channel", "survey_id", "submitted_at", "channel"),
+    # (survey_id, submitted_at) alone is the start of both: no index of its own (migration 0015)
+    __table_args__ = (Index("ix_responses_survey_submitted_channel", "survey_id", "submitted_at", "channel"),
                       Index("ix_responses_survey_submitted_customer", "survey_id", "submitted_at", "customer_id",
                             "channel"))
 
@@ -188,8 +188,7 @@ class Answer(Base):
     """
 
     __tablename__ = "answers"
-    __table_args__ = (Index("ix_answers_question_value", "question_key", "numeric_value"),
-                      Index("ix_answers_question_response_value", "question_key", "response_id", "numeric_value"),
+    __table_args__ = (Index("ix_answers_question_response_value", "question_key", "response_id", "numeric_value"),
                       Index("ix_answers_survey_question_submitted", "survey_id", "question_key", "submitted_at",
                             "numeric_value", "customer_id", "response_id"),
                       # follow-up flagging's look-ups: a customer's previous answer to a question, and
@@ -365,7 +364,8 @@ class CaseFlag(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("follow_up_cases.id"), index=True)
     # NULL once the customer is erased: the flag no longer leads from a kept answer to them
-    response_id: Mapped[int | None] = mapped_column(ForeignKey("responses.id"), index=True)
+    # found by the unique (response_id, rule, question_key): no index of its own (migration 0015)
+    response_id: Mapped[int | None] = mapped_column(ForeignKey("responses.id"))
     rule: Mapped[str] = mapped_column(String(40))
     question_key: Mapped[str] = mapped_column(String(200))
     score: Mapped[float | None] = mapped_column(Float)
