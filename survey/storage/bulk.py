@@ -67,15 +67,12 @@ def indexes_built_afterwards(engine: Engine, table: Table) -> Iterator[None]:
     between, `restore_missing_indexes` (run at every start) builds what is missing.
     """
     with engine.begin() as connection:
-        indexes = _in_creation_order(connection, [index for index in table.indexes if not index.unique])
-        for index in indexes:
-            index.drop(connection, checkfirst=True)
+        indexes = _drop_non_unique_indexes(connection, table, checkfirst=True)
     try:
         yield
     finally:
-        with engine.begin() as connection, _sorting_threads(connection):
-            for index in indexes:
-                index.create(connection, checkfirst=True)
+        with engine.begin() as connection:
+            _build_indexes(connection, indexes, checkfirst=True)
 
 
 @contextmanager
@@ -95,14 +92,25 @@ def indexes_built_after_writing(connection: Connection, table: Table, rows: int)
     if connection.dialect.name != "sqlite" or _row_count_at_most(connection, table) >= rows:
         yield
         return
+    indexes = _drop_non_unique_indexes(connection, table)
+    yield
+    _build_indexes(connection, indexes)
+    db.refresh_statistics(connection, table.name)
+
+
+def _drop_non_unique_indexes(connection: Connection, table: Table, checkfirst: bool = False) -> list[Any]:
+    """Drop `table`'s non-unique indexes (unique ones guard the data); the dropped, in creation order."""
     indexes = _in_creation_order(connection, [index for index in table.indexes if not index.unique])
     for index in indexes:
-        index.drop(connection)
-    yield
+        index.drop(connection, checkfirst=checkfirst)
+    return indexes
+
+
+def _build_indexes(connection: Connection, indexes: list[Any], checkfirst: bool = False) -> None:
+    """Build `indexes` in the order given, sorting with SQLite's helper threads."""
     with _sorting_threads(connection):
         for index in indexes:
-            index.create(connection)
-    db.refresh_statistics(connection, table.name)
+            index.create(connection, checkfirst=checkfirst)
 
 
 def _row_count_at_most(connection: Connection, table: Table) -> int:

@@ -228,8 +228,8 @@ def refresh_statistics(connection, table: str | None = None) -> None:
 
     Without statistics SQLite guesses from the indexes' columns alone, and for a segment filter
     (region = North) it read every answer to the question through a question-led index (since
-    dropped, migration 0015) instead of the customer-led one: the Overview's queries took 4.0-4.6 s instead of 0.8-1.1 s on
-    375,000 responses. Sampling keeps it cheap (0.03 s there). Called after bulk writes and at
+    dropped, migration 0015) instead of the customer-led one: the Overview's queries took
+    4.0-4.6 s instead of 0.8-1.1 s on 375,000 responses. Sampling keeps it cheap (0.03 s there). Called after bulk writes and at
     start-up; PostgreSQL's autovacuum keeps its own statistics.
     """
     if connection.dialect.name != "sqlite":
